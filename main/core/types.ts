@@ -1,0 +1,91 @@
+/**
+ * The one in-memory model that every format reads into and writes from:
+ * patient → study (one treatment day) → scan (an ordered stack of slices) and organ masks per slice.
+ * Pure types: no Node, no DOM, so the renderer may share them.
+ */
+import type { Organ } from './organs';
+
+export type IntensityType = 'uint8' | 'uint16' | 'int16' | 'float32';
+
+/** Pixels of one slice, row-major, `width * height` values. */
+export type PixelArray = Uint8Array | Uint16Array | Int16Array | Float32Array;
+
+export interface SliceImage {
+  width: number;
+  height: number;
+  /** Stored values after any DICOM rescale slope/intercept (float32 when the rescale is not integral). */
+  data: PixelArray;
+}
+
+/** A binary mask, row-major, one byte per pixel: 0 outside, 1 inside. */
+export interface BinaryMask {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** The organs outlined on one slice; an organ that is absent has no entry. Organs may overlap. */
+export type SliceMasks = Partial<Record<Organ, BinaryMask>>;
+
+export type SourceKind = 'uwmgi' | 'png' | 'dicom' | 'nifti' | 'coco';
+
+export interface SliceInfo {
+  /** Stable id, `caseN_dayD_slice_NNNN` for UW-Madison data (the Kaggle id) and for other sources alike. */
+  id: string;
+  /** Slice number as the source counts it (UW-Madison `slice_NNNN`, 1-based). */
+  number: number;
+  width: number;
+  height: number;
+  /** File the slice came from, when it came from one file. */
+  file?: string;
+}
+
+export interface ScanInfo {
+  /** `caseN_dayD` for UW-Madison data; for DICOM the SeriesInstanceUID-derived id. Unique in a dataset. */
+  id: string;
+  patientId: string;
+  studyId: string;
+  /** The treatment day: `dayD` (UW-Madison) or the study date `YYYYMMDD` (DICOM). */
+  day: string;
+  description?: string;
+  width: number;
+  height: number;
+  /** Millimetres between rows, between columns; null when the source does not say. */
+  pixelSpacing: [row: number, column: number] | null;
+  /** Millimetres; UW-Madison slices are 3 mm. */
+  sliceThickness: number | null;
+  intensity: IntensityType;
+  source: SourceKind;
+  /** Ordered along the slice axis (UW-Madison: by slice number; DICOM: along the slice normal). */
+  slices: SliceInfo[];
+}
+
+/** A scan whose pixels are read on demand, so only one scan at a time need be in memory. */
+export interface Scan extends ScanInfo {
+  readSlice(index: number): Promise<SliceImage>;
+}
+
+export interface Study {
+  id: string;
+  patientId: string;
+  day: string;
+  date?: string;
+  scans: Scan[];
+}
+
+export interface Patient {
+  id: string;
+  studies: Study[];
+}
+
+export interface Dataset {
+  /** Folder or file the dataset was opened from. */
+  root: string;
+  patients: Patient[];
+  /** Ground-truth or saved masks by slice id, when the source carries them. */
+  masks: Map<string, SliceMasks>;
+}
+
+export function allScans(dataset: Dataset): Scan[] {
+  return dataset.patients.flatMap((p) => p.studies.flatMap((s) => s.scans));
+}

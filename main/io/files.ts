@@ -1,0 +1,48 @@
+/** File helpers with the guarantees the product promises: atomic writes and errors that name the file. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InputError } from '../core/errors';
+
+/** Write via a temp file in the same folder + rename, so a crash never leaves a half-written file. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function writeJsonAtomic(file: string, value: unknown, pretty = false): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, pretty ? 2 : undefined) + '\n');
+}
+
+/** Read a file, turning "missing" and "unreadable" into an InputError that names it. */
+export async function readFileOrExplain(file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(file, 'file not found');
+    if (code === 'EISDIR') throw new InputError(file, 'is a folder, expected a file');
+    if (code === 'EACCES') throw new InputError(file, 'permission denied');
+    throw new InputError(file, `cannot read (${code ?? String(e)})`, { cause: e });
+  }
+}
+
+export async function readTextOrExplain(file: string): Promise<string> {
+  return (await readFileOrExplain(file)).toString('utf8');
+}
+
+export async function readJsonOrExplain(file: string): Promise<unknown> {
+  const text = await readTextOrExplain(file);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(file, `not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+}

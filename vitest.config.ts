@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
+
+export default defineConfig({
+  plugins: [vue()],
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // 2-core machines: CPU-heavy tests (tfjs) fight each other when run fully in parallel.
+    maxWorkers: 2,
+  },
+});
