@@ -10,5 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // 2-core machines: CPU-heavy tests (tfjs) fight each other when run fully in parallel.
     maxWorkers: 2,
+    // The JSON report lets .ci/run print one plain "N passed, N failed, N skipped" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });
