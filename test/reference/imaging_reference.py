@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Independent reference readers for the imaging tests (main/imaging is checked against these, never itself).
+
+Usage:
+  imaging_reference.py png <file>            -> JSON stats of a PNG read by Pillow
+  imaging_reference.py dicom <file>...       -> JSON stats per file of pydicom's pixel_array (rescaled)
+  imaging_reference.py nifti-write <dir>     -> writes test volumes with nibabel and prints what was written
+Stats: width, height, dtype, min, max, sum and sha256 of the values as little-endian float64.
+"""
+import hashlib
+import json
+import sys
+
+import numpy as np
+
+
+def stats(a):
+    a = np.asarray(a)
+    values = a.astype('<f8')
+    return {
+        'height': int(a.shape[0]),
+        'width': int(a.shape[1]),
+        'dtype': str(a.dtype.newbyteorder('=')) if a.dtype.byteorder not in ('=', '|') else str(a.dtype),
+        'min': float(values.min()),
+        'max': float(values.max()),
+        'sum': float(values.sum()),
+        'sha256': hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest(),
+    }
+
+
+def cmd_png(path):
+    from PIL import Image
+
+    img = Image.open(path)
+    print(json.dumps({'mode': img.mode, **stats(np.array(img))}))
+
+
+def cmd_dicom(paths):
+    import pydicom
+    from pydicom.pixel_data_handlers.util import apply_modality_lut
+
+    out = {}
+    for path in paths:
+        try:
+            ds = pydicom.dcmread(path)
+            a = ds.pixel_array
+            if 'RescaleSlope' in ds or 'RescaleIntercept' in ds:
+                a = apply_modality_lut(a, ds)
+            out[path] = stats(a)
+        except Exception as e:  # the test only needs to know pydicom could not give pixels
+            out[path] = {'error': f'{type(e).__name__}: {e}'[:300]}
+    print(json.dumps(out))
+
+
+def cmd_nifti_write(folder):
+    """Volumes 5 (x) × 4 (y) × 3 (z) with one marker voxel, saved with different affines and dtypes."""
+    import os
+
+    import nibabel as nib
+
+    shape = (5, 4, 3)
+    marker = (1, 2, 1)  # voxel index i, j, k
+    cases = {
+        # affine maps voxel (i, j, k) to world RAS+ millimetres
+        'ras': np.diag([2.0, 3.0, 4.0, 1.0]),  # i → patient left, j → anterior, k → superior
+        'las': np.diag([-2.0, 3.0, 4.0, 1.0]),  # i → patient right (radiological storage)
+        'lps_flipped': np.diag([-2.0, -3.0, -4.0, 1.0]),  # i → right, j → posterior, k → inferior
+    }
+    written = []
+    for name, affine in cases.items():
+        for dtype in ('uint8', 'int16', 'uint16', 'int32', 'float32', 'float64'):
+            data = np.zeros(shape, dtype=dtype)
+            data[marker] = 100
+            data[0, 0, 0] = 7
+            img = nib.Nifti1Image(data, affine)
+            img.set_qform(affine, code=1)
+            img.set_sform(affine, code=1)
+            for ext in ('.nii', '.nii.gz'):
+                if dtype not in ('int16', 'float32') and ext == '.nii.gz':
+                    continue
+                path = os.path.join(folder, f'{name}_{dtype}{ext}')
+                nib.save(img, path)
+                world = affine @ np.array([*marker, 1.0])
+                written.append({'file': path, 'case': name, 'dtype': dtype, 'marker_world_ras': world[:3].tolist()})
+    # scaled: stored int16 with slope 0.5, intercept 10 → marker 100 reads back as 60
+    data = np.zeros(shape, dtype='int16')
+    data[marker] = 100
+    img = nib.Nifti1Image(data, cases['ras'])
+    img.header.set_slope_inter(0.5, 10.0)
+    path = os.path.join(folder, 'ras_scaled.nii')
+    nib.save(img, path)
+    written.append({'file': path, 'case': 'ras', 'dtype': 'int16', 'scaled': True})
+    # big endian header and data
+    img = nib.Nifti1Image(np.zeros(shape, dtype='>i2'), cases['ras'])
+    img.get_data_dtype()
+    be = nib.Nifti1Image(np.where(np.indices(shape)[0] == 1, 100, 0).astype('>i2'), cases['ras'],
+                         header=nib.Nifti1Header(endianness='>'))
+    be.header.set_data_dtype('>i2')
+    path = os.path.join(folder, 'ras_bigendian.nii')
+    nib.save(be, path)
+    written.append({'file': path, 'case': 'ras', 'dtype': 'int16', 'bigendian': True})
+    # NIfTI-2
+    path = os.path.join(folder, 'ras_nifti2.nii')
+    data = np.zeros(shape, dtype='int16')
+    data[marker] = 100
+    nib.save(nib.Nifti2Image(data, cases['ras']), path)
+    written.append({'file': path, 'case': 'ras', 'dtype': 'int16', 'nifti2': True})
+    print(json.dumps({'shape': shape, 'marker': marker, 'written': written}))
+
+
+if __name__ == '__main__':
+    cmd, *args = sys.argv[1:]
+    if cmd == 'png':
+        cmd_png(args[0])
+    elif cmd == 'dicom':
+        cmd_dicom(args)
+    elif cmd == 'nifti-write':
+        cmd_nifti_write(args[0])
+    else:
+        sys.exit(f'unknown command {cmd}')
