@@ -1,0 +1,55 @@
+/** `tractus models list|activate <id>|rollback [--json]`: manage the user's registry of trained models. */
+import type { Command } from 'commander';
+import { ModelRegistry } from '../../model/registry';
+
+function print(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
+}
+
+/** One-line description of a model card, tolerant of cards written by older versions. */
+function describeCard(card: unknown): string {
+  if (!card || typeof card !== 'object') return '';
+  const c = card as Record<string, unknown>;
+  const val = c.validation as Record<string, unknown> | undefined;
+  const dice = typeof val?.meanDice === 'number' ? `val Dice ${val.meanDice.toFixed(3)}` : '';
+  const arch = (c.arch as Record<string, unknown> | undefined)?.name;
+  return [typeof arch === 'string' ? arch : '', dice].filter(Boolean).join(', ');
+}
+
+export function register(program: Command): void {
+  const models = program.command('models').description('List, activate and roll back trained models');
+
+  models
+    .command('list')
+    .description('List registered models; * marks the active one')
+    .option('--json', 'machine-readable output on stdout')
+    .action(async (opts: { json?: boolean }) => {
+      const registry = new ModelRegistry();
+      const list = await registry.list();
+      const activeDir = await registry.activeModelDir();
+      const lines = list.map((m) => `${m.active ? '*' : ' '} ${m.id}  ${describeCard(m.card)}`.trimEnd());
+      if (!list.some((m) => m.active)) lines.push(`* shipped default (${activeDir})`);
+      print(Boolean(opts.json), { models: list, activeDir }, lines.join('\n'));
+    });
+
+  models
+    .command('activate <id>')
+    .description('Segment with this registered model from now on')
+    .option('--json', 'machine-readable output on stdout')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const registry = new ModelRegistry();
+      await registry.activate(id);
+      print(Boolean(opts.json), { active: id, dir: await registry.activeModelDir() }, `active: ${id}`);
+    });
+
+  models
+    .command('rollback')
+    .description('Re-activate the model that was active before the last activation')
+    .option('--json', 'machine-readable output on stdout')
+    .action(async (opts: { json?: boolean }) => {
+      const registry = new ModelRegistry();
+      const id = await registry.rollback();
+      const dir = await registry.activeModelDir();
+      print(Boolean(opts.json), { active: id, dir }, `active: ${id ?? `shipped default (${dir})`}`);
+    });
+}
