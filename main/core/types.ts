@@ -54,6 +54,8 @@ export interface ScanInfo {
   pixelSpacing: [row: number, column: number] | null;
   /** Millimetres; UW-Madison slices are 3 mm. */
   sliceThickness: number | null;
+  /** Millimetres between neighbouring slice centres, when the source says (may differ from the thickness). */
+  sliceSpacing?: number | null;
   intensity: IntensityType;
   source: SourceKind;
   /** Ordered along the slice axis (UW-Madison: by slice number; DICOM: along the slice normal). */
@@ -84,6 +86,14 @@ export interface Dataset {
   patients: Patient[];
   /** Ground-truth or saved masks by slice id, when the source carries them. */
   masks: Map<string, SliceMasks>;
+  /** Problems that did not stop loading (a file skipped, a mask row without an image), to show the user. */
+  warnings?: DatasetWarning[];
+}
+
+export interface DatasetWarning {
+  /** File or record id, as in InputError. */
+  where: string;
+  problem: string;
 }
 
 export function allScans(dataset: Dataset): Scan[] {
