@@ -1,0 +1,165 @@
+/**
+ * The UW-Madison competition score, fed one scan at a time so only one scan's masks are ever in memory:
+ * Dice per (slice, organ), normalised 3-D Hausdorff per (scan, organ), score = 0.4·Dice + 0.6·(1 − Hausdorff).
+ */
+import { ORGANS, type Organ } from '../core/organs';
+import type { SliceMasks } from '../core/types';
+import { diceOf, overlapCounts } from './dice';
+import { normalisedHausdorff3d } from './hausdorff';
+
+/** One slice of a ground-truth scan with the prediction for it (an absent organ is an empty mask). */
+export interface ScoredSlice {
+  id: string;
+  gt: SliceMasks;
+  pred: SliceMasks;
+}
+
+/**
+ * A scan as the ground truth defines it: its slices in slice order. Slices the prediction has but the ground
+ * truth lacks are not part of it (the caller drops and counts them); ground-truth slices without a prediction
+ * are scored against empty masks.
+ */
+export interface ScoredScan {
+  id: string;
+  width: number;
+  height: number;
+  slices: ScoredSlice[];
+}
+
+export type PerOrgan<T> = Record<Organ, T>;
+export type OrganMeans = PerOrgan<number | null> & { mean: number | null };
+
+export interface OrganCounts {
+  /** (slice, organ) pairs with ground truth or prediction non-empty: the Dice pairs. */
+  pairs_scored: number;
+  /** (slice, organ) pairs empty on both sides: correct, not part of the Dice mean. */
+  correct_empties: number;
+  /** Pairs where only the prediction has pixels (Dice 0). */
+  false_positive_slices: number;
+  /** Pairs where only the ground truth has pixels (Dice 0). */
+  missed_slices: number;
+  /** (scan, organ) pairs with a Hausdorff value. */
+  hausdorff_pairs: number;
+  /** Of those, scans where exactly one side is empty (Hausdorff 1). */
+  hausdorff_one_side_empty: number;
+}
+
+export interface SegmentationScore {
+  dice: OrganMeans;
+  hausdorff: OrganMeans;
+  /** 0.4 · mean Dice + 0.6 · (1 − mean Hausdorff); null when nothing was scored. */
+  score: number | null;
+  counts: OrganCounts & { scans: number; slices: number; per_organ: PerOrgan<OrganCounts> };
+}
+
+const emptyCounts = (): OrganCounts => ({
+  pairs_scored: 0,
+  correct_empties: 0,
+  false_positive_slices: 0,
+  missed_slices: 0,
+  hausdorff_pairs: 0,
+  hausdorff_one_side_empty: 0,
+});
+
+export class SegmentationScorer {
+  private readonly diceSum = perOrgan(() => 0);
+  private readonly hausdorffSum = perOrgan(() => 0);
+  private readonly counts = perOrgan(emptyCounts);
+  private scans = 0;
+  private slices = 0;
+
+  addScan(scan: ScoredScan): void {
+    const { width, height, slices } = scan;
+    const plane = width * height;
+    const dims = { depth: slices.length, height, width };
+    this.scans++;
+    this.slices += slices.length;
+    for (const organ of ORGANS) {
+      const counts = this.counts[organ];
+      const gtVolume = new Uint8Array(plane * slices.length);
+      const predVolume = new Uint8Array(plane * slices.length);
+      slices.forEach((slice, z) => {
+        const gt = maskData(slice.gt, organ, slice.id, width, height, 'ground truth');
+        const pred = maskData(slice.pred, organ, slice.id, width, height, 'prediction');
+        if (gt) gtVolume.set(gt, z * plane);
+        if (pred) predVolume.set(pred, z * plane);
+        const overlap = overlapCounts(gt, pred);
+        const dice = diceOf(overlap);
+        if (dice === null) {
+          counts.correct_empties++;
+          return;
+        }
+        counts.pairs_scored++;
+        if (overlap.sizeA === 0) counts.false_positive_slices++;
+        if (overlap.sizeB === 0) counts.missed_slices++;
+        this.diceSum[organ] += dice;
+      });
+      const hausdorff = normalisedHausdorff3d(gtVolume, predVolume, dims);
+      if (hausdorff === null) continue;
+      counts.hausdorff_pairs++;
+      if (hausdorff === 1 && (isEmpty(gtVolume) || isEmpty(predVolume))) counts.hausdorff_one_side_empty++;
+      this.hausdorffSum[organ] += hausdorff;
+    }
+  }
+
+  result(): SegmentationScore {
+    const total = emptyCounts();
+    for (const organ of ORGANS) {
+      for (const key of Object.keys(total) as Array<keyof OrganCounts>) total[key] += this.counts[organ][key];
+    }
+    const dice = means(this.diceSum, (o) => this.counts[o].pairs_scored);
+    const hausdorff = means(this.hausdorffSum, (o) => this.counts[o].hausdorff_pairs);
+    const score =
+      dice.mean === null || hausdorff.mean === null ? null : 0.4 * dice.mean + 0.6 * (1 - hausdorff.mean);
+    return {
+      dice,
+      hausdorff,
+      score,
+      counts: {
+        scans: this.scans,
+        slices: this.slices,
+        ...total,
+        per_organ: perOrgan((o) => ({ ...this.counts[o] })),
+      },
+    };
+  }
+}
+
+function maskData(
+  masks: SliceMasks,
+  organ: Organ,
+  sliceId: string,
+  width: number,
+  height: number,
+  side: string,
+): Uint8Array | undefined {
+  const mask = masks[organ];
+  if (!mask) return undefined;
+  if (mask.width !== width || mask.height !== height || mask.data.length !== width * height) {
+    throw new RangeError(
+      `${sliceId}: ${side} ${organ} mask is ${mask.width}×${mask.height}, the slice is ${width}×${height}`,
+    );
+  }
+  return mask.data;
+}
+
+function isEmpty(volume: Uint8Array): boolean {
+  for (let i = 0; i < volume.length; i++) if (volume[i] !== 0) return false;
+  return true;
+}
+
+function perOrgan<T>(make: (organ: Organ) => T): PerOrgan<T> {
+  return Object.fromEntries(ORGANS.map((o) => [o, make(o)])) as PerOrgan<T>;
+}
+
+/** Per-organ means and the mean over all pairs of all organs (not the mean of the organ means). */
+function means(sums: PerOrgan<number>, count: (organ: Organ) => number): OrganMeans {
+  let sum = 0;
+  let n = 0;
+  const result = perOrgan<number | null>((o) => {
+    sum += sums[o];
+    n += count(o);
+    return count(o) === 0 ? null : sums[o] / count(o);
+  });
+  return { ...result, mean: n === 0 ? null : sum / n };
+}
