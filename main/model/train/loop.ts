@@ -1,0 +1,324 @@
+/**
+ * The training loop: Adam on BCE + soft Dice, validation by patient after each epoch, ReduceLROnPlateau,
+ * early stopping, the best epoch's weights kept (by validation mean Dice), a checkpoint after every epoch
+ * so `resume` continues exactly (weights, Adam moments, epoch, learning rate, history), and cancellation
+ * through an AbortSignal between steps.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { InputError } from '../../core/errors';
+import { ORGANS, type Organ } from '../../core/organs';
+import { readJsonOrExplain, writeJsonAtomic } from '../../io/files';
+import { diceOf } from '../../metrics/dice';
+import type { AugmentConfig } from '../augment';
+import { trainingBatches, validationBatches, type LabelledSlice, type SampleBuilder } from './dataset';
+import { appendHistory, readHistory, truncateHistory, type EpochRecord } from './history';
+import { segmentationLoss } from './loss';
+import { loadTensors, saveTensors, type NamedTensor } from './weights-file';
+
+export interface LoopOptions {
+  epochs: number;
+  /** Optimiser steps per epoch; default: enough batches to see each training slice about once. */
+  stepsPerEpoch?: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  organFraction: number | null;
+  augment: AugmentConfig | null;
+  /** Stop after this many epochs without a better validation mean Dice. */
+  earlyStopPatience: number;
+  /** Multiply the learning rate by `lrFactor` after this many epochs without a lower validation loss. */
+  lrPatience: number;
+  lrFactor: number;
+  minLearningRate: number;
+  /** Where history.jsonl and checkpoint/ go. */
+  outDir: string;
+  resume: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export const DEFAULT_LOOP: Omit<LoopOptions, 'outDir' | 'resume' | 'epochs' | 'batchSize' | 'learningRate'> =
+  {
+    seed: 1,
+    organFraction: 0.7,
+    augment: null,
+    earlyStopPatience: 10,
+    lrPatience: 3,
+    lrFactor: 0.5,
+    minLearningRate: 1e-6,
+  };
+
+export interface TrainProgress {
+  phase: 'train' | 'validate' | 'epoch-end';
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  /** Mean training loss so far in this epoch. */
+  loss: number;
+  learningRate: number;
+  record?: EpochRecord;
+}
+
+export interface LoopResult {
+  /** Last completed epoch (1-based; 0 when none). */
+  lastEpoch: number;
+  bestEpoch: number | null;
+  best: EpochRecord | null;
+  history: EpochRecord[];
+  cancelled: boolean;
+  stoppedEarly: boolean;
+  /** Mean number of training images per second over this run's steps. */
+  imagesPerSecond: number;
+}
+
+export interface TrainingSets {
+  train: LabelledSlice[];
+  val: LabelledSlice[];
+  builder: SampleBuilder;
+}
+
+interface LoopState {
+  epoch: number;
+  learningRate: number;
+  bestScore: number | null;
+  bestEpoch: number | null;
+  epochsSinceBest: number;
+  bestPlateauLoss: number | null;
+  epochsSincePlateauBest: number;
+}
+
+export const CHECKPOINT_DIR = 'checkpoint';
+
+export async function runTraining(
+  model: tfl.LayersModel,
+  sets: TrainingSets,
+  opts: LoopOptions,
+): Promise<LoopResult> {
+  if (sets.train.length === 0) throw new InputError(opts.outDir, 'no labelled training slices');
+  const ckpt = path.join(opts.outDir, CHECKPOINT_DIR);
+  const [, height, width, channels] = model.inputs[0]!.shape as number[];
+  const steps = opts.stepsPerEpoch ?? Math.max(1, Math.ceil(sets.train.length / opts.batchSize));
+
+  let state: LoopState = {
+    epoch: 0,
+    learningRate: opts.learningRate,
+    bestScore: null,
+    bestEpoch: null,
+    epochsSinceBest: 0,
+    bestPlateauLoss: null,
+    epochsSincePlateauBest: 0,
+  };
+  let optimizer = tf.train.adam(opts.learningRate);
+  if (opts.resume) {
+    if (!existsSync(path.join(ckpt, 'state.json'))) {
+      throw new InputError(opts.outDir, 'nothing to resume: no checkpoint/state.json from an earlier run');
+    }
+    state = (await readJsonOrExplain(path.join(ckpt, 'state.json'))) as LoopState;
+    model.setWeights((await loadTensors(ckpt, 'last')).map((t) => t.tensor));
+    optimizer = tf.train.adam(state.learningRate);
+    await optimizer.setWeights(await loadTensors(ckpt, 'optimizer'));
+    await truncateHistory(opts.outDir, state.epoch);
+  } else {
+    await fs.rm(path.join(opts.outDir, 'history.jsonl'), { force: true });
+    await fs.rm(ckpt, { recursive: true, force: true });
+  }
+
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const result: LoopResult = {
+    lastEpoch: state.epoch,
+    bestEpoch: state.bestEpoch,
+    best: null,
+    history: await readHistory(opts.outDir),
+    cancelled: false,
+    stoppedEarly: false,
+    imagesPerSecond: 0,
+  };
+  let images = 0;
+  let trainMs = 0;
+
+  for (let epoch = state.epoch + 1; epoch <= opts.epochs; epoch++) {
+    const t0 = Date.now();
+    let lossSum = 0;
+    let step = 0;
+    for await (const batch of trainingBatches(sets.train, sets.builder, opts, steps, opts.seed, epoch)) {
+      if (opts.signal?.aborted) break;
+      const s0 = Date.now();
+      const x = tf.tensor4d(batch.x, [batch.size, height!, width!, channels!]);
+      const y = tf.tensor4d(batch.y, [batch.size, height!, width!, ORGANS.length]);
+      const cost = optimizer.minimize(
+        () => segmentationLoss(y, model.apply(x, { training: true }) as tf.Tensor),
+        true,
+        variables,
+      );
+      const loss = (await cost!.data())[0]!;
+      tf.dispose([x, y, cost!]);
+      trainMs += Date.now() - s0;
+      images += batch.size;
+      lossSum += loss;
+      step++;
+      opts.onProgress?.({
+        phase: 'train',
+        epoch,
+        epochs: opts.epochs,
+        step,
+        steps,
+        loss: lossSum / step,
+        learningRate: state.learningRate,
+      });
+      // Let timers and abort handlers run between synchronous tfjs steps.
+      await new Promise((r) => setImmediate(r));
+    }
+    if (opts.signal?.aborted) {
+      result.cancelled = true;
+      break;
+    }
+    const trainLoss = lossSum / Math.max(1, step);
+    opts.onProgress?.({
+      phase: 'validate',
+      epoch,
+      epochs: opts.epochs,
+      step,
+      steps,
+      loss: trainLoss,
+      learningRate: state.learningRate,
+    });
+    const val = sets.val.length ? await validate(model, sets, opts.batchSize) : null;
+
+    // Model selection by validation mean Dice; without validation data, by training loss.
+    const score = val ? (val.meanDice ?? 0) : -trainLoss;
+    const isBest = state.bestScore === null || score > state.bestScore;
+    if (isBest) {
+      state.bestScore = score;
+      state.bestEpoch = epoch;
+      state.epochsSinceBest = 0;
+      await saveTensors(ckpt, 'best', namedWeights(model));
+    } else state.epochsSinceBest++;
+
+    const record: EpochRecord = {
+      epoch,
+      trainLoss,
+      valLoss: val?.loss ?? null,
+      valDice: val?.dice ?? null,
+      valMeanDice: val?.meanDice ?? null,
+      learningRate: state.learningRate,
+      seconds: (Date.now() - t0) / 1000,
+      best: isBest,
+      at: new Date().toISOString(),
+    };
+    await appendHistory(opts.outDir, record);
+    result.history.push(record);
+
+    // ReduceLROnPlateau on the validation loss (training loss without validation data).
+    const plateauLoss = val ? val.loss : trainLoss;
+    if (state.bestPlateauLoss === null || plateauLoss < state.bestPlateauLoss) {
+      state.bestPlateauLoss = plateauLoss;
+      state.epochsSincePlateauBest = 0;
+    } else if (++state.epochsSincePlateauBest >= opts.lrPatience) {
+      const lr = Math.max(opts.minLearningRate, state.learningRate * opts.lrFactor);
+      if (lr < state.learningRate) {
+        optimizer = await withLearningRate(optimizer, lr);
+        state.learningRate = lr;
+      }
+      state.epochsSincePlateauBest = 0;
+    }
+
+    state.epoch = epoch;
+    await saveTensors(ckpt, 'last', namedWeights(model));
+    await saveTensors(ckpt, 'optimizer', await optimizer.getWeights());
+    await writeJsonAtomic(path.join(ckpt, 'state.json'), state, true);
+    result.lastEpoch = epoch;
+    opts.onProgress?.({
+      phase: 'epoch-end',
+      epoch,
+      epochs: opts.epochs,
+      step,
+      steps,
+      loss: trainLoss,
+      learningRate: state.learningRate,
+      record,
+    });
+    if (state.epochsSinceBest >= opts.earlyStopPatience) {
+      result.stoppedEarly = true;
+      break;
+    }
+  }
+
+  // Leave the model holding the kept (best) weights.
+  if (existsSync(path.join(ckpt, 'best.json'))) {
+    const best = await loadTensors(ckpt, 'best');
+    model.setWeights(best.map((t) => t.tensor));
+    tf.dispose(best.map((t) => t.tensor));
+  }
+  optimizer.dispose();
+  result.bestEpoch = state.bestEpoch;
+  result.best = result.history.find((r) => r.epoch === state.bestEpoch) ?? null;
+  result.imagesPerSecond = trainMs > 0 ? (images * 1000) / trainMs : 0;
+  return result;
+}
+
+function namedWeights(model: tfl.LayersModel): NamedTensor[] {
+  return model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor }));
+}
+
+/** Adam keeps its learning rate private: move the moment estimates to a new optimiser instead. */
+async function withLearningRate(old: tf.AdamOptimizer, lr: number): Promise<tf.AdamOptimizer> {
+  const next = tf.train.adam(lr);
+  const weights = await old.getWeights();
+  await next.setWeights(weights.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) })));
+  old.dispose();
+  return next;
+}
+
+export interface ValidationResult {
+  loss: number;
+  /** Dice pooled over all validation slices per organ; null when the organ is absent in truth and prediction. */
+  dice: Record<Organ, number | null>;
+  meanDice: number | null;
+  slices: number;
+}
+
+/** Loss and hard (threshold 0.5) Dice on the validation slices at network resolution. */
+export async function validate(
+  model: tfl.LayersModel,
+  sets: Pick<TrainingSets, 'val' | 'builder'>,
+  batchSize: number,
+): Promise<ValidationResult> {
+  const [, height, width, channels] = model.inputs[0]!.shape as number[];
+  const counts = ORGANS.map(() => ({ sizeA: 0, sizeB: 0, intersection: 0 }));
+  let lossSum = 0;
+  let n = 0;
+  for await (const batch of validationBatches(sets.val, sets.builder, batchSize)) {
+    const x = tf.tensor4d(batch.x, [batch.size, height!, width!, channels!]);
+    const y = tf.tensor4d(batch.y, [batch.size, height!, width!, ORGANS.length]);
+    const pred = model.predict(x) as tf.Tensor;
+    const loss = segmentationLoss(y, pred);
+    lossSum += (await loss.data())[0]! * batch.size;
+    const p = await pred.data();
+    tf.dispose([x, y, pred, loss]);
+    const k = ORGANS.length;
+    for (let i = 0; i < p.length; i++) {
+      const c = counts[i % k]!;
+      const inPred = p[i]! >= 0.5 ? 1 : 0;
+      const inTrue = batch.y[i]! >= 0.5 ? 1 : 0;
+      c.sizeA += inPred;
+      c.sizeB += inTrue;
+      c.intersection += inPred & inTrue;
+    }
+    n += batch.size;
+  }
+  const dice = Object.fromEntries(ORGANS.map((o, i) => [o, diceOf(counts[i]!)])) as Record<
+    Organ,
+    number | null
+  >;
+  const scored = ORGANS.map((o) => dice[o]).filter((d): d is number => d !== null);
+  return {
+    loss: lossSum / Math.max(1, n),
+    dice,
+    meanDice: scored.length ? scored.reduce((a, b) => a + b, 0) / scored.length : null,
+    slices: n,
+  };
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../../main/model/arch';
+import { initBackend } from '../../main/model/backend/select';
+import { labelledSlices, SampleBuilder } from '../../main/model/train/dataset';
+import { DEFAULT_LOOP, runTraining } from '../../main/model/train/loop';
+import { toyDataset } from './train-toy-data';
+
+const SIZE = 32;
+const temps: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'tractus-train-'));
+  temps.push(d);
+  return d;
+};
+
+let backend = '';
+beforeAll(async () => {
+  // The acceptance target is wasm (with the backend helper's gradient kernels); cpu is the fallback.
+  backend = (await initBackend('wasm')).name;
+  if (backend !== 'wasm') console.warn(`train-loop tests running on ${backend}: wasm unavailable`);
+});
+afterAll(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tinyModel() {
+  return buildModel(
+    { name: 'unet', filters: [8, 16], inChannels: 3, outChannels: 3, upsampling: 'bilinear' },
+    SIZE,
+  );
+}
+
+describe('training loop', () => {
+  it('overfits a few synthetic slices to validation Dice ≥ 0.9', async () => {
+    tf.setBackend(backend);
+    const slices = labelledSlices(toyDataset(1, 6, SIZE));
+    const builder = new SampleBuilder({ input: { height: SIZE, width: SIZE }, sliceStride: 1 });
+    const out = tmp();
+    const model = tinyModel();
+    const result = await runTraining(
+      model,
+      // Validating on the training slices measures fitting: the point of this test.
+      { train: slices, val: slices, builder },
+      {
+        ...DEFAULT_LOOP,
+        epochs: 30,
+        stepsPerEpoch: 8,
+        batchSize: 4,
+        learningRate: 0.02,
+        organFraction: null,
+        earlyStopPatience: 30,
+        outDir: out,
+        resume: false,
+      },
+    );
+    const best = result.best!;
+    console.log(
+      `overfit on ${backend}: best epoch ${result.bestEpoch}, val Dice`,
+      best.valDice,
+      `${result.imagesPerSecond.toFixed(1)} img/s`,
+    );
+    expect(best.valMeanDice).toBeGreaterThanOrEqual(0.9);
+    const lines = readFileSync(path.join(out, 'history.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.length).toBe(result.lastEpoch);
+    model.dispose();
+  }, 300_000);
+});
