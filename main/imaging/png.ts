@@ -2,6 +2,7 @@
  * PNG slices in and out (fast-png). Medical slices are grayscale: 16-bit stays 16-bit, 8-bit stays 8-bit,
  * and colour or palette images are reduced to luminance so every PNG opens as one intensity channel.
  */
+import { promises as fs } from 'node:fs';
 import { decode, encode, type DecodedPng } from 'fast-png';
 import { InputError } from '../core/errors';
 import type { SliceImage } from '../core/types';
@@ -218,4 +219,42 @@ export async function writePngRgb(
   height: number,
 ): Promise<void> {
   await writeFileAtomic(file, encodePngRgb(rgb, width, height));
+}
+
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  /** PNG colour type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA */
+  colourType: number;
+}
+
+/** Size and bit depth from the IHDR chunk alone, so listing a folder does not decode every slice. */
+export async function readPngHeader(file: string): Promise<PngHeader> {
+  const handle = await fs.open(file, 'r').catch(async () => {
+    await readFileOrExplain(file); // throws the InputError that names the file and the reason
+    throw new InputError(file, 'cannot open');
+  });
+  try {
+    const bytes = new Uint8Array(29);
+    const { bytesRead } = await handle.read(bytes, 0, 29, 0);
+    return parsePngHeader(bytes.subarray(0, bytesRead), file);
+  } finally {
+    await handle.close();
+  }
+}
+
+export function parsePngHeader(bytes: Uint8Array, where: string): PngHeader {
+  if (!hasPngSignature(bytes)) throw new InputError(where, 'not a PNG file (the PNG signature is missing)');
+  checkHeaderSize(bytes, where);
+  if (bytes.length < 26 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') {
+    throw new InputError(where, 'corrupt PNG (first chunk is not IHDR)');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    width: view.getUint32(16),
+    height: view.getUint32(20),
+    bitDepth: bytes[24]!,
+    colourType: bytes[25]!,
+  };
 }

@@ -52,6 +52,57 @@ def cmd_dicom(paths):
     print(json.dumps(out))
 
 
+def cmd_dicom_series(source, folder):
+    """Two series made from one real slice, written with pydicom, to check ordering and rescale.
+
+    Series A: 4 slices on a tilted plane, positions k * 2.5 mm along the normal, InstanceNumber and file
+    names scrambled; pixel (0, 0) = 1000 + k tells the true order.
+    Series B: 3 slices without ImagePositionPatient (order by InstanceNumber), rescale slope 0.5, intercept
+    0.25; pixel (0, 0) = 2000 + InstanceNumber.
+    """
+    import math
+    import os
+
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    os.makedirs(folder, exist_ok=True)
+    c, s = math.cos(0.3), math.sin(0.3)
+    row, col = np.array([1.0, 0.0, 0.0]), np.array([0.0, c, -s])
+    normal = np.cross(row, col)
+    origin = np.array([-80.0, -90.0, 5.0])
+    uid_a, uid_b = generate_uid(), generate_uid()
+    instance_a = [3, 1, 4, 2]
+    names_a = ['z.dcm', 'b.dcm', 'y.dcm', 'a.dcm']
+    for k in range(4):
+        ds = pydicom.dcmread(source)
+        ds.SeriesInstanceUID = uid_a
+        ds.SOPInstanceUID = generate_uid()
+        ds.SeriesNumber = 7
+        ds.SeriesDescription = 'tilted'
+        ds.ImageOrientationPatient = [f'{v:.6f}' for v in (*row, *col)]
+        ds.ImagePositionPatient = [f'{v:.6f}' for v in origin + k * 2.5 * normal]
+        ds.InstanceNumber = instance_a[k]
+        a = ds.pixel_array.copy()
+        a[0, 0] = 1000 + k
+        ds.PixelData = a.astype(a.dtype.newbyteorder('<')).tobytes()
+        ds.save_as(os.path.join(folder, names_a[k]))
+    for n in (2, 3, 1):
+        ds = pydicom.dcmread(source)
+        ds.SeriesInstanceUID = uid_b
+        ds.SOPInstanceUID = generate_uid()
+        ds.SeriesNumber = 8
+        del ds.ImagePositionPatient
+        ds.InstanceNumber = n
+        ds.RescaleSlope = '0.5'
+        ds.RescaleIntercept = '0.25'
+        a = ds.pixel_array.copy()
+        a[0, 0] = 2000 + n
+        ds.PixelData = a.astype(a.dtype.newbyteorder('<')).tobytes()
+        ds.save_as(os.path.join(folder, f'b_{4 - n}.dcm'))
+    print(json.dumps({'normal': normal.tolist(), 'spacing': 2.5}))
+
+
 def cmd_nifti_write(folder):
     """Volumes 5 (x) × 4 (y) × 3 (z) with one marker voxel, saved with different affines and dtypes."""
     import os
@@ -114,6 +165,8 @@ if __name__ == '__main__':
         cmd_png(args[0])
     elif cmd == 'dicom':
         cmd_dicom(args)
+    elif cmd == 'dicom-series':
+        cmd_dicom_series(args[0], args[1])
     elif cmd == 'nifti-write':
         cmd_nifti_write(args[0])
     else:
