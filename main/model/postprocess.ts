@@ -1,0 +1,129 @@
+/**
+ * From a probability map to an organ mask: threshold, empty-organ gate, small-component removal.
+ * Every number comes from the model card (`OrganPostprocess`), none is fixed here.
+ */
+import { z } from 'zod';
+import type { BinaryMask } from '../core/types';
+
+export const organPostprocessSchema = z.object({
+  /** A pixel belongs to the organ when its probability is above this. */
+  threshold: z.number().min(0).max(1),
+  /**
+   * Empty-organ gate (as the winning Kaggle solution did): the organ is kept on a slice only when at least
+   * `gateMinPixels` pixels exceed `gateThreshold`, a stricter bar than `threshold`. Removes faint
+   * false positives on slices where the organ is absent.
+   */
+  gateThreshold: z.number().min(0).max(1),
+  gateMinPixels: z.number().int().min(0),
+  /** Connected components (8-neighbour) smaller than this many pixels are dropped. */
+  minComponentPixels: z.number().int().min(0),
+  /** Same in mm²; used instead of `minComponentPixels` when the slice's pixel spacing is known. */
+  minComponentMm2: z.number().min(0).optional(),
+});
+export type OrganPostprocess = z.infer<typeof organPostprocessSchema>;
+
+export interface OrganResult {
+  /** Undefined when the organ is judged absent from the slice. */
+  mask: BinaryMask | undefined;
+  /** Mean probability inside the mask (0 when absent): the COCO result score. */
+  score: number;
+}
+
+/**
+ * Label the 8-connected foreground components of `mask`: returns the component id of
+ * each pixel (0 = background, 1…n) and each component's size (index 0 unused).
+ */
+export function labelComponents(mask: BinaryMask): { labels: Int32Array; sizes: number[] } {
+  const { width: w, height: h, data } = mask;
+  const labels = new Int32Array(w * h);
+  const sizes = [0];
+  const stack = new Int32Array(w * h);
+  for (let start = 0; start < data.length; start++) {
+    if (!data[start] || labels[start]) continue;
+    const id = sizes.length;
+    let size = 0;
+    let top = 0;
+    stack[top++] = start;
+    labels[start] = id;
+    while (top > 0) {
+      const p = stack[--top]!;
+      size++;
+      const x = p % w;
+      const y = (p - x) / w;
+      for (let dy = -1; dy <= 1; dy++) {
+        const ny = y + dy;
+        if (ny < 0 || ny >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          if (nx < 0 || nx >= w) continue;
+          const q = ny * w + nx;
+          if (data[q] && !labels[q]) {
+            labels[q] = id;
+            stack[top++] = q;
+          }
+        }
+      }
+    }
+    sizes.push(size);
+  }
+  return { labels, sizes };
+}
+
+/** Drop 8-connected components smaller than `minPixels` (in place); returns how many pixels were cleared. */
+export function removeSmallComponents(mask: BinaryMask, minPixels: number): number {
+  if (minPixels <= 1) return 0;
+  const { labels, sizes } = labelComponents(mask);
+  let cleared = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const id = labels[i]!;
+    if (id && sizes[id]! < minPixels) {
+      mask.data[i] = 0;
+      cleared++;
+    }
+  }
+  return cleared;
+}
+
+/** Minimum component size in pixels: the mm² rule when spacing is known, else the pixel rule. */
+export function minComponentPixelsFor(
+  p: OrganPostprocess,
+  spacing: [row: number, column: number] | null,
+): number {
+  if (p.minComponentMm2 !== undefined && spacing && spacing[0] > 0 && spacing[1] > 0) {
+    return Math.ceil(p.minComponentMm2 / (spacing[0] * spacing[1]));
+  }
+  return p.minComponentPixels;
+}
+
+/** Turn one organ's probability map (row-major, width×height) into its mask on that slice. */
+export function postprocessOrgan(
+  prob: Float32Array,
+  width: number,
+  height: number,
+  p: OrganPostprocess,
+  spacing: [row: number, column: number] | null = null,
+): OrganResult {
+  let gateCount = 0;
+  let any = false;
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) {
+    const v = prob[i]!;
+    if (v > p.gateThreshold) gateCount++;
+    if (v > p.threshold) {
+      data[i] = 1;
+      any = true;
+    }
+  }
+  if (!any || gateCount < p.gateMinPixels) return { mask: undefined, score: 0 };
+  const mask: BinaryMask = { width, height, data };
+  removeSmallComponents(mask, minComponentPixelsFor(p, spacing));
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i]) {
+      sum += prob[i]!;
+      count++;
+    }
+  }
+  return count === 0 ? { mask: undefined, score: 0 } : { mask, score: sum / count };
+}

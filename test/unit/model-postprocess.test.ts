@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import {
+  labelComponents,
+  minComponentPixelsFor,
+  postprocessOrgan,
+  removeSmallComponents,
+  type OrganPostprocess,
+} from '../../main/model/postprocess';
+
+const rows = (...lines: string[]) => ({
+  width: lines[0]!.length,
+  height: lines.length,
+  data: Uint8Array.from(lines.join('').split(''), (c) => (c === '#' ? 1 : 0)),
+});
+
+const P: OrganPostprocess = { threshold: 0.5, gateThreshold: 0.8, gateMinPixels: 2, minComponentPixels: 1 };
+
+describe('connected components (8-neighbour)', () => {
+  it('joins diagonal neighbours and counts sizes', () => {
+    const mask = rows('#..#', '.#..', '....', '##.#');
+    const { labels, sizes } = labelComponents(mask);
+    // components: {(0,0),(1,1)} diagonal pair; {(3,0)}; {(0,3),(1,3)}; {(3,3)}
+    expect(sizes.slice(1).sort()).toEqual([1, 1, 2, 2]);
+    expect(labels[0]).toBe(labels[5]);
+    expect(labels[12]).toBe(labels[13]);
+  });
+
+  it('removes components below the minimum size', () => {
+    const mask = rows('#..#', '.#..', '....', '##.#');
+    expect(removeSmallComponents(mask, 2)).toBe(2);
+    expect(Array.from(mask.data).join('')).toBe(rows('#...', '.#..', '....', '##..').data.join(''));
+  });
+
+  it('labels like scipy.ndimage.label with a 3×3 structure on random masks', (ctx) => {
+    const probe = spawnSync('python3', ['-c', 'import scipy.ndimage'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.warn('SKIPPED: python3 with scipy not available for the component reference');
+      ctx.skip();
+    }
+    let seed = 99;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const masks = Array.from({ length: 6 }, (_, k) => {
+      const width = 20 + k * 7;
+      const height = 15 + k * 5;
+      return {
+        width,
+        height,
+        data: Uint8Array.from({ length: width * height }, () => (rand() < 0.45 ? 1 : 0)),
+      };
+    });
+    const script = `
+import json, sys, numpy as np
+from scipy import ndimage
+out = []
+for m in json.load(sys.stdin):
+    a = np.array(m["data"], dtype=np.uint8).reshape(m["height"], m["width"])
+    lab, n = ndimage.label(a, structure=np.ones((3, 3)))
+    out.append(sorted(np.bincount(lab.ravel())[1:].tolist()))
+print(json.dumps(out))`;
+    const py = spawnSync('python3', ['-c', script], {
+      input: JSON.stringify(masks.map((m) => ({ ...m, data: Array.from(m.data) }))),
+      encoding: 'utf8',
+    });
+    expect(py.status, py.stderr).toBe(0);
+    const expected = JSON.parse(py.stdout) as number[][];
+    masks.forEach((m, i) => {
+      expect(
+        labelComponents(m)
+          .sizes.slice(1)
+          .sort((a, b) => a - b),
+      ).toEqual(expected[i]);
+    });
+  });
+});
+
+describe('postprocessOrgan', () => {
+  const prob = Float32Array.from([
+    0.9, 0.6, 0.1, 0.0, 0.85, 0.55, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6,
+  ]);
+
+  it('thresholds, and scores by the mean probability inside the mask', () => {
+    const r = postprocessOrgan(prob, 4, 4, P);
+    expect(Array.from(r.mask!.data)).toEqual([1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(r.score).toBeCloseTo((0.9 + 0.6 + 0.85 + 0.55 + 0.6) / 5, 6);
+  });
+
+  it('gates the organ out when too few pixels pass the stricter threshold', () => {
+    // two pixels exceed 0.8: kept with gateMinPixels 2, dropped with 3
+    expect(postprocessOrgan(prob, 4, 4, { ...P, gateMinPixels: 3 })).toEqual({ mask: undefined, score: 0 });
+    expect(postprocessOrgan(prob, 4, 4, P).mask).toBeDefined();
+  });
+
+  it('drops small components, by pixels or by mm² when the spacing is known', () => {
+    const r = postprocessOrgan(prob, 4, 4, { ...P, minComponentPixels: 2 });
+    expect(r.mask!.data[15]).toBe(0);
+    expect(r.score).toBeCloseTo((0.9 + 0.6 + 0.85 + 0.55) / 4, 6);
+    // 5 mm² at 1.5 × 1.5 mm pixels (2.25 mm²) = 2.2 → 3 pixels; without spacing the pixel rule applies
+    expect(minComponentPixelsFor({ ...P, minComponentMm2: 5 }, [1.5, 1.5])).toBe(3);
+    expect(minComponentPixelsFor({ ...P, minComponentPixels: 7, minComponentMm2: 5 }, null)).toBe(7);
+    const big = postprocessOrgan(prob, 4, 4, { ...P, minComponentMm2: 10 }, [1.5, 1.5]); // 5 px minimum
+    expect(big).toEqual({ mask: undefined, score: 0 });
+  });
+
+  it('returns nothing for an all-background map', () => {
+    expect(postprocessOrgan(new Float32Array(16), 4, 4, { ...P, gateMinPixels: 0 })).toEqual({
+      mask: undefined,
+      score: 0,
+    });
+  });
+});

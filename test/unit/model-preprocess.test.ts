@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { SliceImage } from '../../main/core/types';
+import {
+  letterbox,
+  letterboxTransform,
+  neighbourIndices,
+  normaliseSlice,
+  percentiles,
+  ScanInputs,
+  unletterbox,
+} from '../../main/model/preprocess';
+
+const close = (actual: ArrayLike<number>, expected: number[], digits = 5) => {
+  expect(actual.length).toBe(expected.length);
+  expected.forEach((v, i) => expect(actual[i], `index ${i}`).toBeCloseTo(v, digits));
+};
+
+describe('letterbox', () => {
+  it('fits a 3×2 slice into a 4×4 input: scaled 4/3 to 4×3, bilinear with half-pixel centres, padded below', () => {
+    const t = letterboxTransform(3, 2, 4, 4);
+    expect(t).toMatchObject({ innerWidth: 4, innerHeight: 3, offsetX: 0, offsetY: 0 });
+    // f(x, y) = x + 3y is linear, so bilinear sampling returns f at the (clamped) source coordinate.
+    // x sources (X+0.5)·3/4−0.5 → 0 (clamped), 0.625, 1.375, 2 (clamped); y sources (Y+0.5)·2/3−0.5 → 0, 0.5, 1.
+    const out = letterbox([0, 1, 2, 3, 4, 5], t);
+    close(out, [0, 0.625, 1.375, 2, 1.5, 2.125, 2.875, 3.5, 3, 3.625, 4.375, 5, 0, 0, 0, 0]);
+  });
+
+  it('centres a wide slice: 360×310 into 256² is 256×220 starting at row 18', () => {
+    expect(letterboxTransform(360, 310, 256, 256)).toMatchObject({
+      innerWidth: 256,
+      innerHeight: 220,
+      offsetX: 0,
+      offsetY: 18,
+    });
+    expect(letterboxTransform(266, 266, 256, 256)).toMatchObject({ innerWidth: 256, offsetX: 0, offsetY: 0 });
+  });
+
+  it('unletterbox samples only the slice region of one channel of one batch image, at native size', () => {
+    const t = letterboxTransform(3, 2, 4, 4); // inner 4×3 at (0,0)
+    const channels = 3;
+    const image = 4 * 4 * channels;
+    const batch = new Float32Array(2 * image).fill(999); // padding and other channels must never be read
+    for (let Y = 0; Y < 3; Y++)
+      for (let X = 0; X < 4; X++) batch[image + (Y * 4 + X) * channels + 1] = X + 10 * Y;
+    // native x ← (x+0.5)·4/3−0.5 = 1/6, 1.5, 17/6; native y ← (y+0.5)·3/2−0.5 = 0.25, 1.75
+    const out = unletterbox(batch, t, 1, channels, image);
+    close(out, [1 / 6 + 2.5, 1.5 + 2.5, 17 / 6 + 2.5, 1 / 6 + 17.5, 1.5 + 17.5, 17 / 6 + 17.5]);
+  });
+
+  it('round-trips a same-size slice exactly', () => {
+    const t = letterboxTransform(5, 3, 5, 3);
+    const src = Array.from({ length: 15 }, (_, i) => (i * 7) % 11);
+    close(unletterbox(letterbox(src, t), t), src);
+  });
+});
+
+describe('normalisation', () => {
+  it('clips at the inverted-CDF percentiles and scales to [0, 1] (hand-computed on 0…999)', () => {
+    const data = Uint16Array.from({ length: 1000 }, (_, i) => i);
+    // smallest v with ≥ 0.5 % (5 values) ≤ v is 4; with ≥ 99.5 % (995 values) ≤ v is 994
+    expect(percentiles(data, [0.5, 99.5])).toEqual([4, 994]);
+    const out = normaliseSlice({ width: 1000, height: 1, data });
+    expect(out[0]).toBe(0);
+    expect(out[4]).toBe(0);
+    expect(out[994]).toBe(1);
+    expect(out[999]).toBe(1);
+    expect(out[499]).toBeCloseTo(0.5, 6);
+  });
+
+  it('turns a flat slice into zeros instead of dividing by zero', () => {
+    const out = normaliseSlice({ width: 2, height: 2, data: new Uint16Array([7, 7, 7, 7]) });
+    expect(Array.from(out)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('matches numpy percentile(method="inverted_cdf") on integer and float data', (ctx) => {
+    const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.warn('SKIPPED: python3 with numpy not available for the percentile reference');
+      ctx.skip();
+    }
+    let seed = 12345;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const u16 = Uint16Array.from({ length: 5000 }, () => Math.floor(rand() ** 3 * 4000));
+    const i16 = Int16Array.from({ length: 3001 }, () => Math.floor((rand() - 0.3) * 2000));
+    const f32 = Float32Array.from({ length: 4000 }, () => rand() * 37.5 - 3);
+    const ps = [0.5, 2, 50, 98, 99.5];
+    const script = `
+import json, sys, numpy as np
+arrays = json.load(sys.stdin)
+print(json.dumps([np.percentile(np.array(a, dtype=np.float64), ${JSON.stringify(ps)}, method="inverted_cdf").tolist() for a in arrays]))`;
+    const py = spawnSync('python3', ['-c', script], {
+      input: JSON.stringify([Array.from(u16), Array.from(i16), Array.from(f32)]),
+      encoding: 'utf8',
+    });
+    expect(py.status, py.stderr).toBe(0);
+    const [ru16, ri16, rf32] = JSON.parse(py.stdout) as number[][];
+    expect(percentiles(u16, ps)).toEqual(ru16);
+    expect(percentiles(i16, ps)).toEqual(ri16);
+    // float data is binned into 4096 levels: within one bin below the exact value
+    const bin = (Math.max(...f32) - Math.min(...f32)) / 4096;
+    percentiles(f32, ps).forEach((v, i) => {
+      expect(v).toBeLessThanOrEqual(rf32![i]! + 1e-6);
+      expect(v).toBeGreaterThanOrEqual(rf32![i]! - bin - 1e-6);
+    });
+  });
+});
+
+describe('2.5D input', () => {
+  it('stacks slices i−s, i, i+s, clamped at the ends', () => {
+    expect(neighbourIndices(0, 10, 2)).toEqual([0, 0, 2]);
+    expect(neighbourIndices(5, 10, 2)).toEqual([3, 5, 7]);
+    expect(neighbourIndices(9, 10, 2)).toEqual([7, 9, 9]);
+    expect(neighbourIndices(0, 1, 2)).toEqual([0, 0, 0]);
+  });
+
+  it('builds NHWC batches in channel order (i−s, i, i+s), reading every slice once', async () => {
+    // Slice k is 8×1, zero except pixel k = 100, so after normalisation channel c is 1 exactly at pixel idx[c].
+    const n = 8;
+    const reads: number[] = [];
+    const scan = {
+      slices: Array.from({ length: n }, (_, k) => ({ id: `s${k}`, number: k + 1, width: 8, height: 1 })),
+      readSlice: async (k: number): Promise<SliceImage> => {
+        reads.push(k);
+        const data = new Uint16Array(8);
+        data[k] = 100;
+        return { width: 8, height: 1, data };
+      },
+    };
+    const inputs = new ScanInputs(scan, {
+      input: { height: 1, width: 8 },
+      sliceStride: 2,
+      normalisation: { method: 'percentile', lowPercentile: 0.5, highPercentile: 99.5 },
+    });
+    for (let start = 0; start < n; start += 3) {
+      const count = Math.min(3, n - start);
+      const { data, transforms } = await inputs.batch(start, count);
+      expect(transforms).toHaveLength(count);
+      for (let b = 0; b < count; b++) {
+        const idx = neighbourIndices(start + b, n, 2);
+        for (let c = 0; c < 3; c++)
+          for (let p = 0; p < 8; p++) expect(data[(b * 8 + p) * 3 + c]).toBe(p === idx[c] ? 1 : 0);
+      }
+    }
+    expect([...reads].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});
