@@ -40,8 +40,15 @@ export interface CocoDetection<M> {
   mask: M;
 }
 
-/** IoU of a detection with a ground truth; for crowd ground truth, intersection / area(detection). */
-export type IouFunction<M> = (detection: M, groundTruth: M, groundTruthIsCrowd: boolean) => number;
+/**
+ * IoU matrix [detection][ground truth] (pycocotools maskUtils.iou, e.g. rleIou); for a crowd ground truth the
+ * union is the detection's area.
+ */
+export type IouFunction<M> = (
+  detections: M[],
+  groundTruths: M[],
+  groundTruthIsCrowd: boolean[],
+) => number[][];
 
 export interface CocoSummary {
   /** Mean precision over IoU .50:.95, recall points and categories with ground truth; null if none has any. */
@@ -96,10 +103,13 @@ export class CocoSegmEvaluator<M> {
     // Highest score first, stable for ties (numpy mergesort), at most 100.
     const detections = stableSortBy(dts, (d) => -d.score).slice(0, MAX_DETECTIONS);
     const ious = new Float64Array(detections.length * gts.length);
-    for (let d = 0; d < detections.length; d++) {
-      for (let g = 0; g < gts.length; g++) {
-        ious[d * gts.length + g] = this.iou(detections[d]!.mask, gts[g]!.mask, gts[g]!.iscrowd);
-      }
+    if (detections.length > 0 && gts.length > 0) {
+      const matrix = this.iou(
+        detections.map((d) => d.mask),
+        gts.map((g) => g.mask),
+        gts.map((g) => g.iscrowd),
+      );
+      matrix.forEach((row, d) => row.forEach((value, g) => (ious[d * gts.length + g] = value)));
     }
     AREA_NAMES.forEach((name, a) => {
       byArea[a]!.push(evaluateImage(imageId, gts, detections, ious, AREA_RANGES[name]));

@@ -3,9 +3,8 @@ import { CocoSegmEvaluator, IOU_THRESHOLDS, RECALL_THRESHOLDS } from '../../main
 
 /** Masks are names; the IoU table is written by hand for each case. */
 function evaluator(table: Record<string, number>) {
-  return new CocoSegmEvaluator<string>(
-    [1, 2],
-    (dt, gt, crowd) => table[`${dt}|${gt}${crowd ? '|crowd' : ''}`] ?? 0,
+  return new CocoSegmEvaluator<string>([1, 2], (dts, gts, crowd) =>
+    dts.map((dt) => gts.map((gt, g) => table[`${dt}|${gt}${crowd[g] ? '|crowd' : ''}`] ?? 0)),
   );
 }
 const gt = (mask: string, area = 5000, iscrowd = false) => ({ mask, area, iscrowd });
