@@ -1,0 +1,43 @@
+/**
+ * Registers the training kernels tfjs-backend-wasm lacks (Conv2DBackpropFilter, both depthwise
+ * gradients) and replaces its scalar-loop Conv2DBackpropInput with XNNPACK-based rewrites. Call after the
+ * wasm backend is registered; idempotent. Each kernel is checked against the cpu backend in
+ * test/unit/backend-wasm-gradients.test.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterWasm } from './conv-filter-grad';
+import { makeConv2dBackpropInputWasm } from './conv-input-grad';
+import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from './depthwise-grads';
+
+const MARK = Symbol.for('tractus.wasmGradient');
+
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+function install(kernelName: string, kernelFunc: KernelFunc): void {
+  const existing = tf.getKernel(kernelName, 'wasm');
+  if (existing) {
+    if ((existing.kernelFunc as unknown as Record<symbol, boolean>)[MARK]) return;
+    tf.unregisterKernel(kernelName, 'wasm');
+  }
+  (kernelFunc as unknown as Record<symbol, boolean>)[MARK] = true;
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}
+
+/** The kernels this module provides on wasm, for `tractus doctor` and tests. */
+export const WASM_GRADIENT_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+] as const;
+
+export function registerWasmGradientKernels(): void {
+  install('Conv2DBackpropFilter', conv2dBackpropFilterWasm as KernelFunc);
+  const stock = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  const alreadyOurs = stock && (stock.kernelFunc as unknown as Record<symbol, boolean>)[MARK];
+  if (stock && !alreadyOurs) {
+    install('Conv2DBackpropInput', makeConv2dBackpropInputWasm(stock.kernelFunc as never) as KernelFunc);
+  }
+  install('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilterWasm as KernelFunc);
+  install('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInputWasm as KernelFunc);
+}
