@@ -33,6 +33,9 @@ export function rasterizePolygons(
   return mask;
 }
 
+const MAX_COORDINATE = 100_000;
+const MAX_OUTLINE = 4_000_000;
+
 function checkPolygon(poly: readonly number[], where: string): void {
   if (!Array.isArray(poly) || poly.length < 6 || poly.length % 2 !== 0) {
     throw new InputError(
@@ -40,10 +43,18 @@ function checkPolygon(poly: readonly number[], where: string): void {
       'a polygon needs an even number of coordinates, at least 3 points (6 numbers)',
     );
   }
-  // Bound coordinates so the 5× integer arithmetic below stays exact.
-  if (!poly.every((v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 1e7)) {
-    throw new InputError(where, 'polygon coordinates must be finite numbers (within ±10,000,000)');
+  // The outline is sampled at every 1/5 pixel: bound coordinates and total length so a corrupt file cannot
+  // make us walk billions of points.
+  if (!poly.every((v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_COORDINATE)) {
+    throw new InputError(where, `polygon coordinates must be finite numbers within ±${MAX_COORDINATE}`);
   }
+  let length = 0;
+  for (let j = 0; j < poly.length; j += 2) {
+    const k = (j + 2) % poly.length;
+    length += Math.max(Math.abs(poly[k]! - poly[j]!), Math.abs(poly[k + 1]! - poly[j + 1]!));
+  }
+  if (length > MAX_OUTLINE)
+    throw new InputError(where, `polygon outline is implausibly long (${Math.round(length)} px)`);
 }
 
 /** OR the foreground of column-major run lengths into a row-major mask. */
