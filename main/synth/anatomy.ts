@@ -45,6 +45,12 @@ export interface AnatomyOptions {
    * gas); the constructor's rng then fixes only what a patient keeps (body, solid organs, colon course).
    */
   dayRng?: Rng;
+  /** Subcutaneous fat and abdominal wall muscle thickness (mm); random when not given. */
+  fatThicknessMm?: number;
+  wallThicknessMm?: number;
+  /** Share (0–1) of the abdominal fat turned into unlabelled soft-tissue blobs, so that not every non-fat
+   * thing in the belly is an organ. Default 0.08. */
+  clutter?: number;
 }
 
 const HARD = new Set<number>([
@@ -84,6 +90,8 @@ export class AbdomenModel {
   private readonly fine: Noise3;
   private readonly liverVessels: Noise3;
   private readonly stoolAir: Noise3;
+  private readonly clutterNoise: Noise3;
+  private readonly clutterLevel: number;
   private readonly fatThickness: number;
   private readonly wallThickness: number;
   private readonly liverEnd: number;
@@ -105,8 +113,13 @@ export class AbdomenModel {
     this.wobble = createFractalNoise3(rng, 60, 2);
     this.fine = createFractalNoise3(rng, 12, 2);
     this.liverVessels = createFractalNoise3(rng, 6, 1);
+    this.clutterNoise = createFractalNoise3(rng, 10, 2);
+    // noise of 2 octaves is roughly uniform in ±0.6: map the wanted share to a threshold
+    this.clutterLevel = 0.6 - 1.2 * Math.min(1, Math.max(0, opts.clutter ?? 0.08));
     this.fatThickness = rng.uniform(8, 35);
     this.wallThickness = rng.uniform(6, 12);
+    if (opts.fatThicknessMm !== undefined) this.fatThickness = opts.fatThicknessMm;
+    if (opts.wallThicknessMm !== undefined) this.wallThickness = opts.wallThicknessMm;
     this.liverEnd = rng.uniform(150, 200);
     this.spleenEnd = rng.uniform(100, 150);
     const kTop = rng.uniform(85, 115);
@@ -337,6 +350,7 @@ export class AbdomenModel {
       const by = -38 + 10 * t;
       if (Math.abs(sy - by) < 9 * pancreas && sx > -30 && sx < 80) return T.pancreas;
     }
+    if (this.clutterNoise(x, y, z) > this.clutterLevel) return T.clutter;
     return T.visceral_fat;
   }
 

@@ -31,6 +31,7 @@ export const TISSUES = [
   'small_bowel_wall',
   'small_bowel_content',
   'arm',
+  'clutter',
 ] as const;
 export type Tissue = (typeof TISSUES)[number];
 export const TISSUE_COUNT = TISSUES.length;
@@ -76,6 +77,8 @@ const REALISTIC: Record<Tissue, [lo: number, hi: number, texture: number, grain:
   small_bowel_wall: [0.18, 0.32, 0.1, 3],
   small_bowel_content: [0.45, 0.9, 0.2, 4],
   arm: [0.3, 0.7, 0.3, 6],
+  // unlabelled soft tissue between the organs: mesenteric vessels, duodenum, lymph nodes, fluid
+  clutter: [0.3, 0.8, 0.2, 4],
 };
 
 /** Draw one scan's realistic appearance (each tissue mean uniform in its range). */

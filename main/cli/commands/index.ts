@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { register as models } from './models';
+import { register as train } from './train';
 import { register as evaluate } from './evaluate';
+import { register as serve } from './serve';
+import { register as synth } from './synth';
 
 /** Each command module exports `register(program)`; add new commands here, one line each. */
-export const COMMANDS: Array<(program: Command) => void> = [models, evaluate];
+export const COMMANDS: Array<(program: Command) => void> = [models, train, evaluate, serve, synth];

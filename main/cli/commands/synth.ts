@@ -1,0 +1,111 @@
+/**
+ * `tractus synth phantom --out DIR [--cases N --days N --slices N --size N --seed N]` and
+ * `tractus synth synthseg --labels CSV --out DIR [--samples N --seed N --size N]`:
+ * write synthetic training / demo data in the UW-Madison layout. Parsing and printing only.
+ */
+import type { Command } from 'commander';
+import { InputError } from '../../core/errors';
+import { writeSynthSegDataset, writeSyntheticKaggleDataset, type WrittenDataset } from '../../synth/datasets';
+import { readLabelScans } from '../../synth/label-scans';
+import { ProgressBar } from '../progress';
+
+function intOption(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InputError(flag, `must be a whole number from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+function progress(label: string): (done: number, total: number) => void {
+  let bar: ProgressBar | undefined;
+  return (done, total) => {
+    bar ??= new ProgressBar({ label, total });
+    bar.update(done);
+  };
+}
+
+function report(written: WrittenDataset, json: boolean | undefined): void {
+  process.stdout.write(
+    json
+      ? `${JSON.stringify(written)}\n`
+      : `wrote ${written.slices} slices of ${written.scans.length} scans and train.csv to ${written.root}\n`,
+  );
+}
+
+interface PhantomFlags {
+  out: string;
+  cases: number;
+  days: number;
+  slices: number;
+  size: number;
+  seed: number;
+  json?: boolean;
+}
+
+interface SynthSegFlags {
+  labels: string;
+  out: string;
+  samples: number;
+  seed: number;
+  size?: number;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const synth = program.command('synth').description('Write synthetic abdominal MRI with organ masks');
+  synth
+    .command('phantom')
+    .description('Seeded abdomen phantoms (16-bit PNG + train.csv, UW-Madison layout)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--cases <n>', 'patients', intOption('--cases', 1, 1000), 2)
+    .option('--days <n>', 'scans (treatment days) per patient', intOption('--days', 1, 20), 1)
+    .option('--slices <n>', 'slices per scan', intOption('--slices', 1, 400), 40)
+    .option('--size <n>', 'slice width and height in pixels', intOption('--size', 16, 1024), 266)
+    .option('--seed <n>', 'random seed: same seed, same files', intOption('--seed', 0, 2 ** 32 - 1), 1)
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (f: PhantomFlags) => {
+      const written = await writeSyntheticKaggleDataset(f.out, {
+        cases: f.cases,
+        days: f.days,
+        slices: f.slices,
+        size: f.size,
+        seed: f.seed,
+        onProgress: progress('slices'),
+      });
+      report(written, f.json);
+    });
+  synth
+    .command('synthseg')
+    .description(
+      'SynthSeg-style images built around REAL organ label maps (wide CSV such as eval_subset.csv)',
+    )
+    .requiredOption('--labels <csv>', 'wide mask CSV: id,large_bowel,small_bowel,stomach,…,width,height')
+    .requiredOption('--out <dir>', 'output folder')
+    .option(
+      '--samples <n>',
+      'synthetic scans (each a full rendering of one real scan)',
+      intOption('--samples', 1, 100000),
+      22,
+    )
+    .option('--seed <n>', 'random seed: same seed, same files', intOption('--seed', 0, 2 ** 32 - 1), 1)
+    .option(
+      '--size <n>',
+      'stretch slices to N×N pixels (default: keep each scan’s size)',
+      intOption('--size', 16, 1024),
+    )
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (f: SynthSegFlags) => {
+      const labels = await readLabelScans(f.labels);
+      const written = await writeSynthSegDataset(labels, f.out, {
+        samples: f.samples,
+        seed: f.seed,
+        source: f.labels,
+        ...(f.size !== undefined ? { size: f.size } : {}),
+        onProgress: progress('slices'),
+      });
+      report(written, f.json);
+    });
+}

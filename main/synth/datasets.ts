@@ -1,0 +1,149 @@
+/**
+ * Materialise synthetic data as a UW-Madison / Kaggle dataset folder (16-bit PNG slices + train.csv),
+ * so `tractus train --data DIR`, the importers and the app read it like the real dataset.
+ * Output is a pure function of the options: same seed → byte-identical files.
+ */
+import path from 'node:path';
+import { writeJsonAtomic } from '../io/files';
+import { createRng } from '../model/augment/random';
+import type { LabelScan } from './label-scans';
+import { generatePhantomScan } from './phantom';
+import { prepareSynthSegScan, renderSynthSegSlice, type SynthSegOptions } from './synthseg';
+import { TrainCsvWriter, writeUwSlice } from './uw-layout';
+
+/** Synthetic case numbers are far from the real UW-Madison ones (1–156) so the two never mix up. */
+export const PHANTOM_CASE_BASE = 9000;
+export const SYNTHSEG_CASE_BASE = 8000;
+
+export type Progress = (done: number, total: number) => void;
+
+/** A 32-bit seed derived from a parent seed and indices (a hash, so streams do not overlap). */
+export function deriveSeed(seed: number, ...indices: number[]): number {
+  let h = seed >>> 0 || 0x9e3779b9;
+  for (const i of indices) {
+    h = Math.imul(h ^ (i + 0x7f4a7c15), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
+
+export interface PhantomDatasetOptions {
+  cases: number;
+  days: number;
+  slices: number;
+  /** Slice width and height in pixels. */
+  size: number;
+  seed: number;
+  onProgress?: Progress;
+}
+
+export interface WrittenDataset {
+  root: string;
+  scans: string[];
+  slices: number;
+}
+
+/** Treatment days of a synthetic patient: day0, day7, day14, … */
+function dayNumber(d: number): number {
+  return d * 7;
+}
+
+export async function writeSyntheticKaggleDataset(
+  root: string,
+  opts: PhantomDatasetOptions,
+): Promise<WrittenDataset> {
+  const csv = new TrainCsvWriter();
+  const scans: string[] = [];
+  const total = opts.cases * opts.days * opts.slices;
+  let done = 0;
+  for (let c = 0; c < opts.cases; c++) {
+    const patientSeed = deriveSeed(opts.seed, c);
+    for (let d = 0; d < opts.days; d++) {
+      const scanId = `case${PHANTOM_CASE_BASE + c + 1}_day${dayNumber(d)}`;
+      const scan = generatePhantomScan(
+        deriveSeed(opts.seed, c, d + 1),
+        { slices: opts.slices, width: opts.size, height: opts.size },
+        { seed: patientSeed },
+      );
+      for (let i = 0; i < opts.slices; i++) {
+        await writeUwSlice(root, scanId, i + 1, scan.images[i]!, scan.pixelMm);
+        csv.add(scanId, i + 1, scan.masks[i]!);
+        opts.onProgress?.(++done, total);
+      }
+      scans.push(scanId);
+    }
+  }
+  await csv.write(root);
+  await writeJsonAtomic(
+    path.join(root, 'synth.json'),
+    {
+      generator: 'tractus synth phantom',
+      synthetic: true,
+      options: { ...opts, onProgress: undefined },
+      scans,
+    },
+    true,
+  );
+  return { root, scans, slices: done };
+}
+
+export interface SynthSegDatasetOptions extends SynthSegOptions {
+  /** Synthetic scans to write; each renders one real label scan (cycling through them) in full. */
+  samples: number;
+  seed: number;
+  /** Organ-free slices written above and below the labelled range, for 2.5D neighbours. Default 2. */
+  margin?: number;
+  /** Where the label maps came from (recorded in synth.json). */
+  source?: string;
+  onProgress?: Progress;
+}
+
+/**
+ * One synthetic scan per sample, `case{8000+N}_day{D + 100·variant}` for real scan caseN_dayD, so a
+ * patient-wise split keeps every rendering of one real patient on the same side.
+ */
+export async function writeSynthSegDataset(
+  labels: readonly LabelScan[],
+  root: string,
+  opts: SynthSegDatasetOptions,
+): Promise<WrittenDataset> {
+  if (labels.length === 0) throw new RangeError('writeSynthSegDataset: no label scans');
+  const margin = opts.margin ?? 2;
+  const plan = Array.from({ length: opts.samples }, (_, k) => labels[k % labels.length]!);
+  const total = plan.reduce((s, l) => s + sliceRange(l, margin).length, 0);
+  const csv = new TrainCsvWriter();
+  const scans: string[] = [];
+  let done = 0;
+  for (let k = 0; k < plan.length; k++) {
+    const label = plan[k]!;
+    const variant = Math.floor(k / labels.length);
+    const [caseNo, dayNo] = label.scanId.match(/\d+/g)!.map(Number) as [number, number];
+    const scanId = `case${SYNTHSEG_CASE_BASE + caseNo}_day${dayNo + 100 * variant}`;
+    const seed = deriveSeed(opts.seed, k);
+    const scan = prepareSynthSegScan(label, seed, opts);
+    const noise = createRng(deriveSeed(seed, 1));
+    for (const n of sliceRange(label, margin)) {
+      const { image, masks } = renderSynthSegSlice(scan, n, noise);
+      await writeUwSlice(root, scanId, n, image, scan.grid.pixelMm);
+      csv.add(scanId, n, masks);
+      opts.onProgress?.(++done, total);
+    }
+    scans.push(scanId);
+  }
+  await csv.write(root);
+  const { onProgress: _p, ...options } = opts;
+  await writeJsonAtomic(
+    path.join(root, 'synth.json'),
+    { generator: 'tractus synth synthseg', synthetic: true, options, scans },
+    true,
+  );
+  return { root, scans, slices: done };
+}
+
+/** Slice numbers from `margin` before the first labelled slice to `margin` after the last (≥ 1). */
+function sliceRange(label: LabelScan, margin: number): number[] {
+  const first = Math.max(1, (label.numbers[0] ?? 1) - margin);
+  const last = (label.numbers[label.numbers.length - 1] ?? 1) + margin;
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
