@@ -1,0 +1,113 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { Scan, SliceImage } from '../../main/core/types';
+import { buildModel } from '../../main/model/arch';
+import { newModelCard } from '../../main/model/card';
+import { segmentScan } from '../../main/model/infer';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const SPEC = { name: 'unet' as const, filters: [4, 8], inChannels: 3, outChannels: 3 };
+const card = newModelCard({
+  name: 'tiny',
+  description: 'test',
+  architecture: SPEC,
+  inputSize: { height: 32, width: 32 },
+  backend: 'cpu',
+  versions: {},
+  postprocess: {
+    stomach: { threshold: 0.5, gateThreshold: 0.9, gateMinPixels: 10, minComponentPixels: 5 },
+  },
+});
+
+function fakeScan(id: string, n: number, width: number, height: number): Scan {
+  return {
+    id,
+    patientId: 'case1',
+    studyId: 'case1_day1',
+    day: 'day1',
+    width,
+    height,
+    pixelSpacing: [1.5, 1.5],
+    sliceThickness: 3,
+    intensity: 'uint16',
+    source: 'png',
+    slices: Array.from({ length: n }, (_, i) => ({
+      id: `${id}_slice_${i + 1}`,
+      number: i + 1,
+      width,
+      height,
+    })),
+    readSlice: async (i: number): Promise<SliceImage> => ({
+      width,
+      height,
+      data: Uint16Array.from({ length: width * height }, (_, p) => (p * 37 + i * 101) % 1000),
+    }),
+  };
+}
+
+/**
+ * A model whose every weight is zero except the output bias: the features are 0 everywhere, so the
+ * output is sigmoid(bias) per organ — here large bowel −4 (0.018), small bowel 0 (0.5), stomach +4 (0.982).
+ */
+function constantModel() {
+  const model = buildModel(SPEC, 32);
+  model.setWeights(model.getWeights().map((w) => tf.zerosLike(w)));
+  const head = model.getLayer('head');
+  const [kernel] = head.getWeights();
+  head.setWeights([kernel!, tf.tensor1d([-4, 0, 4])]);
+  return model;
+}
+
+describe('segmentScan', () => {
+  it('applies the card: stomach everywhere at native size, the others gated out, score = sigmoid(4)', async () => {
+    const model = constantModel();
+    const progress: number[] = [];
+    const result = await segmentScan(
+      fakeScan('case1_day1', 5, 40, 30),
+      { model, card },
+      {
+        batch: 2,
+        onProgress: (done) => progress.push(done),
+      },
+    );
+    expect(progress).toEqual([2, 4, 5]);
+    expect(result.slices.map((s) => s.index)).toEqual([0, 1, 2, 3, 4]);
+    for (const s of result.slices) {
+      expect(Object.keys(s.masks)).toEqual(['stomach']); // small bowel 0.5 is not > 0.5; large bowel 0.018
+      expect(s.masks.stomach!.width).toBe(40);
+      expect(s.masks.stomach!.height).toBe(30);
+      expect(s.masks.stomach!.data.every((v) => v === 1)).toBe(true);
+      expect(s.scores.stomach).toBeCloseTo(1 / (1 + Math.exp(-4)), 5);
+    }
+    model.dispose();
+  });
+
+  it('keeps the tensor count flat across scans', async () => {
+    const model = buildModel(SPEC, 32);
+    await segmentScan(fakeScan('a', 3, 20, 20), { model, card });
+    const before = tf.memory().numTensors;
+    for (const id of ['b', 'c']) await segmentScan(fakeScan(id, 7, 33, 21), { model, card }, { batch: 3 });
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('stops when aborted', async () => {
+    const model = buildModel(SPEC, 32);
+    const controller = new AbortController();
+    const run = segmentScan(
+      fakeScan('a', 9, 20, 20),
+      { model, card },
+      {
+        batch: 1,
+        onProgress: (done) => done === 2 && controller.abort(new Error('user cancelled')),
+        signal: controller.signal,
+      },
+    );
+    await expect(run).rejects.toThrow('user cancelled');
+    model.dispose();
+  });
+});
