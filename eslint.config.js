@@ -44,6 +44,7 @@ const NODE_SIDE = ['app', 'ipc', 'cli', 'imaging', 'model', 'workspace', 'synth'
 export default tseslint.config(
   {
     ignores: [
+      '.scratch-*/**',
       'node_modules/**',
       'out/**',
       'dist/**',
