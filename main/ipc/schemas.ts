@@ -1,0 +1,65 @@
+/** Zod schemas for the arguments of every API channel: main trusts nothing the renderer or a browser sends. */
+import { z } from 'zod';
+import type { ArgsOf, Channel } from '../../preload/api';
+import { sliceMasksWireSchema, sliceStateSchema } from '../workspace/schema';
+
+const none = z.object({}).strict();
+const id = z.string().min(1).max(256);
+
+export const ARG_SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
+  'app:info': none,
+  'settings:get': none,
+  'settings:set': z
+    .object({
+      locale: z.enum(['en', 'fr']),
+      recentFolders: z.array(z.string().max(4096)).max(20),
+      overlayOpacity: z.number().min(0).max(1),
+      overlayStyle: z.enum(['fill', 'contour']),
+      zoom: z.number().min(0.1).max(20),
+    })
+    .partial()
+    .strict(),
+  'dataset:open': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'dataset:openDemo': none,
+  'dataset:current': none,
+  'scan:slice': z.object({ scanId: id, index: z.number().int().nonnegative() }).strict(),
+  'scan:thumbnails': z
+    .object({
+      scanId: id,
+      indices: z.array(z.number().int().nonnegative()).max(1000),
+      size: z.number().int().min(8).max(512),
+    })
+    .strict(),
+  'masks:get': z.object({ scanId: id }).strict(),
+  'masks:save': z
+    .object({ scanId: id, sliceId: id, masks: sliceMasksWireSchema, state: sliceStateSchema.optional() })
+    .strict(),
+  'slice:setState': z.object({ scanId: id, sliceId: id, state: sliceStateSchema }).strict(),
+  'scan:approve': z.object({ scanId: id, approved: z.boolean() }).strict(),
+  'scan:volumes': z.object({ scanId: id }).strict(),
+  'segment:start': z
+    .object({
+      scope: z.enum(['scan', 'patient', 'dataset']),
+      id: id.optional(),
+      resume: z.boolean().optional(),
+    })
+    .strict(),
+  'train:start': z
+    .object({
+      epochs: z.number().int().min(1).max(1000),
+      include: z.array(z.enum(['edited', 'approved'])).min(1),
+    })
+    .strict(),
+  'export:start': z
+    .object({
+      format: z.enum(['coco', 'kaggle-csv', 'png-masks']),
+      outDir: z.string().min(1).max(4096).optional(),
+    })
+    .strict(),
+  'job:cancel': z.object({ jobId: id }).strict(),
+  'job:get': z.object({ jobId: id }).strict(),
+  'jobs:list': none,
+  'models:list': none,
+  'models:activate': z.object({ id }).strict(),
+  'models:rollback': none,
+};

@@ -1,0 +1,230 @@
+/**
+ * The one contract between the workstation's user interface and its engine. Every call and every event
+ * the renderer may use is listed here; the types are the documentation. Both transports (Electron IPC via
+ * preload, and the loopback HTTP server for browsers) carry exactly these shapes, so every value is
+ * plain JSON: pixels and masks travel in the compact encodings of ./wire.
+ */
+import type { Organ } from '../main/core/organs';
+
+/** Review state of one slice: straight from the model, corrected by a person, or signed off. */
+export type SliceState = 'auto' | 'edited' | 'approved';
+
+/** Where the masks shown for a slice came from. */
+export type MaskSource = 'none' | 'ground-truth' | 'prediction' | 'workspace';
+
+export interface SliceSummary {
+  id: string;
+  number: number;
+  state: SliceState;
+  /** Organs that have at least one pixel on this slice. */
+  organs: Organ[];
+}
+
+export interface ScanSummary {
+  id: string;
+  patientId: string;
+  day: string;
+  description?: string;
+  width: number;
+  height: number;
+  pixelSpacing: [row: number, column: number] | null;
+  sliceThickness: number | null;
+  slices: SliceSummary[];
+  approved: boolean;
+}
+
+export interface PatientSummary {
+  id: string;
+  /** One entry per treatment day, in order. */
+  days: Array<{ day: string; scans: ScanSummary[] }>;
+}
+
+export interface DatasetSummary {
+  root: string;
+  /** True for the bundled synthetic demo patient. */
+  demo: boolean;
+  patients: PatientSummary[];
+  workspace: string;
+}
+
+/** Pixels of one slice; `data` is base64 of little-endian values of `dtype` (see wire.decodePixels). */
+export interface SliceImageWire {
+  width: number;
+  height: number;
+  dtype: 'uint8' | 'uint16' | 'int16' | 'float32';
+  data: string;
+  /** 1st and 99.5th percentiles, a sensible starting window. */
+  low: number;
+  high: number;
+}
+
+/** A binary mask as row-major run lengths starting with a run of zeros (see wire.encodeMask). */
+export interface MaskWire {
+  width: number;
+  height: number;
+  runs: number[];
+}
+
+export type SliceMasksWire = Partial<Record<Organ, MaskWire>>;
+
+export interface ScanMasks {
+  scanId: string;
+  /** By slice id; slices without any mask are absent. */
+  masks: Record<string, SliceMasksWire>;
+  sources: Record<string, MaskSource>;
+  states: Record<string, SliceState>;
+  approved: boolean;
+}
+
+export interface OrganVolumes {
+  scanId: string;
+  /** Millilitres per organ (pixel area × slice thickness); null when the scan has no spacing. */
+  ml: Record<Organ, number | null>;
+  voxels: Record<Organ, number>;
+}
+
+export interface BackendInfo {
+  name: string;
+  detail?: string;
+}
+
+export interface ModelInfo {
+  id: string;
+  createdAt: string;
+  active: boolean;
+  note?: string;
+  metrics?: Record<string, number>;
+}
+
+export type JobKind = 'segment' | 'train' | 'export';
+
+export interface JobSummary {
+  id: string;
+  kind: JobKind;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  done: number;
+  total: number;
+  message: string;
+  /** Per-scan progress of a batch segmentation, in queue order. */
+  items?: Array<{ scanId: string; status: JobSummary['status'] }>;
+  result?: unknown;
+  error?: string;
+}
+
+export type ExportFormat = 'coco' | 'kaggle-csv' | 'png-masks';
+
+export interface ExportResult {
+  format: ExportFormat;
+  /** Files written, absolute paths on the machine running the engine. */
+  files: string[];
+}
+
+export interface AppInfo {
+  version: string;
+  backend: BackendInfo;
+  /** 'electron' or 'http': what carries this contract right now. */
+  transport: 'electron' | 'http';
+}
+
+export interface Settings {
+  locale: 'en' | 'fr';
+  recentFolders: string[];
+  overlayOpacity: number;
+  overlayStyle: 'fill' | 'contour';
+  zoom: number;
+}
+
+export interface TrainEpoch {
+  epoch: number;
+  loss: number;
+  dice: number;
+  valLoss?: number;
+  valDice?: number;
+}
+
+/** Every request channel: its argument and its result. */
+export interface Calls {
+  'app:info': { args: Record<string, never>; result: AppInfo };
+  'settings:get': { args: Record<string, never>; result: Settings };
+  'settings:set': { args: Partial<Settings>; result: Settings };
+  'dataset:open': { args: { path: string }; result: DatasetSummary };
+  'dataset:openDemo': { args: Record<string, never>; result: DatasetSummary };
+  'dataset:current': { args: Record<string, never>; result: DatasetSummary | null };
+  'scan:slice': { args: { scanId: string; index: number }; result: SliceImageWire };
+  /** Small 8-bit previews of the given slices (size × size at most, aspect kept). */
+  'scan:thumbnails': {
+    args: { scanId: string; indices: number[]; size: number };
+    result: Array<{ index: number; image: SliceImageWire }>;
+  };
+  'masks:get': { args: { scanId: string }; result: ScanMasks };
+  /** Save the corrected masks of one slice (autosave); marks it edited unless `state` says otherwise. */
+  'masks:save': {
+    args: { scanId: string; sliceId: string; masks: SliceMasksWire; state?: SliceState };
+    result: { version: number; state: SliceState };
+  };
+  'slice:setState': {
+    args: { scanId: string; sliceId: string; state: SliceState };
+    result: { state: SliceState };
+  };
+  'scan:approve': { args: { scanId: string; approved: boolean }; result: { approved: boolean } };
+  'scan:volumes': { args: { scanId: string }; result: OrganVolumes };
+  'segment:start': {
+    args: { scope: 'scan' | 'patient' | 'dataset'; id?: string; resume?: boolean };
+    result: { jobId: string };
+  };
+  'train:start': {
+    args: { epochs: number; include: Array<'edited' | 'approved'> };
+    result: { jobId: string };
+  };
+  'export:start': { args: { format: ExportFormat; outDir?: string }; result: { jobId: string } };
+  'job:cancel': { args: { jobId: string }; result: { cancelled: boolean } };
+  'job:get': { args: { jobId: string }; result: JobSummary };
+  'jobs:list': { args: Record<string, never>; result: JobSummary[] };
+  'models:list': { args: Record<string, never>; result: ModelInfo[] };
+  'models:activate': { args: { id: string }; result: ModelInfo[] };
+  'models:rollback': { args: Record<string, never>; result: ModelInfo[] };
+}
+
+export type Channel = keyof Calls;
+export type ArgsOf<C extends Channel> = Calls[C]['args'];
+export type ResultOf<C extends Channel> = Calls[C]['result'];
+
+/** Every event the engine pushes to the user interface. */
+export interface Events {
+  'job:update': JobSummary;
+  'train:epoch': { jobId: string } & TrainEpoch;
+  /** Menu commands from the native menu (Electron only). */
+  menu: { command: MenuCommand; path?: string };
+}
+export type EventName = keyof Events;
+
+export type MenuCommand =
+  | 'open-folder'
+  | 'open-recent'
+  | 'open-demo'
+  | 'export'
+  | 'undo'
+  | 'redo'
+  | 'zoom-in'
+  | 'zoom-out'
+  | 'zoom-fit'
+  | 'about'
+  | 'doctor';
+
+/** An error a call returns: `where`/`problem` for input errors, so the UI can say what to fix. */
+export interface ApiErrorBody {
+  error: string;
+  where?: string;
+  problem?: string;
+}
+
+/** What the renderer talks to; implemented by the preload bridge and by the HTTP client. */
+export interface TractusApi {
+  call<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<ResultOf<C>>;
+  /** Subscribe to an event; returns the function that unsubscribes. */
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+  readonly transport: 'electron' | 'http';
+}
+
+/** The global the preload script exposes in Electron. */
+export const BRIDGE_NAME = 'tractus';

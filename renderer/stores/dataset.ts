@@ -1,0 +1,424 @@
+/**
+ * The open dataset and the scan under review: slices (cached), masks being edited, undo per organ and
+ * autosave. Masks are plain typed arrays outside Vue's reactivity (they are large); `maskVersion` is bumped
+ * on every change so views redraw.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { ORGANS, type Organ } from '../../main/core/organs';
+import type { SliceImage } from '../../main/core/types';
+import type {
+  DatasetSummary,
+  MaskSource,
+  OrganVolumes,
+  ScanSummary,
+  SliceMasksWire,
+  SliceState,
+} from '../../preload/api';
+import { decodeMask, decodeSliceImage, encodeMask } from '../../preload/wire';
+import { UndoHistory } from '../lib/undo';
+import { interpolateMasks } from '../lib/interpolate';
+import { api } from './api';
+import { useAppStore } from './app';
+
+export interface LoadedSlice {
+  image: SliceImage;
+  low: number;
+  high: number;
+}
+
+export type OrganMasks = Partial<Record<Organ, Uint8Array>>;
+
+export interface LoadedScanMasks {
+  masks: Map<string, OrganMasks>;
+  sources: Record<string, MaskSource>;
+  states: Record<string, SliceState>;
+  approved: boolean;
+}
+
+export const AUTOSAVE_DELAY_MS = 400;
+const SLICE_CACHE_SIZE = 200;
+
+export const useDatasetStore = defineStore('dataset', () => {
+  const summary = shallowRef<DatasetSummary | null>(null);
+  const scanId = ref<string | null>(null);
+  const sliceIndex = ref(0);
+  const compareScanId = ref<string | null>(null);
+  const maskVersion = ref(0);
+  const sliceVersion = ref(0);
+  const saveStatus = ref<'saved' | 'pending' | 'saving' | 'error'>('saved');
+  const volumes = ref<OrganVolumes | null>(null);
+
+  const sliceCache = new Map<string, LoadedSlice>();
+  const inflight = new Map<string, Promise<LoadedSlice>>();
+  const scanMasks = new Map<string, LoadedScanMasks>();
+  const undo = new UndoHistory();
+  const pendingSaves = new Map<string, { scanId: string; timer: ReturnType<typeof setTimeout> }>();
+  let savesInFlight: Promise<unknown> = Promise.resolve();
+
+  const scans = computed<ScanSummary[]>(() =>
+    (summary.value?.patients ?? []).flatMap((p) => p.days.flatMap((d) => d.scans)),
+  );
+  const scan = computed(() => scans.value.find((s) => s.id === scanId.value) ?? null);
+  const compareScan = computed(() => scans.value.find((s) => s.id === compareScanId.value) ?? null);
+  const slice = computed(() => scan.value?.slices[sliceIndex.value] ?? null);
+
+  async function adopt(next: DatasetSummary): Promise<void> {
+    summary.value = next;
+    sliceCache.clear();
+    scanMasks.clear();
+    undo.clear();
+    const first = next.patients[0]?.days[0]?.scans[0];
+    scanId.value = null;
+    compareScanId.value = null;
+    if (first) await selectScan(first.id);
+  }
+
+  async function openDemo(): Promise<void> {
+    await adopt(await api().call('dataset:openDemo', {}));
+  }
+
+  async function openFolder(path: string): Promise<void> {
+    await adopt(await api().call('dataset:open', { path }));
+  }
+
+  async function restore(): Promise<boolean> {
+    const current = await api().call('dataset:current', {});
+    if (current) await adopt(current);
+    return current !== null;
+  }
+
+  async function refreshSummary(): Promise<void> {
+    const current = await api().call('dataset:current', {});
+    if (current) summary.value = current;
+  }
+
+  async function selectScan(id: string, index?: number): Promise<void> {
+    const target = scans.value.find((s) => s.id === id);
+    if (!target) return;
+    scanId.value = id;
+    sliceIndex.value = index ?? Math.floor(target.slices.length / 2);
+    await loadMasks(id);
+    await loadSlice(id, sliceIndex.value);
+    // Side by side: the same patient's other day, when there is one.
+    const others = scans.value.filter((s) => s.patientId === target.patientId && s.id !== id);
+    compareScanId.value = others[0]?.id ?? null;
+    if (compareScanId.value) await loadMasks(compareScanId.value);
+    void refreshVolumes();
+  }
+
+  function setSlice(i: number): void {
+    const n = scan.value?.slices.length ?? 0;
+    if (n === 0) return;
+    sliceIndex.value = Math.max(0, Math.min(n - 1, Math.round(i)));
+    if (scanId.value) void loadSlice(scanId.value, sliceIndex.value).catch(useAppStore().report);
+  }
+
+  function step(delta: number): void {
+    setSlice(sliceIndex.value + delta);
+  }
+
+  /** The slice of another scan at the same relative position (linked scrolling of two days). */
+  function linkedIndex(other: ScanSummary): number {
+    const n = scan.value?.slices.length ?? 1;
+    if (n <= 1) return 0;
+    return Math.round((sliceIndex.value / (n - 1)) * (other.slices.length - 1));
+  }
+
+  function cachedSlice(id: string, index: number): LoadedSlice | undefined {
+    return sliceCache.get(`${id}/${index}`);
+  }
+
+  function loadSlice(id: string, index: number): Promise<LoadedSlice> {
+    const key = `${id}/${index}`;
+    const hit = sliceCache.get(key);
+    if (hit) return Promise.resolve(hit);
+    const pending = inflight.get(key);
+    if (pending) return pending;
+    const p = api()
+      .call('scan:slice', { scanId: id, index })
+      .then((wire) => {
+        const loaded = { image: decodeSliceImage(wire), low: wire.low, high: wire.high };
+        if (sliceCache.size >= SLICE_CACHE_SIZE) sliceCache.delete(sliceCache.keys().next().value!);
+        sliceCache.set(key, loaded);
+        sliceVersion.value++;
+        return loaded;
+      })
+      .finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  }
+
+  async function loadMasks(id: string): Promise<LoadedScanMasks> {
+    const res = await api().call('masks:get', { scanId: id });
+    const masks = new Map<string, OrganMasks>();
+    for (const [sliceId, wire] of Object.entries(res.masks)) {
+      const organs: OrganMasks = {};
+      for (const organ of ORGANS) {
+        const m = wire[organ];
+        if (m) organs[organ] = decodeMask(m, `${sliceId} ${organ}`).data;
+      }
+      masks.set(sliceId, organs);
+    }
+    const loaded = { masks, sources: res.sources, states: res.states, approved: res.approved };
+    scanMasks.set(id, loaded);
+    maskVersion.value++;
+    return loaded;
+  }
+
+  function masksOf(id: string, sliceId: string): OrganMasks | undefined {
+    return scanMasks.get(id)?.masks.get(sliceId);
+  }
+
+  function stateOf(id: string, sliceId: string): SliceState {
+    return scanMasks.get(id)?.states[sliceId] ?? 'auto';
+  }
+
+  function sourceOf(id: string, sliceId: string): MaskSource {
+    return scanMasks.get(id)?.sources[sliceId] ?? 'none';
+  }
+
+  /** The active scan's mask for one organ on the current slice, created empty when absent. */
+  function editableMask(organ: Organ): Uint8Array | null {
+    const s = scan.value;
+    const sl = slice.value;
+    if (!s || !sl) return null;
+    const loaded = scanMasks.get(s.id);
+    if (!loaded) return null;
+    let organs = loaded.masks.get(sl.id);
+    if (!organs) {
+      organs = {};
+      loaded.masks.set(sl.id, organs);
+    }
+    let m = organs[organ];
+    if (!m) {
+      m = new Uint8Array(s.width * s.height);
+      organs[organ] = m;
+    }
+    return m;
+  }
+
+  /**
+   * Apply an edit to an organ on the current slice: `edit` changes the mask in place and returns how many
+   * pixels it changed; nothing changed means nothing to undo or save.
+   */
+  function edit(organ: Organ, apply: (mask: Uint8Array) => number): number {
+    const mask = editableMask(organ);
+    const sl = slice.value;
+    if (!mask || !sl) return 0;
+    const before = mask.slice();
+    const changed = apply(mask);
+    if (changed === 0) return 0;
+    undo.push(`${sl.id}/${organ}`, before);
+    afterEdit();
+    return changed;
+  }
+
+  /** Start of a brush stroke: one undo step per stroke, not per mouse move. */
+  function beginStroke(organ: Organ): void {
+    const mask = editableMask(organ);
+    const sl = slice.value;
+    if (mask && sl) undo.push(`${sl.id}/${organ}`, mask.slice());
+  }
+
+  function strokeChanged(): void {
+    maskVersion.value++;
+  }
+
+  function endStroke(): void {
+    afterEdit();
+  }
+
+  function afterEdit(): void {
+    const s = scan.value;
+    const sl = slice.value;
+    if (!s || !sl) return;
+    const loaded = scanMasks.get(s.id)!;
+    loaded.states[sl.id] = 'edited';
+    loaded.sources[sl.id] = 'workspace';
+    maskVersion.value++;
+    scheduleSave(s.id, sl.id);
+  }
+
+  function restoreMask(kind: 'undo' | 'redo', organ: Organ): boolean {
+    const mask = editableMask(organ);
+    const sl = slice.value;
+    if (!mask || !sl) return false;
+    const key = `${sl.id}/${organ}`;
+    const state = kind === 'undo' ? undo.undo(key, mask) : undo.redo(key, mask);
+    if (!state) return false;
+    mask.set(state);
+    afterEdit();
+    return true;
+  }
+
+  function canUndo(organ: Organ): boolean {
+    void maskVersion.value;
+    return slice.value ? undo.canUndo(`${slice.value.id}/${organ}`) : false;
+  }
+
+  function canRedo(organ: Organ): boolean {
+    void maskVersion.value;
+    return slice.value ? undo.canRedo(`${slice.value.id}/${organ}`) : false;
+  }
+
+  function wireOf(id: string, sliceId: string): SliceMasksWire {
+    const s = scans.value.find((x) => x.id === id)!;
+    const out: SliceMasksWire = {};
+    for (const organ of ORGANS) {
+      const m = masksOf(id, sliceId)?.[organ];
+      if (m && m.some((v) => v !== 0)) out[organ] = encodeMask({ width: s.width, height: s.height, data: m });
+    }
+    return out;
+  }
+
+  function scheduleSave(id: string, sliceId: string): void {
+    const existing = pendingSaves.get(sliceId);
+    if (existing) clearTimeout(existing.timer);
+    saveStatus.value = 'pending';
+    pendingSaves.set(sliceId, {
+      scanId: id,
+      timer: setTimeout(() => void saveNow(sliceId), AUTOSAVE_DELAY_MS),
+    });
+  }
+
+  async function saveNow(sliceId: string): Promise<void> {
+    const pending = pendingSaves.get(sliceId);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pendingSaves.delete(sliceId);
+    saveStatus.value = 'saving';
+    const state = stateOf(pending.scanId, sliceId);
+    const job = savesInFlight.then(() =>
+      api().call('masks:save', {
+        scanId: pending.scanId,
+        sliceId,
+        masks: wireOf(pending.scanId, sliceId),
+        state: state === 'auto' ? 'edited' : state,
+      }),
+    );
+    savesInFlight = job.catch(() => undefined);
+    try {
+      await job;
+      if (pendingSaves.size === 0) saveStatus.value = 'saved';
+      void refreshVolumes();
+    } catch (e) {
+      saveStatus.value = 'error';
+      useAppStore().report(e);
+    }
+  }
+
+  /** Save every pending edit now (Ctrl+S, before closing, before export/training). */
+  async function flush(): Promise<void> {
+    await Promise.all([...pendingSaves.keys()].map((id) => saveNow(id)));
+    await savesInFlight;
+  }
+
+  async function setSliceState(state: SliceState): Promise<void> {
+    const s = scan.value;
+    const sl = slice.value;
+    if (!s || !sl) return;
+    await flush();
+    const res = await api().call('slice:setState', { scanId: s.id, sliceId: sl.id, state });
+    scanMasks.get(s.id)!.states[sl.id] = res.state;
+    maskVersion.value++;
+  }
+
+  async function approveScan(approved: boolean): Promise<void> {
+    const s = scan.value;
+    if (!s) return;
+    await flush();
+    await api().call('scan:approve', { scanId: s.id, approved });
+    await loadMasks(s.id);
+    await refreshSummary();
+  }
+
+  /**
+   * Fill the slices between the nearest edited slices above and below the current one for the active organ,
+   * by shape-based interpolation. Returns the number of slices filled.
+   */
+  function interpolateOrgan(organ: Organ): number {
+    const s = scan.value;
+    if (!s) return 0;
+    const loaded = scanMasks.get(s.id);
+    if (!loaded) return 0;
+    const edited = (i: number) => {
+      const id = s.slices[i]!.id;
+      return (
+        loaded.states[id] !== undefined && loaded.states[id] !== 'auto' && !!loaded.masks.get(id)?.[organ]
+      );
+    };
+    let lo = sliceIndex.value;
+    while (lo >= 0 && !edited(lo)) lo--;
+    let hi = edited(sliceIndex.value) ? sliceIndex.value + 1 : sliceIndex.value;
+    while (hi < s.slices.length && !edited(hi)) hi++;
+    if (lo < 0 || hi >= s.slices.length || hi - lo < 2) return 0;
+    const a = loaded.masks.get(s.slices[lo]!.id)![organ]!;
+    const b = loaded.masks.get(s.slices[hi]!.id)![organ]!;
+    const filled = interpolateMasks(
+      { width: s.width, height: s.height, data: a },
+      { width: s.width, height: s.height, data: b },
+      hi - lo - 1,
+    );
+    filled.forEach((m, k) => {
+      const id = s.slices[lo + 1 + k]!.id;
+      const organs = loaded.masks.get(id) ?? {};
+      const before = organs[organ] ?? new Uint8Array(m.length);
+      undo.push(`${id}/${organ}`, before);
+      organs[organ] = m;
+      loaded.masks.set(id, organs);
+      loaded.states[id] = 'edited';
+      loaded.sources[id] = 'workspace';
+      scheduleSave(s.id, id);
+    });
+    maskVersion.value++;
+    return filled.length;
+  }
+
+  async function refreshVolumes(): Promise<void> {
+    if (!scanId.value) return;
+    volumes.value = await api().call('scan:volumes', { scanId: scanId.value });
+  }
+
+  return {
+    summary,
+    scans,
+    scan,
+    scanId,
+    slice,
+    sliceIndex,
+    compareScan,
+    compareScanId,
+    maskVersion,
+    sliceVersion,
+    saveStatus,
+    volumes,
+    openDemo,
+    openFolder,
+    restore,
+    refreshSummary,
+    selectScan,
+    setSlice,
+    step,
+    linkedIndex,
+    cachedSlice,
+    loadSlice,
+    loadMasks,
+    masksOf,
+    stateOf,
+    sourceOf,
+    edit,
+    beginStroke,
+    strokeChanged,
+    endStroke,
+    restoreMask,
+    canUndo,
+    canRedo,
+    flush,
+    setSliceState,
+    approveScan,
+    interpolateOrgan,
+    refreshVolumes,
+    editableMask,
+  };
+});
