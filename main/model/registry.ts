@@ -105,7 +105,9 @@ export class ModelRegistry {
     const tmp = path.join(this.modelsDir, `.${id}.tmp`);
     await fs.rm(tmp, { recursive: true, force: true });
     try {
-      await fs.cp(dir, tmp, { recursive: true });
+      // Training checkpoints (optimizer state, last epoch) stay with the run, not in the registry.
+      const skip = path.join(path.resolve(dir), 'checkpoint');
+      await fs.cp(dir, tmp, { recursive: true, filter: (src) => path.resolve(src) !== skip });
       await fs.rename(tmp, path.join(this.modelsDir, id));
     } catch (e) {
       await fs.rm(tmp, { recursive: true, force: true });

@@ -13,6 +13,8 @@ export interface EpochRecord {
   valLoss: number | null;
   valDice: Record<Organ, number | null> | null;
   valMeanDice: number | null;
+  /** Per organ: share of organ-free validation slices predicted empty. */
+  valCorrectEmpty: Record<Organ, number> | null;
   learningRate: number;
   seconds: number;
   /** True when this epoch became the kept (best) model. */

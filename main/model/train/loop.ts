@@ -124,7 +124,12 @@ export async function runTraining(
     await truncateHistory(opts.outDir, state.epoch);
   } else {
     await fs.rm(path.join(opts.outDir, 'history.jsonl'), { force: true });
-    await fs.rm(ckpt, { recursive: true, force: true });
+    // A fresh run forgets an earlier run's loop state (other files in checkpoint/ belong to the caller).
+    for (const f of ['state.json', 'last', 'best', 'optimizer'].flatMap((n) =>
+      n.endsWith('.json') ? [n] : [`${n}.json`, `${n}.bin`],
+    )) {
+      await fs.rm(path.join(ckpt, f), { force: true });
+    }
   }
 
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -204,6 +209,7 @@ export async function runTraining(
       valLoss: val?.loss ?? null,
       valDice: val?.dice ?? null,
       valMeanDice: val?.meanDice ?? null,
+      valCorrectEmpty: val?.correctEmpty ?? null,
       learningRate: state.learningRate,
       seconds: (Date.now() - t0) / 1000,
       best: isBest,
@@ -278,6 +284,8 @@ export interface ValidationResult {
   /** Dice pooled over all validation slices per organ; null when the organ is absent in truth and prediction. */
   dice: Record<Organ, number | null>;
   meanDice: number | null;
+  /** Per organ: share of slices without the organ on which nothing is predicted (1 when there are none). */
+  correctEmpty: Record<Organ, number>;
   slices: number;
 }
 
@@ -288,25 +296,39 @@ export async function validate(
   batchSize: number,
 ): Promise<ValidationResult> {
   const [, height, width, channels] = model.inputs[0]!.shape as number[];
+  const k = ORGANS.length;
   const counts = ORGANS.map(() => ({ sizeA: 0, sizeB: 0, intersection: 0 }));
+  const empty = ORGANS.map(() => ({ slices: 0, correct: 0 }));
   let lossSum = 0;
   let n = 0;
   for await (const batch of validationBatches(sets.val, sets.builder, batchSize)) {
     const x = tf.tensor4d(batch.x, [batch.size, height!, width!, channels!]);
-    const y = tf.tensor4d(batch.y, [batch.size, height!, width!, ORGANS.length]);
+    const y = tf.tensor4d(batch.y, [batch.size, height!, width!, k]);
     const pred = model.predict(x) as tf.Tensor;
     const loss = segmentationLoss(y, pred);
     lossSum += (await loss.data())[0]! * batch.size;
     const p = await pred.data();
     tf.dispose([x, y, pred, loss]);
-    const k = ORGANS.length;
-    for (let i = 0; i < p.length; i++) {
-      const c = counts[i % k]!;
-      const inPred = p[i]! >= 0.5 ? 1 : 0;
-      const inTrue = batch.y[i]! >= 0.5 ? 1 : 0;
-      c.sizeA += inPred;
-      c.sizeB += inTrue;
-      c.intersection += inPred & inTrue;
+    const per = height! * width! * k;
+    for (let b = 0; b < batch.size; b++) {
+      const predPixels = new Array<number>(k).fill(0);
+      const truePixels = new Array<number>(k).fill(0);
+      for (let i = b * per; i < (b + 1) * per; i++) {
+        const c = i % k;
+        const inPred = p[i]! >= 0.5 ? 1 : 0;
+        const inTrue = batch.y[i]! >= 0.5 ? 1 : 0;
+        predPixels[c]! += inPred;
+        truePixels[c]! += inTrue;
+        counts[c]!.intersection += inPred & inTrue;
+      }
+      for (let c = 0; c < k; c++) {
+        counts[c]!.sizeA += predPixels[c]!;
+        counts[c]!.sizeB += truePixels[c]!;
+        if (truePixels[c] === 0) {
+          empty[c]!.slices++;
+          if (predPixels[c] === 0) empty[c]!.correct++;
+        }
+      }
     }
     n += batch.size;
   }
@@ -314,11 +336,15 @@ export async function validate(
     Organ,
     number | null
   >;
+  const correctEmpty = Object.fromEntries(
+    ORGANS.map((o, i) => [o, empty[i]!.slices ? empty[i]!.correct / empty[i]!.slices : 1]),
+  ) as Record<Organ, number>;
   const scored = ORGANS.map((o) => dice[o]).filter((d): d is number => d !== null);
   return {
     loss: lossSum / Math.max(1, n),
     dice,
     meanDice: scored.length ? scored.reduce((a, b) => a + b, 0) / scored.length : null,
+    correctEmpty,
     slices: n,
   };
 }

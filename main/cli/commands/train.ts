@@ -1,0 +1,143 @@
+/**
+ * `tractus train --data <COCO | dataset folder | list> --out <DIR> …`: train or fine-tune a model,
+ * write the model folder + history.jsonl, and register it (with --activate, make it the active model).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ORGANS } from '../../core/organs';
+import type { BackendPreference } from '../../model/backend/select';
+import { train } from '../../services/train';
+import { ProgressBar } from '../progress';
+
+interface TrainCliOptions {
+  data: string;
+  out: string;
+  init?: string;
+  arch?: string;
+  epochs: number;
+  batch: number;
+  lr?: number;
+  val: string;
+  resume?: boolean;
+  stepsPerEpoch?: number;
+  inputSize: number;
+  backend: BackendPreference;
+  seed: number;
+  augment: boolean;
+  activate?: boolean;
+  register: boolean;
+  json?: boolean;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function backendName(v: string): BackendPreference {
+  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(v)) {
+    throw new InvalidArgumentError('expected auto, tensorflow, wasm or cpu');
+  }
+  return v as BackendPreference;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('Train or fine-tune a segmentation model; writes a model folder and registers it')
+    .requiredOption('--data <source>', 'COCO JSON, dataset folder (Kaggle layout), or a list file of those')
+    .requiredOption(
+      '--out <dir>',
+      'output model folder (model.json, weights, model-card.json, history.jsonl)',
+    )
+    .option('--init <dir>', 'fine-tune this model folder instead of starting from scratch')
+    .option('--arch <name>', 'unet | unet-small | effunet-b0 … effunet-b7 (ignored with --init)', 'unet')
+    .option('--epochs <n>', 'epochs', positiveInt, 50)
+    .option('--batch <n>', 'batch size', positiveInt, 4)
+    .option('--lr <x>', 'initial learning rate (default 1e-3, 1e-4 with --init)', positiveNumber)
+    .option('--val <patients|fraction>', 'validation patients "case1,case2" or a fraction of patients', '0.2')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option(
+      '--steps-per-epoch <n>',
+      'optimiser steps per epoch (default: one pass over the slices)',
+      positiveInt,
+    )
+    .option('--input-size <n>', 'network input side in pixels (ignored with --init)', positiveInt, 256)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
+    .option('--seed <n>', 'random seed (split, sampling, augmentation)', (v) => Number.parseInt(v, 10), 1)
+    .option('--no-augment', 'train without augmentation')
+    .option('--activate', 'make the trained model the active one')
+    .option('--no-register', 'do not copy the result into the model registry')
+    .option('--json', 'print the outcome as JSON on stdout')
+    .action(async (opts: TrainCliOptions) => {
+      let bar: ProgressBar | null = null;
+      const controller = new AbortController();
+      const onSigint = (): void => {
+        process.stderr.write('\ntractus: stopping after this step (checkpoint kept; --resume continues)\n');
+        controller.abort();
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        const outcome = await train({
+          data: opts.data,
+          outDir: opts.out,
+          ...(opts.init ? { init: opts.init } : {}),
+          ...(opts.arch ? { arch: opts.arch } : {}),
+          epochs: opts.epochs,
+          batchSize: opts.batch,
+          ...(opts.lr ? { learningRate: opts.lr } : {}),
+          val: opts.val,
+          resume: Boolean(opts.resume),
+          ...(opts.stepsPerEpoch ? { stepsPerEpoch: opts.stepsPerEpoch } : {}),
+          inputSize: opts.inputSize,
+          backend: opts.backend,
+          seed: opts.seed,
+          augment: opts.augment,
+          register: opts.register,
+          activate: Boolean(opts.activate),
+          signal: controller.signal,
+          log: (line) => process.stderr.write(`${line}\n`),
+          onProgress: (p) => {
+            if (p.phase === 'train') {
+              bar ??= new ProgressBar({ label: `epoch ${p.epoch}/${p.epochs}`, total: p.steps });
+              bar.update(p.step, `loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(1)}`);
+            } else if (p.phase === 'epoch-end' && p.record) {
+              bar = null;
+              const r = p.record;
+              const dice = r.valDice
+                ? ORGANS.map((o) => `${o} ${r.valDice![o]?.toFixed(3) ?? '–'}`).join(' ')
+                : 'no validation';
+              process.stderr.write(
+                `epoch ${r.epoch}: train ${r.trainLoss.toFixed(4)} val ${r.valLoss?.toFixed(4) ?? '–'} ` +
+                  `Dice ${dice}${r.best ? ' (best)' : ''}\n`,
+              );
+            }
+          },
+        });
+        const summary = {
+          outDir: outcome.outDir,
+          backend: outcome.backend,
+          epochs: outcome.result.lastEpoch,
+          bestEpoch: outcome.result.bestEpoch,
+          validation: outcome.card.validation,
+          cancelled: outcome.result.cancelled,
+          stoppedEarly: outcome.result.stoppedEarly,
+          imagesPerSecond: outcome.result.imagesPerSecond,
+          registered: outcome.registered?.id ?? null,
+        };
+        process.stdout.write(
+          opts.json
+            ? JSON.stringify(summary, null, 2) + '\n'
+            : `model written to ${summary.outDir}${summary.registered ? ` (registered as ${summary.registered})` : ''}\n`,
+        );
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,249 @@
+/**
+ * Train or fine-tune a segmentation model: the one service behind `tractus train` and the app's
+ * training screen. Opens the data, splits it by patient, builds (or loads with --init) the network,
+ * runs the loop, writes the model folder (model.json + weights + model-card.json + history.jsonl) and
+ * registers it in the user's registry. The shipped default model is never written.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { InputError } from '../core/errors';
+import { ORGANS, type Organ } from '../core/organs';
+import { readJsonOrExplain, writeJsonAtomic } from '../io/files';
+import { DEFAULT_AUGMENT } from '../model/augment';
+import {
+  buildModel,
+  DEFAULT_UNET_SPEC,
+  EFFICIENTNET_VARIANTS,
+  type ArchSpec,
+  type EfficientNetVariant,
+  type InputSize,
+} from '../model/arch';
+import { initBackend, type BackendPreference } from '../model/backend/select';
+import { MODEL_CARD_FILE, newModelCard, readModelCard, type ModelCard } from '../model/card';
+import { DEFAULT_NORMALISATION, type NormalisationSpec } from '../model/preprocess';
+import { ModelRegistry, SHIPPED_DEFAULT_MODEL_DIR, type RegisteredModel } from '../model/registry';
+import { labelledSlices, SampleBuilder } from '../model/train/dataset';
+import {
+  CHECKPOINT_DIR,
+  DEFAULT_LOOP,
+  runTraining,
+  type LoopResult,
+  type TrainProgress,
+} from '../model/train/loop';
+import { loadLayersModel, saveLayersModel } from '../model/train/model-files';
+import { openTrainingSource, DEFAULT_OPENERS, type SourceOpeners } from '../model/train/sources';
+import { parseValSpec, splitPatients } from '../model/train/split';
+
+export interface TrainJob {
+  /** COCO JSON, dataset folder, or a list file of such sources. */
+  data: string;
+  outDir: string;
+  /** Model folder to fine-tune from (its card fixes architecture, input size and preprocessing). */
+  init?: string;
+  /** `unet` (default), `unet-small`, or `effunet-b0` … `effunet-b7`; ignored with init. */
+  arch?: string;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Patient ids ("case1,case2") or a fraction of patients ("0.2"). */
+  val?: string;
+  resume?: boolean;
+  stepsPerEpoch?: number;
+  inputSize?: number;
+  backend?: BackendPreference;
+  seed?: number;
+  augment?: boolean;
+  /** Copy the result into the registry (default true). */
+  register?: boolean;
+  activate?: boolean;
+  registry?: ModelRegistry;
+  openers?: SourceOpeners;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface TrainOutcome {
+  outDir: string;
+  card: ModelCard;
+  result: LoopResult;
+  registered: RegisteredModel | null;
+  backend: string;
+}
+
+/** What a run fixes at its start, so --resume rebuilds the same network and the same split. */
+interface RunConfig {
+  architecture: ArchSpec;
+  inputSize: InputSize;
+  sliceStride: number;
+  normalisation: NormalisationSpec;
+  init: string | null;
+  baseModel: string | null;
+  valPatients: string[];
+  trainPatients: string[];
+}
+
+export function archSpecByName(name: string): ArchSpec {
+  if (name === 'unet') return DEFAULT_UNET_SPEC;
+  if (name === 'unet-small')
+    return { ...DEFAULT_UNET_SPEC, filters: [8, 16, 32, 64], upsampling: 'bilinear' };
+  const m = /^effunet-(b\d)$/.exec(name);
+  if (m && (EFFICIENTNET_VARIANTS as readonly string[]).includes(m[1]!)) {
+    return { name: 'effunet', variant: m[1] as EfficientNetVariant, inChannels: 3, outChannels: 3 };
+  }
+  throw new InputError(
+    '--arch',
+    `unknown architecture "${name}" (unet, unet-small, effunet-b0 … effunet-b7)`,
+  );
+}
+
+/** True when `dir` is the shipped default model folder or inside it. */
+function isInside(dir: string, parent: string): boolean {
+  const rel = path.relative(path.resolve(parent), path.resolve(dir));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+export async function train(job: TrainJob): Promise<TrainOutcome> {
+  const log = job.log ?? (() => {});
+  const outDir = path.resolve(job.outDir);
+  if (isInside(outDir, SHIPPED_DEFAULT_MODEL_DIR)) {
+    throw new InputError(job.outDir, 'is the shipped default model; write training output to another folder');
+  }
+  if (job.init && isInside(outDir, job.init)) {
+    throw new InputError(job.outDir, `is the --init model folder; fine-tune into a new folder`);
+  }
+  const backend = await initBackend(job.backend ?? 'auto', log);
+  const seed = job.seed ?? 1;
+
+  const dataset = await openTrainingSource(job.data, job.openers ?? DEFAULT_OPENERS);
+  const slices = labelledSlices(dataset);
+  if (slices.length === 0) throw new InputError(job.data, 'holds no slices with organ masks to train on');
+
+  const configFile = path.join(outDir, CHECKPOINT_DIR, 'config.json');
+  let config: RunConfig;
+  let model: tfl.LayersModel;
+  if (job.resume) {
+    if (!existsSync(configFile))
+      throw new InputError(job.outDir, 'nothing to resume: no earlier run in this folder');
+    config = (await readJsonOrExplain(configFile)) as RunConfig;
+    model = buildModel(config.architecture, config.inputSize);
+  } else {
+    const split = splitPatients(
+      slices.map((s) => s.patientId),
+      parseValSpec(job.val ?? '0.2'),
+      seed,
+    );
+    let card: ModelCard | null = null;
+    if (job.init) {
+      card = existsSync(path.join(job.init, MODEL_CARD_FILE)) ? await readModelCard(job.init) : null;
+      model = await loadLayersModel(job.init);
+    } else {
+      const spec = archSpecByName(job.arch ?? 'unet');
+      model = buildModel(spec, job.inputSize ?? 256);
+    }
+    const [, h, w] = model.inputs[0]!.shape as number[];
+    config = {
+      architecture: card?.architecture ?? archSpecByName(job.arch ?? 'unet'),
+      inputSize: card?.input.size ?? { height: h!, width: w! },
+      sliceStride: card?.input.sliceStride ?? 2,
+      normalisation: card?.input.normalisation ?? DEFAULT_NORMALISATION,
+      init: job.init ? path.resolve(job.init) : null,
+      baseModel: job.init ? (card?.name ?? path.basename(path.resolve(job.init))) : null,
+      valPatients: split.val,
+      trainPatients: split.train,
+    };
+    await writeJsonAtomic(configFile, config, true);
+  }
+  const train = slices.filter((s) => config.trainPatients.includes(s.patientId));
+  const val = slices.filter((s) => config.valPatients.includes(s.patientId));
+  log(
+    `training on ${train.length} slices of ${config.trainPatients.length} patients, validating on ` +
+      `${val.length} slices of ${config.valPatients.length} (${backend.name})`,
+  );
+
+  const builder = new SampleBuilder({
+    input: config.inputSize,
+    sliceStride: config.sliceStride,
+    normalisation: config.normalisation,
+  });
+  const started = Date.now();
+  const epochs = job.epochs ?? 50;
+  const result = await runTraining(
+    model,
+    { train, val, builder },
+    {
+      ...DEFAULT_LOOP,
+      epochs,
+      batchSize: job.batchSize ?? 4,
+      learningRate: job.learningRate ?? (job.init ? 1e-4 : 1e-3),
+      seed,
+      augment: job.augment === false ? null : DEFAULT_AUGMENT,
+      outDir,
+      resume: Boolean(job.resume),
+      ...(job.stepsPerEpoch ? { stepsPerEpoch: job.stepsPerEpoch } : {}),
+      ...(job.signal ? { signal: job.signal } : {}),
+      ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+    },
+  );
+
+  const best = result.best;
+  const organNumbers = (
+    rec: Partial<Record<Organ, number | null>> | null | undefined,
+  ): Record<Organ, number> =>
+    Object.fromEntries(ORGANS.map((o) => [o, rec?.[o] ?? 1])) as Record<Organ, number>;
+  const card = newModelCard({
+    name: path.basename(outDir),
+    description: config.baseModel
+      ? `Fine-tuned from ${config.baseModel}`
+      : `Trained from scratch on ${job.data}`,
+    architecture: config.architecture,
+    inputSize: config.inputSize,
+    sliceStride: config.sliceStride,
+    normalisation: config.normalisation,
+    training: {
+      summary: `${result.lastEpoch} epochs on ${train.length} slices of ${config.trainPatients.length} patients`,
+      datasets: [
+        {
+          name: path.basename(job.data),
+          source: path.resolve(job.data),
+          patients: config.trainPatients.length,
+          scans: new Set(train.map((s) => s.scan.id)).size,
+          slices: train.length,
+        },
+      ],
+      provenance: {
+        method: config.init ? 'fine-tune' : 'from scratch',
+        baseModel: config.baseModel,
+        commit: null,
+        seed,
+      },
+      epochs: result.lastEpoch,
+      seconds: (Date.now() - started) / 1000,
+    },
+    validation:
+      best && best.valDice
+        ? {
+            split: 'patient-wise',
+            patients: config.valPatients.length,
+            slices: val.length,
+            dice: organNumbers(best.valDice),
+            correctEmpty: organNumbers(best.valCorrectEmpty),
+          }
+        : null,
+    backend: backend.name,
+    versions: { [backend.package]: backend.version },
+  });
+  await saveLayersModel(model, outDir);
+  await writeJsonAtomic(path.join(outDir, MODEL_CARD_FILE), card, true);
+  model.dispose();
+
+  let registered: RegisteredModel | null = null;
+  if (job.register !== false && !result.cancelled) {
+    const registry = job.registry ?? new ModelRegistry();
+    registered = await registry.register(outDir);
+    if (job.activate) await registry.activate(registered.id);
+    log(`registered as ${registered.id}${job.activate ? ' (active)' : ''}`);
+  }
+  return { outDir, card, result, registered, backend: backend.name };
+}

@@ -1,0 +1,105 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../main/core/errors';
+import { readModelCard } from '../../main/model/card';
+import { ModelRegistry, SHIPPED_DEFAULT_MODEL_DIR } from '../../main/model/registry';
+import { loadLayersModel } from '../../main/model/train/model-files';
+import { readHistory } from '../../main/model/train/history';
+import { train, type TrainJob } from '../../main/services/train';
+import { toyDataset } from './train-toy-data';
+
+const temps: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'tractus-train-svc-'));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const toy = toyDataset(3, 4, 24);
+// The data path must exist; the opener hands back the in-memory toy dataset.
+const job = (outDir: string, registry: ModelRegistry, extra: Partial<TrainJob> = {}): TrainJob => ({
+  data: path.join(outDir, '..'),
+  openers: { coco: async () => toy, folder: async () => toy },
+  outDir,
+  arch: 'unet-small',
+  inputSize: 32,
+  epochs: 2,
+  stepsPerEpoch: 2,
+  batchSize: 2,
+  val: 'case102',
+  backend: 'wasm',
+  registry,
+  ...extra,
+});
+
+async function weightsOf(dir: string): Promise<Float32Array> {
+  const model = await loadLayersModel(dir);
+  const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
+  model.dispose();
+  return Float32Array.from(parts.flatMap((p) => Array.from(p)));
+}
+
+describe('train service', () => {
+  const registry = new ModelRegistry(tmp(), '/nonexistent/shipped');
+  let firstOut = '';
+
+  it('trains from scratch: model folder, valid card, history, registered and activated', async () => {
+    firstOut = path.join(tmp(), 'run1');
+    const outcome = await train(job(firstOut, registry, { activate: true }));
+    for (const f of ['model.json', 'weights.bin', 'model-card.json', 'history.jsonl']) {
+      expect(existsSync(path.join(firstOut, f))).toBe(true);
+    }
+    const card = await readModelCard(firstOut);
+    expect(card.validation?.split).toBe('patient-wise');
+    expect(card.validation?.patients).toBe(1);
+    expect(card.training.datasets[0]!.patients).toBe(2);
+    expect(card.training.provenance.method).toBe('from scratch');
+    expect((await readHistory(firstOut)).map((r) => r.epoch)).toEqual([1, 2]);
+    expect(outcome.registered).not.toBeNull();
+    expect(await registry.activeModelDir()).toBe(outcome.registered!.dir);
+    // The registry gets the model, not the training checkpoint.
+    expect(existsSync(path.join(outcome.registered!.dir, 'checkpoint'))).toBe(false);
+  }, 120_000);
+
+  it('--resume continues the epoch count and the history', async () => {
+    const out = path.join(tmp(), 'resumable');
+    await train(job(out, registry, { epochs: 1, register: false }));
+    expect((await readHistory(out)).map((r) => r.epoch)).toEqual([1]);
+    const resumed = await train(job(out, registry, { epochs: 3, resume: true, register: false }));
+    expect(resumed.result.lastEpoch).toBe(3);
+    const history = await readHistory(out);
+    expect(history.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(readFileSync(path.join(out, 'history.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    await expect(train(job(path.join(tmp(), 'fresh'), registry, { resume: true }))).rejects.toBeInstanceOf(
+      InputError,
+    );
+  }, 120_000);
+
+  it('--init fine-tunes an existing model: same architecture, changed weights, provenance recorded', async () => {
+    const out = path.join(tmp(), 'tuned');
+    const before = await weightsOf(firstOut);
+    const outcome = await train(
+      job(out, registry, { init: firstOut, epochs: 1, learningRate: 0.01, arch: 'unet', inputSize: 64 }),
+    );
+    const after = await weightsOf(out);
+    expect(after.length).toBe(before.length);
+    expect(after).not.toEqual(before);
+    expect(outcome.card.input.size).toEqual({ height: 32, width: 32 });
+    expect(outcome.card.training.provenance).toMatchObject({ method: 'fine-tune', baseModel: 'run1' });
+    // The init folder itself is untouched.
+    expect(await weightsOf(firstOut)).toEqual(before);
+  }, 120_000);
+
+  it('never writes the shipped default model or the --init folder', async () => {
+    await expect(train(job(SHIPPED_DEFAULT_MODEL_DIR, registry))).rejects.toThrow(/shipped default/);
+    await expect(train(job(path.join(SHIPPED_DEFAULT_MODEL_DIR, 'sub'), registry))).rejects.toBeInstanceOf(
+      InputError,
+    );
+    await expect(train(job(firstOut, registry, { init: firstOut }))).rejects.toThrow(/--init/);
+  });
+});
