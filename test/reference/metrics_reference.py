@@ -447,7 +447,7 @@ def perturb(gt_csv, out_dir, seed, scans):
                 pred = shifted(gt, int(rng.integers(-6, 7)), int(rng.integers(-6, 7)))
             else:
                 pred = gt.copy()
-            if rng.random() < 0.06:  # a false-positive blob somewhere
+            if rng.random() < 0.06 and (scan, k) != dropped_scan_organ:  # a false-positive blob somewhere
                 pred = pred | disk(h, w, int(rng.integers(20, h - 20)), int(rng.integers(20, w - 20)),
                                    int(rng.integers(2, 15)))
             submission.append((sid, organ, kaggle_encode(pred) if pred.any() else ''))
