@@ -15,10 +15,11 @@ import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { InputError } from '../core/errors';
 import { sliceId } from '../core/ids';
-import type { Dataset, DatasetWarning, IntensityType, PixelArray, Scan, SliceImage } from '../core/types';
+import type { Dataset, DatasetWarning, IntensityType, Scan, SliceImage } from '../core/types';
 import { readFileOrExplain } from '../io/files';
 import { assembleDataset, naturalCompare } from './assemble';
 import { decodeDicomRle } from './dicom-rle';
+import { combineRanges, convertValues, intensityForRange, measureValues, type ValueRange } from './intensity';
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -77,17 +78,6 @@ export interface DicomImageHeader {
   pixelRepresentation: 0 | 1;
   rescaleSlope: number;
   rescaleIntercept: number;
-}
-
-/** Range of one file's values after rescale; decides the narrowest type that holds a whole scan. */
-export interface ValueRange {
-  min: number;
-  max: number;
-  integral: boolean;
-  /** unsigned 8-bit stored values without rescale */
-  bytes: boolean;
-  /** PixelRepresentation 1: keep a signed type even when this file happens to hold no negative value */
-  signed: boolean;
 }
 
 /** A parse outcome: an image, or a file that is DICOM but has no pixels (with the reason). */
@@ -321,54 +311,13 @@ function storedValues(bytes: Uint8Array, header: DicomImageHeader): Int32Array {
 }
 
 function rangeOf(values: Float64Array | Int32Array, header: DicomImageHeader): ValueRange {
-  let min = Infinity;
-  let max = -Infinity;
-  let integral = true;
-  for (const v of values) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (integral && !Number.isInteger(v)) integral = false;
-  }
+  const { min, max, integral } = measureValues(values);
   const bytes = header.bitsAllocated === 8 && header.pixelRepresentation === 0 && !rescaled(header);
   return { min, max, integral, bytes, signed: header.pixelRepresentation === 1 };
 }
 
 function rescaled(header: DicomImageHeader): boolean {
   return header.rescaleSlope !== 1 || header.rescaleIntercept !== 0;
-}
-
-/** The narrowest intensity type for a range; signed data stays int16, non-integral rescale → float32. */
-export function intensityForRange(range: ValueRange): IntensityType {
-  const { min, max } = range;
-  if (!range.integral) return 'float32';
-  if (range.bytes && min >= 0 && max <= 255) return 'uint8';
-  if (!range.signed && min >= 0 && max <= 65535) return 'uint16';
-  if (min >= -32768 && max <= 32767) return 'int16';
-  if (min >= 0 && max <= 65535) return 'uint16';
-  return 'float32';
-}
-
-export function combineRanges(ranges: ValueRange[]): ValueRange {
-  return ranges.reduce((a, b) => ({
-    min: Math.min(a.min, b.min),
-    max: Math.max(a.max, b.max),
-    integral: a.integral && b.integral,
-    bytes: a.bytes && b.bytes,
-    signed: a.signed || b.signed,
-  }));
-}
-
-function convert(values: Float64Array | Int32Array, type: IntensityType): PixelArray {
-  switch (type) {
-    case 'uint8':
-      return Uint8Array.from(values);
-    case 'uint16':
-      return Uint16Array.from(values);
-    case 'int16':
-      return Int16Array.from(values);
-    case 'float32':
-      return Float32Array.from(values);
-  }
 }
 
 /** Stored values → modality values (slope/intercept), as Int32 when nothing changes them. */
@@ -410,7 +359,7 @@ export function decodeDicomFrame(
   if (frame < 0 || frame >= header.frames) throw new RangeError(`${where} has no frame ${frame + 1}`);
   const values = frameValues(ds, header, frame);
   const intensity = type ?? intensityForRange(rangeOf(values, header));
-  return { width: header.columns, height: header.rows, data: convert(values, intensity) };
+  return { width: header.columns, height: header.rows, data: convertValues(values, intensity) };
 }
 
 const NOT_DICOM_EXT = /\.(txt|md|json|csv|xml|html?|pdf|png|jpe?g|gif|bmp|tiff?|nii|gz|zip|py|js|ts)$/i;

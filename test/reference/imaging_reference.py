@@ -104,58 +104,56 @@ def cmd_dicom_series(source, folder):
 
 
 def cmd_nifti_write(folder):
-    """Volumes 5 (x) × 4 (y) × 3 (z) with one marker voxel, saved with different affines and dtypes."""
+    """Volumes of shape 5 (i) × 4 (j) × 3 (k), marker value 100 at voxel (1, 2, 0), written by nibabel
+    with known affines (voxel index → RAS+ millimetres) and dtypes. Prints what was written."""
     import os
 
     import nibabel as nib
 
     shape = (5, 4, 3)
-    marker = (1, 2, 1)  # voxel index i, j, k
-    cases = {
-        # affine maps voxel (i, j, k) to world RAS+ millimetres
-        'ras': np.diag([2.0, 3.0, 4.0, 1.0]),  # i → patient left, j → anterior, k → superior
-        'las': np.diag([-2.0, 3.0, 4.0, 1.0]),  # i → patient right (radiological storage)
-        'lps_flipped': np.diag([-2.0, -3.0, -4.0, 1.0]),  # i → right, j → posterior, k → inferior
+    marker = (1, 2, 0)
+    affines = {
+        'ras': np.diag([2.0, 3.0, 4.0, 1.0]),  # i → left, j → anterior, k → superior
+        'las': np.diag([-2.0, 3.0, 4.0, 1.0]),  # i → right (radiological storage)
+        'lpi': np.diag([-2.0, -3.0, -4.0, 1.0]),  # i → right, j → posterior, k → inferior
+        # sagittal-like storage: i → posterior 3 mm, j → superior 4 mm, k → left 2 mm
+        'permuted': np.array([[0, 0, 2.0, 0], [-3.0, 0, 0, 0], [0, 4.0, 0, 0], [0, 0, 0, 1]]),
     }
     written = []
-    for name, affine in cases.items():
-        for dtype in ('uint8', 'int16', 'uint16', 'int32', 'float32', 'float64'):
-            data = np.zeros(shape, dtype=dtype)
-            data[marker] = 100
-            data[0, 0, 0] = 7
-            img = nib.Nifti1Image(data, affine)
-            img.set_qform(affine, code=1)
-            img.set_sform(affine, code=1)
-            for ext in ('.nii', '.nii.gz'):
-                if dtype not in ('int16', 'float32') and ext == '.nii.gz':
-                    continue
-                path = os.path.join(folder, f'{name}_{dtype}{ext}')
-                nib.save(img, path)
-                world = affine @ np.array([*marker, 1.0])
-                written.append({'file': path, 'case': name, 'dtype': dtype, 'marker_world_ras': world[:3].tolist()})
-    # scaled: stored int16 with slope 0.5, intercept 10 → marker 100 reads back as 60
-    data = np.zeros(shape, dtype='int16')
-    data[marker] = 100
-    img = nib.Nifti1Image(data, cases['ras'])
+
+    def save(img, name):
+        path = os.path.join(folder, name)
+        nib.save(img, path)
+        written.append(name)
+
+    def volume(dtype):
+        data = np.zeros(shape, dtype=dtype)
+        data[marker] = 100
+        return data
+
+    for name, affine in affines.items():
+        img = nib.Nifti1Image(volume('int16'), affine)
+        img.set_qform(affine, code=1)
+        img.set_sform(affine, code=1)
+        save(img, f'{name}.nii')
+    for dtype in ('uint8', 'uint16', 'int32', 'float32', 'float64'):
+        save(nib.Nifti1Image(volume(dtype), affines['ras']), f'ras_{dtype}.nii')
+    save(nib.Nifti1Image(volume('int16'), affines['las']), 'las.nii.gz')
+    # qform only (sform code 0): the quaternion path, with qfac = -1 for the left-handed LAS affine
+    img = nib.Nifti1Image(volume('int16'), affines['las'])
+    img.set_qform(affines['las'], code=1)
+    img.set_sform(affines['las'], code=0)
+    save(img, 'las_qform_only.nii')
+    # stored int16 with slope 0.5, intercept 10: the marker reads back as 60, the rest as 10
+    img = nib.Nifti1Image(volume('int16'), affines['ras'])
     img.header.set_slope_inter(0.5, 10.0)
-    path = os.path.join(folder, 'ras_scaled.nii')
-    nib.save(img, path)
-    written.append({'file': path, 'case': 'ras', 'dtype': 'int16', 'scaled': True})
+    save(img, 'ras_scaled.nii')
     # big endian header and data
-    img = nib.Nifti1Image(np.zeros(shape, dtype='>i2'), cases['ras'])
-    img.get_data_dtype()
-    be = nib.Nifti1Image(np.where(np.indices(shape)[0] == 1, 100, 0).astype('>i2'), cases['ras'],
-                         header=nib.Nifti1Header(endianness='>'))
-    be.header.set_data_dtype('>i2')
-    path = os.path.join(folder, 'ras_bigendian.nii')
-    nib.save(be, path)
-    written.append({'file': path, 'case': 'ras', 'dtype': 'int16', 'bigendian': True})
+    header = nib.Nifti1Header(endianness='>')
+    header.set_data_dtype('>i2')
+    save(nib.Nifti1Image(volume('>i2'), affines['ras'], header=header), 'ras_bigendian.nii')
     # NIfTI-2
-    path = os.path.join(folder, 'ras_nifti2.nii')
-    data = np.zeros(shape, dtype='int16')
-    data[marker] = 100
-    nib.save(nib.Nifti2Image(data, cases['ras']), path)
-    written.append({'file': path, 'case': 'ras', 'dtype': 'int16', 'nifti2': True})
+    save(nib.Nifti2Image(volume('int16'), affines['las']), 'las_nifti2.nii')
     print(json.dumps({'shape': shape, 'marker': marker, 'written': written}))
 
 
