@@ -1,0 +1,145 @@
+/**
+ * The clinician's main path in real Chromium against `tractus serve`: open the patient, scroll, segment,
+ * toggle organs, paint and undo, save, reload and find the edit, export COCO and read it back.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { parseCocoDataset, cocoToSliceMasks } from '../../main/masks/coco';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  SCREENSHOT_DIR,
+  ensureFreshRenderer,
+  hasChromium,
+  startServe,
+  type RunningServer,
+} from './helpers';
+import { writeTinyDataset } from './tiny-dataset';
+
+const suite = hasChromium ? describe : describe.skip;
+if (!hasChromium) console.warn(`SKIPPED e2e: ${CHROMIUM} not found (apt-get install -y chromium)`);
+
+/** RGBA of the main viewer's canvas at its centre. */
+async function centrePixel(page: Page): Promise<[number, number, number]> {
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid="viewer-canvas"] canvas') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
+    return [d[0]!, d[1]!, d[2]!] as [number, number, number];
+  });
+}
+
+const isRed = ([r, g, b]: [number, number, number]) => r > g + 60 && r > b + 60;
+
+suite('workstation in Chromium (tractus serve)', () => {
+  let tmp: string;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    await ensureFreshRenderer();
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'tractus-e2e-'));
+    await writeTinyDataset(path.join(tmp, 'data'));
+    server = await startServe(['--data', path.join(tmp, 'data'), '--home', path.join(tmp, 'home')]);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('opens the patient, scrolls, segments, paints, undoes, saves, reloads and exports', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('scan-case7_day1').waitFor();
+    await expect.poll(() => page.getByTestId('safety-banner').textContent()).toContain('clinician');
+    const label = page.getByTestId('slice-label');
+    await expect.poll(() => label.textContent()).toContain('7 / 12');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, '01-open.png') });
+
+    // Scroll with the wheel and the arrow keys, then come back to the middle slice.
+    const canvas = page.getByTestId('viewer-canvas');
+    const box = (await canvas.boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx, cy);
+    await page.mouse.wheel(0, 120);
+    await expect.poll(() => label.textContent()).toContain('8 / 12');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => label.textContent()).toContain('9 / 12');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => label.textContent()).toContain('7 / 12');
+
+    // Segmentation runs as a job and ends (done, or failed with the reason shown while no model is installed).
+    await page.getByTestId('segment-scan').click();
+    const job = page.getByTestId('segment-job');
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 60_000 }).toMatch(/done|failed/);
+
+    // Paint stomach (the default organ) at the centre with the brush.
+    await page.getByTestId('organ-stomach').locator('.legend-name').click();
+    await page.getByTestId('tool-brush').click();
+    expect(isRed(await centrePixel(page))).toBe(false);
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx + 6, cy + 3, { steps: 3 });
+    await page.mouse.up();
+    await expect.poll(() => centrePixel(page).then(isRed)).toBe(true);
+    await expect.poll(() => page.getByTestId('slice-state').textContent()).toContain('edited');
+
+    // Organ visibility: key 3 hides the stomach, the toggle shows it again.
+    await page.keyboard.press('3');
+    await expect.poll(() => centrePixel(page).then(isRed)).toBe(false);
+    await page.getByTestId('toggle-stomach').click();
+    await expect.poll(() => centrePixel(page).then(isRed)).toBe(true);
+
+    // Undo and redo (Ctrl+Z / Ctrl+Shift+Z).
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => centrePixel(page).then(isRed)).toBe(false);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => centrePixel(page).then(isRed)).toBe(true);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, '02-painted.png') });
+
+    // Autosave, then an explicit save; reload and find the edit.
+    await page.getByTestId('save').click();
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('class')).toContain('save-saved');
+    await page.reload();
+    await page.getByTestId('scan-case7_day1').waitFor();
+    await expect.poll(() => label.textContent()).toContain('7 / 12');
+    await expect.poll(() => centrePixel(page).then(isRed)).toBe(true);
+    await expect.poll(() => page.getByTestId('slice-state').textContent()).toContain('edited');
+
+    // Export COCO and read it back with main/masks.
+    await page.getByTestId('export-coco').click();
+    const result = page.getByTestId('export-result');
+    await result.waitFor({ timeout: 30_000 });
+    const file = /(\/\S+annotations\.coco\.json)/.exec((await result.textContent()) ?? '')![1]!;
+    const coco = parseCocoDataset(JSON.parse(await readFile(file, 'utf8')), file);
+    expect(coco.images).toHaveLength(24);
+    const image = coco.images.find((i) => i.file_name.includes('case7_day1/scans/slice_0007_'))!;
+    expect(image).toBeDefined();
+    const stomach = cocoToSliceMasks(coco, file).get(image.id)!.stomach!;
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    stomach.data.forEach((v, i) => {
+      if (v) {
+        n++;
+        sx += i % stomach.width;
+        sy += Math.floor(i / stomach.width);
+      }
+    });
+    // A 4-px brush dragged a few screen pixels: a blob of tens of pixels near the image centre (48, 48).
+    expect(n).toBeGreaterThan(30);
+    expect(Math.abs(sx / n - 48)).toBeLessThan(4);
+    expect(Math.abs(sy / n - 48)).toBeLessThan(4);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, '03-exported.png') });
+  });
+});
