@@ -12,9 +12,9 @@
 import { promises as fs, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError } from '../core/errors';
 import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
+import { DEFAULT_MODEL_DIR } from './model-io';
 
 /** Where the app keeps user data: $TRACTUS_HOME, else ~/.tractus. */
 export function tractusHome(): string {
@@ -22,10 +22,7 @@ export function tractusHome(): string {
 }
 
 /** The model that ships with the app (read-only); used when the registry has no active model. */
-export const SHIPPED_DEFAULT_MODEL_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../models/default',
-);
+export const SHIPPED_DEFAULT_MODEL_DIR = DEFAULT_MODEL_DIR;
 
 export interface RegisteredModel {
   id: string;

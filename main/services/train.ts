@@ -20,9 +20,10 @@ import {
   type InputSize,
 } from '../model/arch';
 import { initBackend, type BackendPreference } from '../model/backend/select';
-import { MODEL_CARD_FILE, newModelCard, readModelCard, type ModelCard } from '../model/card';
+import { MODEL_CARD_FILE, newModelCard, type ModelCard } from '../model/card';
+import { FileSystemIOHandler, loadModel, SHIPPED_MODELS_DIR } from '../model/model-io';
 import { DEFAULT_NORMALISATION, type NormalisationSpec } from '../model/preprocess';
-import { ModelRegistry, SHIPPED_DEFAULT_MODEL_DIR, type RegisteredModel } from '../model/registry';
+import { ModelRegistry, type RegisteredModel } from '../model/registry';
 import { labelledSlices, SampleBuilder } from '../model/train/dataset';
 import {
   CHECKPOINT_DIR,
@@ -31,7 +32,6 @@ import {
   type LoopResult,
   type TrainProgress,
 } from '../model/train/loop';
-import { loadLayersModel, saveLayersModel } from '../model/train/model-files';
 import { openTrainingSource, DEFAULT_OPENERS, type SourceOpeners } from '../model/train/sources';
 import { parseValSpec, splitPatients } from '../model/train/split';
 
@@ -98,7 +98,7 @@ export function archSpecByName(name: string): ArchSpec {
   );
 }
 
-/** True when `dir` is the shipped default model folder or inside it. */
+/** True when `dir` is `parent` or inside it. */
 function isInside(dir: string, parent: string): boolean {
   const rel = path.relative(path.resolve(parent), path.resolve(dir));
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
@@ -107,8 +107,11 @@ function isInside(dir: string, parent: string): boolean {
 export async function train(job: TrainJob): Promise<TrainOutcome> {
   const log = job.log ?? (() => {});
   const outDir = path.resolve(job.outDir);
-  if (isInside(outDir, SHIPPED_DEFAULT_MODEL_DIR)) {
-    throw new InputError(job.outDir, 'is the shipped default model; write training output to another folder');
+  if (isInside(outDir, SHIPPED_MODELS_DIR)) {
+    throw new InputError(
+      job.outDir,
+      'is in the shipped models folder (read-only); write training output elsewhere',
+    );
   }
   if (job.init && isInside(outDir, job.init)) {
     throw new InputError(job.outDir, `is the --init model folder; fine-tune into a new folder`);
@@ -136,8 +139,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     );
     let card: ModelCard | null = null;
     if (job.init) {
-      card = existsSync(path.join(job.init, MODEL_CARD_FILE)) ? await readModelCard(job.init) : null;
-      model = await loadLayersModel(job.init);
+      ({ model, card } = await loadModel(job.init));
     } else {
       const spec = archSpecByName(job.arch ?? 'unet');
       model = buildModel(spec, job.inputSize ?? 256);
@@ -234,7 +236,8 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     backend: backend.name,
     versions: { [backend.package]: backend.version },
   });
-  await saveLayersModel(model, outDir);
+  // Model files beside history.jsonl and checkpoint/ (saveModel would replace the whole folder).
+  await model.save(new FileSystemIOHandler(outDir));
   await writeJsonAtomic(path.join(outDir, MODEL_CARD_FILE), card, true);
   model.dispose();
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../main/core/errors';
 import { readModelCard } from '../../main/model/card';
-import { ModelRegistry, SHIPPED_DEFAULT_MODEL_DIR } from '../../main/model/registry';
-import { loadLayersModel } from '../../main/model/train/model-files';
+import { ModelRegistry } from '../../main/model/registry';
+import { loadModel, SHIPPED_MODELS_DIR } from '../../main/model/model-io';
 import { readHistory } from '../../main/model/train/history';
 import { train, type TrainJob } from '../../main/services/train';
 import { toyDataset } from './train-toy-data';
@@ -38,7 +38,7 @@ const job = (outDir: string, registry: ModelRegistry, extra: Partial<TrainJob> =
 });
 
 async function weightsOf(dir: string): Promise<Float32Array> {
-  const model = await loadLayersModel(dir);
+  const { model } = await loadModel(dir);
   const parts = await Promise.all(model.getWeights().map((w) => w.data() as Promise<Float32Array>));
   model.dispose();
   return Float32Array.from(parts.flatMap((p) => Array.from(p)));
@@ -96,10 +96,10 @@ describe('train service', () => {
   }, 120_000);
 
   it('never writes the shipped default model or the --init folder', async () => {
-    await expect(train(job(SHIPPED_DEFAULT_MODEL_DIR, registry))).rejects.toThrow(/shipped default/);
-    await expect(train(job(path.join(SHIPPED_DEFAULT_MODEL_DIR, 'sub'), registry))).rejects.toBeInstanceOf(
-      InputError,
-    );
+    await expect(train(job(path.join(SHIPPED_MODELS_DIR, 'default'), registry))).rejects.toThrow(/shipped/);
+    await expect(
+      train(job(path.join(SHIPPED_MODELS_DIR, 'default', 'sub'), registry)),
+    ).rejects.toBeInstanceOf(InputError);
     await expect(train(job(firstOut, registry, { init: firstOut }))).rejects.toThrow(/--init/);
   });
 });

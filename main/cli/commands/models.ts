@@ -6,14 +6,17 @@ function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
 }
 
-/** One-line description of a model card, tolerant of cards written by older versions. */
+/** One-line description of a model card (architecture, mean validation Dice), tolerant of odd cards. */
 function describeCard(card: unknown): string {
   if (!card || typeof card !== 'object') return '';
-  const c = card as Record<string, unknown>;
-  const val = c.validation as Record<string, unknown> | undefined;
-  const dice = typeof val?.meanDice === 'number' ? `val Dice ${val.meanDice.toFixed(3)}` : '';
-  const arch = (c.arch as Record<string, unknown> | undefined)?.name;
-  return [typeof arch === 'string' ? arch : '', dice].filter(Boolean).join(', ');
+  const c = card as {
+    architecture?: { name?: unknown };
+    validation?: { dice?: Record<string, unknown> } | null;
+  };
+  const dice = Object.values(c.validation?.dice ?? {}).filter((d): d is number => typeof d === 'number');
+  const mean = dice.length ? `val Dice ${(dice.reduce((a, b) => a + b, 0) / dice.length).toFixed(3)}` : '';
+  const arch = typeof c.architecture?.name === 'string' ? c.architecture.name : '';
+  return [arch, mean].filter(Boolean).join(', ');
 }
 
 export function register(program: Command): void {
