@@ -4,6 +4,7 @@ import { register as train } from './train';
 import { register as evaluate } from './evaluate';
 import { register as serve } from './serve';
 import { register as synth } from './synth';
+import { register as segment } from './segment';
 
 /** Each command module exports `register(program)`; add new commands here, one line each. */
-export const COMMANDS: Array<(program: Command) => void> = [models, train, evaluate, serve, synth];
+export const COMMANDS: Array<(program: Command) => void> = [models, train, evaluate, serve, synth, segment];

@@ -1,0 +1,103 @@
+/**
+ * `tractus segment <input> --out <dir> [--model DIR] [--backend B] [--workers N] [--batch N] [--force] [--json]`.
+ * Parsing and printing only; the work is in services/segment.ts, which the app calls too.
+ *
+ * Exit codes: 0 when at least one scan was segmented (failed scans are listed in summary.json with the
+ * reason), 1 when every scan failed, 2 for a bad input or model (InputError, one line on stderr).
+ */
+import type { Command } from 'commander';
+import { InputError } from '../../core/errors';
+import type { BackendPreference } from '../../model/backend/select';
+import { segmentInput, type SegmentSummary } from '../../services/segment';
+import { ProgressBar } from '../progress';
+
+interface SegmentFlags {
+  out: string;
+  model?: string;
+  backend: string;
+  workers: string;
+  batch?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InputError(flag, `expected a whole number ≥ 1, got "${value}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('segment')
+    .description('Outline large bowel, small bowel and stomach on every slice of the input scans')
+    .argument(
+      '<input>',
+      'UW-Madison folder (root, case or case-day), PNG or DICOM folder, NIfTI file, or COCO .json',
+    )
+    .requiredOption(
+      '--out <dir>',
+      'output folder: predictions.json, images.coco.json, submission.csv, summary.json',
+    )
+    .option(
+      '--model <dir>',
+      'model folder (model.json, weights.bin, model-card.json); default: the shipped model',
+    )
+    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
+    .option('--workers <n>', 'inference workers (only 1 is supported so far)', '1')
+    .option('--batch <n>', 'slices per forward pass (default 4)')
+    .option('--force', 'recompute scans finished by an earlier run')
+    .option('--json', 'print the summary as one JSON object on stdout')
+    .action(async (input: string, flags: SegmentFlags) => {
+      if (!BACKENDS.includes(flags.backend)) {
+        throw new InputError('--backend', `"${flags.backend}" is not one of ${BACKENDS.join(', ')}`);
+      }
+      const workers = positiveInt(flags.workers, '--workers');
+      const log = (msg: string) => process.stderr.write(`${msg}\n`);
+      if (workers > 1) log('--workers: the parallel inference pool is not available yet; using 1 worker');
+      let bar: ProgressBar | undefined;
+      let barScan = -1;
+      const summary = await segmentInput({
+        input,
+        out: flags.out,
+        modelDir: flags.model,
+        backend: flags.backend as BackendPreference,
+        force: flags.force,
+        batch: flags.batch === undefined ? undefined : positiveInt(flags.batch, '--batch'),
+        log,
+        onProgress: (p) => {
+          if (p.scanIndex !== barScan) {
+            barScan = p.scanIndex;
+            bar = new ProgressBar({
+              label: `${p.scanId} (${p.scanIndex + 1}/${p.scanCount})`,
+              total: p.total,
+            });
+          }
+          bar?.update(p.done);
+        },
+        onScanDone: (s) => {
+          if (s.resumed) log(`${s.id}: already done (resumed; --force recomputes)`);
+          else if (s.status === 'failed') log(`${s.id}: FAILED: ${s.reason}`);
+        },
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary, flags.out));
+      if (summary.ok === 0) process.exitCode = 1;
+    });
+}
+
+function formatSummary(s: SegmentSummary, out: string): string {
+  const lines = s.scans.map((scan) => {
+    if (scan.status === 'failed') return `${scan.id}: failed: ${scan.reason}`;
+    const vol = scan.volumesMl
+      ? Object.entries(scan.volumesMl)
+          .map(([organ, ml]) => `${organ} ${ml === null ? '—' : `${ml.toFixed(1)} mL`}`)
+          .join(', ')
+      : 'volumes unknown (no pixel spacing)';
+    return `${scan.id}: ${scan.slices} slices ${scan.width}×${scan.height}, ${scan.seconds.toFixed(1)} s; ${vol}`;
+  });
+  const warn = s.model.placeholder ? `\nWARNING: ${s.model.name} is a placeholder model, not trained.` : '';
+  return `${lines.join('\n')}\n${s.ok} of ${s.scans.length} scans segmented (backend ${s.backend}); results in ${out}${warn}\n`;
+}

@@ -1,0 +1,434 @@
+/**
+ * `tractus segment` and the app's "segment" action: run a model over every scan of an input and write
+ *   predictions.json   COCO results (image_id, category_id, compressed RLE at native size, score)
+ *   images.coco.json   the image list those ids refer to (not written for COCO input: its ids are kept)
+ *   submission.csv     Kaggle `id,class,predicted`, one row per slice and organ
+ *   summary.json       per scan: size, spacing, organ volumes (mL), seconds, backend, ok/failed + reason
+ * One scan is in memory at a time. Each finished scan is saved as `.parts/<n>.json`, so an interrupted run
+ * resumes where it stopped (unless `force`); the final files are merged from the parts and written
+ * atomically. A scan that fails (bad file) is reported and skipped; the run fails only when all fail.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { InputError } from '../core/errors';
+import { parseSlicePath } from '../core/ids';
+import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
+import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } from '../core/types';
+import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
+import { assembleDataset, naturalCompare, pngScan } from '../imaging/assemble';
+import { listDicomFiles, openDicomFile, openDicomFolder } from '../imaging/dicom';
+import { openNifti } from '../imaging/nifti';
+import { openPngFolder } from '../imaging/png-folder';
+import { readPngHeader } from '../imaging/png';
+import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
+import { buildCocoDataset, parseCocoDataset, type CocoResult } from '../masks/coco';
+import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
+import { encodeKaggleRle } from '../masks/kaggle-rle';
+import { initBackend, type BackendPreference } from '../model/backend/select';
+import { segmentScan } from '../model/infer';
+import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../model/model-io';
+
+export interface SegmentRequest {
+  /** Anything the imaging loaders open: UW-Madison root/case/case-day folder, PNG or DICOM folder, NIfTI, COCO JSON. */
+  input: string;
+  out: string;
+  modelDir?: string;
+  backend?: BackendPreference;
+  /** Recompute scans that already have a part file. */
+  force?: boolean;
+  batch?: number;
+  signal?: AbortSignal;
+  /** Slices done within the current scan. */
+  onProgress?: (p: {
+    scanIndex: number;
+    scanCount: number;
+    scanId: string;
+    done: number;
+    total: number;
+  }) => void;
+  onScanDone?: (s: ScanSummary) => void;
+  log?: (msg: string) => void;
+}
+
+export interface ScanSummary {
+  id: string;
+  slices: number;
+  width: number;
+  height: number;
+  /** Millimetres [row, column]; null when the source does not say. */
+  pixelSpacing: [number, number] | null;
+  sliceThickness: number | null;
+  /** Organ volume in mL = voxels × pixel spacing² × slice thickness / 1000; null without spacing. */
+  volumesMl: Record<Organ, number | null> | null;
+  voxels: Record<Organ, number> | null;
+  seconds: number;
+  backend: string;
+  status: 'ok' | 'failed';
+  reason?: string;
+  /** True when the result came from an earlier run's part file. */
+  resumed?: boolean;
+}
+
+export interface SegmentSummary {
+  input: string;
+  model: { dir: string; name: string; placeholder: boolean; createdAt: string };
+  backend: string;
+  scans: ScanSummary[];
+  ok: number;
+  failed: number;
+  warnings: Array<{ where: string; problem: string }>;
+}
+
+/** One scan's results, as stored in `.parts/` and merged at the end. */
+interface ScanPart {
+  modelKey: string;
+  summary: ScanSummary;
+  slices: Array<{
+    imageId: number;
+    id: string;
+    masks: Partial<Record<Organ, { coco: CocoRle; kaggle: string; score: number }>>;
+  }>;
+}
+
+interface ImageRef {
+  imageId: number;
+  fileName: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Opening the input. main/imaging has per-format openers but no single `openDataset` yet: until it does,
+// dispatch here (and build COCO-listed scans from their PNG files).
+// ---------------------------------------------------------------------------------------------------------
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch (e) {
+    throw new InputError(p, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'cannot read', {
+      cause: e,
+    });
+  }
+}
+
+/** Folders under `dir` (itself included) that directly hold PNG files: UW-Madison `scans/` folders. */
+async function pngFolders(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+  const folders = new Set<string>();
+  for (const e of entries) {
+    if (e.isFile() && /\.png$/i.test(e.name) && !e.name.startsWith('.')) folders.add(e.parentPath ?? e.path);
+  }
+  return [...folders].sort(naturalCompare);
+}
+
+async function openCocoInput(file: string): Promise<{ dataset: Dataset; imageIds: Map<string, number> }> {
+  const coco = parseCocoDataset(await readJsonOrExplain(file), file);
+  const base = path.dirname(path.resolve(file));
+  const groups = new Map<string, Array<{ slice: SliceInfo; imageId: number }>>();
+  const imageIds = new Map<string, number>();
+  for (const image of coco.images) {
+    const abs = path.resolve(base, image.file_name);
+    imageIds.set(abs, image.id);
+    const key = parseSlicePath(image.file_name);
+    const scanId = key?.scanId ?? path.basename(image.file_name).replace(/\.[^.]+$/, '');
+    const group = groups.get(scanId) ?? [];
+    group.push({
+      imageId: image.id,
+      slice: {
+        id: key?.sliceId ?? scanId,
+        number: key?.sliceNumber ?? group.length + 1,
+        width: image.width,
+        height: image.height,
+        file: abs,
+      },
+    });
+    groups.set(scanId, group);
+  }
+  const scans: Scan[] = [];
+  for (const [scanId, group] of groups) {
+    group.sort((a, b) => a.slice.number - b.slice.number);
+    const first = group[0]!.slice;
+    const bitDepth = await readPngHeader(first.file!).then(
+      (h) => h.bitDepth,
+      () => 8, // a missing file fails its scan when read, with the file named
+    );
+    scans.push(
+      pngScan({
+        id: scanId,
+        patientId: parseSlicePath(first.file!)?.patientId ?? scanId,
+        studyId: scanId,
+        day: parseSlicePath(first.file!)?.day ?? 'unknown',
+        width: first.width,
+        height: first.height,
+        pixelSpacing: null,
+        sliceThickness: null,
+        intensity: bitDepth === 16 ? 'uint16' : 'uint8',
+        source: 'coco',
+        slices: group.map((g) => g.slice),
+      }),
+    );
+  }
+  return { dataset: assembleDataset(path.resolve(file), scans), imageIds };
+}
+
+/** Open any supported input; for COCO also the image id of each listed file. */
+export async function openSegmentInput(
+  input: string,
+): Promise<{ dataset: Dataset; imageIds?: Map<string, number> }> {
+  const abs = path.resolve(input);
+  if (!(await isDirectory(abs))) {
+    if (/\.json$/i.test(abs)) return openCocoInput(abs);
+    if (/\.nii(\.gz)?$/i.test(abs)) return { dataset: await openNifti(abs) };
+    return { dataset: await openDicomFile(abs) };
+  }
+  const folders = await pngFolders(abs);
+  if (folders.length === 0) {
+    if ((await listDicomFiles(abs)).length > 0) return { dataset: await openDicomFolder(abs) };
+    throw new InputError(abs, 'no PNG slices, DICOM files or NIfTI volume found in this folder');
+  }
+  if (folders.length === 1 && folders[0] === abs) return { dataset: await openPngFolder(abs) };
+  const scans = (await Promise.all(folders.map(openPngFolder))).flatMap(allScans);
+  return { dataset: assembleDataset(abs, scans) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const UW_RELATIVE = /(?:^|\/)((?:train\/|test\/)?case\d+\/case\d+_day\d+\/scans\/[^/]+)$/;
+
+/**
+ * COCO file_name of a slice: for UW-Madison files the dataset-relative `[train/]caseN/caseN_dayD/scans/…`
+ * path whichever folder was opened, else the path relative to the input folder.
+ */
+function fileNameOf(slice: SliceInfo, root: string): string {
+  if (!slice.file) return slice.id;
+  const posix = path.resolve(slice.file).split(path.sep).join('/');
+  const uw = UW_RELATIVE.exec(posix);
+  if (uw) return uw[1]!;
+  const rel = path.relative(root, slice.file).split(path.sep).join('/');
+  return rel.startsWith('..') || path.isAbsolute(rel) ? posix : rel;
+}
+
+/** Image ids and file names for every slice, fixed before any scan runs so resumed runs agree. */
+function assignImages(dataset: Dataset, scans: Scan[], cocoIds?: Map<string, number>): Map<Scan, ImageRef[]> {
+  const root = dataset.root;
+  const rootDir = existsSync(root) && !/\.(json|nii|nii\.gz|dcm)$/i.test(root) ? root : path.dirname(root);
+  const refs = new Map<Scan, ImageRef[]>();
+  let next = cocoIds ? Math.max(0, ...cocoIds.values()) + 1 : 1;
+  for (const scan of scans) {
+    refs.set(
+      scan,
+      scan.slices.map((slice) => ({
+        imageId: (slice.file && cocoIds?.get(path.resolve(slice.file))) || next++,
+        fileName: fileNameOf(slice, rootDir),
+      })),
+    );
+  }
+  return refs;
+}
+
+function partFile(out: string, index: number, scanId: string): string {
+  const safe = scanId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);
+  return path.join(out, '.parts', `${String(index).padStart(5, '0')}-${safe}.json`);
+}
+
+async function readPart(file: string, modelKey: string): Promise<ScanPart | undefined> {
+  try {
+    const part = JSON.parse(await fs.readFile(file, 'utf8')) as ScanPart;
+    return part.modelKey === modelKey && part.summary?.status === 'ok' ? part : undefined;
+  } catch {
+    return undefined; // absent or damaged: recompute
+  }
+}
+
+function modelKeyOf(loaded: LoadedModel): string {
+  return createHash('sha256')
+    .update(JSON.stringify([path.resolve(loaded.dir), loaded.card.name, loaded.card.createdAt]))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function volumes(scan: Scan, voxels: Record<Organ, number>): Record<Organ, number | null> | null {
+  const thickness = scan.sliceThickness ?? scan.sliceSpacing ?? null;
+  if (!scan.pixelSpacing || thickness === null) return null;
+  const voxelMl = (scan.pixelSpacing[0] * scan.pixelSpacing[1] * thickness) / 1000;
+  return Object.fromEntries(ORGANS.map((o) => [o, voxels[o] * voxelMl])) as Record<Organ, number>;
+}
+
+async function runScan(
+  scan: Scan,
+  refs: ImageRef[],
+  loaded: LoadedModel,
+  backend: string,
+  modelKey: string,
+  req: SegmentRequest,
+  progress: (done: number, total: number) => void,
+): Promise<ScanPart> {
+  const result = await segmentScan(scan, loaded, {
+    batch: req.batch,
+    signal: req.signal,
+    onProgress: progress,
+  });
+  const voxels = Object.fromEntries(ORGANS.map((o) => [o, 0])) as Record<Organ, number>;
+  const slices: ScanPart['slices'] = result.slices.map((s) => {
+    const masks: ScanPart['slices'][number]['masks'] = {};
+    for (const organ of ORGANS) {
+      const mask = s.masks[organ];
+      if (!mask) continue;
+      voxels[organ] += mask.data.reduce((a, b) => a + b, 0);
+      masks[organ] = {
+        coco: encodeCocoRle(mask),
+        kaggle: encodeKaggleRle(mask.data),
+        score: s.scores[organ]!,
+      };
+    }
+    return { imageId: refs[s.index]!.imageId, id: s.id, masks };
+  });
+  return {
+    modelKey,
+    slices,
+    summary: {
+      id: scan.id,
+      slices: scan.slices.length,
+      width: scan.width,
+      height: scan.height,
+      pixelSpacing: scan.pixelSpacing,
+      sliceThickness: scan.sliceThickness,
+      volumesMl: volumes(scan, voxels),
+      voxels,
+      seconds: result.seconds,
+      backend,
+      status: 'ok',
+    },
+  };
+}
+
+function failedSummary(scan: Scan, backend: string, e: unknown, seconds: number): ScanSummary {
+  return {
+    id: scan.id,
+    slices: scan.slices.length,
+    width: scan.width,
+    height: scan.height,
+    pixelSpacing: scan.pixelSpacing,
+    sliceThickness: scan.sliceThickness,
+    volumesMl: null,
+    voxels: null,
+    seconds,
+    backend,
+    status: 'failed',
+    reason: e instanceof Error ? e.message : String(e),
+  };
+}
+
+export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary> {
+  const log = req.log ?? (() => {});
+  const backendInfo = await initBackend(req.backend ?? 'auto', log);
+  const loaded = await loadModel(req.modelDir ?? DEFAULT_MODEL_DIR);
+  try {
+    if (loaded.card.placeholder) log(`model ${loaded.card.name} is a PLACEHOLDER: it is not trained`);
+    const { dataset, imageIds } = await openSegmentInput(req.input);
+    const scans = allScans(dataset);
+    if (scans.length === 0) throw new InputError(req.input, 'no scans found');
+    const out = path.resolve(req.out);
+    await fs.mkdir(path.join(out, '.parts'), { recursive: true });
+    const refs = assignImages(dataset, scans, imageIds);
+    const modelKey = modelKeyOf(loaded);
+    const parts: Array<ScanPart | undefined> = [];
+    const summaries: ScanSummary[] = [];
+
+    for (const [i, scan] of scans.entries()) {
+      req.signal?.throwIfAborted();
+      const file = partFile(out, i, scan.id);
+      const previous = req.force ? undefined : await readPart(file, modelKey);
+      if (previous) {
+        parts.push(previous);
+        summaries.push({ ...previous.summary, resumed: true });
+        req.onScanDone?.(summaries[summaries.length - 1]!);
+        continue;
+      }
+      const started = performance.now();
+      const progress = (done: number, total: number) =>
+        req.onProgress?.({ scanIndex: i, scanCount: scans.length, scanId: scan.id, done, total });
+      try {
+        const part = await runScan(scan, refs.get(scan)!, loaded, backendInfo.name, modelKey, req, progress);
+        await writeJsonAtomic(file, part);
+        parts.push(part);
+        summaries.push(part.summary);
+      } catch (e) {
+        if (req.signal?.aborted) throw e;
+        parts.push(undefined);
+        summaries.push(failedSummary(scan, backendInfo.name, e, (performance.now() - started) / 1000));
+        log(`scan ${scan.id} failed: ${summaries[summaries.length - 1]!.reason}`);
+      }
+      req.onScanDone?.(summaries[summaries.length - 1]!);
+    }
+
+    await writeOutputs(out, scans, refs, parts, !imageIds);
+    const summary: SegmentSummary = {
+      input: path.resolve(req.input),
+      model: {
+        dir: loaded.dir,
+        name: loaded.card.name,
+        placeholder: loaded.card.placeholder,
+        createdAt: loaded.card.createdAt,
+      },
+      backend: backendInfo.name,
+      scans: summaries,
+      ok: summaries.filter((s) => s.status === 'ok').length,
+      failed: summaries.filter((s) => s.status === 'failed').length,
+      warnings: dataset.warnings ?? [],
+    };
+    await writeJsonAtomic(path.join(out, 'summary.json'), summary, true);
+    return summary;
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+/** Merge the parts into the final files; failed scans contribute nothing but keep their images listed. */
+async function writeOutputs(
+  out: string,
+  scans: Scan[],
+  refs: Map<Scan, ImageRef[]>,
+  parts: Array<ScanPart | undefined>,
+  writeImages: boolean,
+): Promise<void> {
+  const results: CocoResult[] = [];
+  const rows: KaggleMaskRow[] = [];
+  scans.forEach((scan, i) => {
+    const part = parts[i];
+    if (!part) return;
+    for (const slice of part.slices) {
+      for (const organ of ORGANS) {
+        const m = slice.masks[organ];
+        rows.push({ id: slice.id, organ, rle: m?.kaggle ?? '' });
+        if (m)
+          results.push({
+            image_id: slice.imageId,
+            category_id: categoryIdOf(organ),
+            segmentation: m.coco,
+            score: m.score,
+          });
+      }
+    }
+  });
+  await writeJsonAtomic(path.join(out, 'predictions.json'), results);
+  await writeFileAtomic(path.join(out, 'submission.csv'), formatKaggleCsv(rows, 'predicted'));
+  if (writeImages) {
+    const images = scans.flatMap((scan) =>
+      scan.slices.map((s, k) => ({ ref: refs.get(scan)![k]!, slice: s })),
+    );
+    const coco = buildCocoDataset(
+      images.map(({ ref, slice }) => ({
+        fileName: ref.fileName,
+        width: slice.width,
+        height: slice.height,
+        masks: {} as SliceMasks,
+      })),
+    );
+    // buildCocoDataset numbers images 1..n in order, which is how assignImages numbered them too.
+    coco.images.forEach((image, k) => {
+      image.id = images[k]!.ref.imageId;
+    });
+    await writeJsonAtomic(path.join(out, 'images.coco.json'), coco);
+  }
+}
