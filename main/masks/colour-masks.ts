@@ -10,6 +10,7 @@
  * blend belongs to the organ with the larger share, never to a third; a colour no model explains is background. This matches the COCO annotations made
  * from the same images (see test/unit/masks-colour.test.ts for Dice per organ).
  */
+import { InputError } from '../core/errors';
 import type { Organ } from '../core/organs';
 import { ORGANS } from '../core/organs';
 import type { BinaryMask, SliceMasks } from '../core/types';
@@ -44,11 +45,13 @@ export function colourMaskToSliceMasks(
   height: number,
   channels: 3 | 4,
   map: ColourMap = DEFAULT_COLOUR_MAP,
+  where = 'colour mask',
 ): SliceMasks {
   const n = width * height;
-  if (rgba.length < n * channels) {
-    throw new RangeError(
-      `colour mask has ${rgba.length} bytes; ${width}×${height}×${channels} needs ${n * channels}`,
+  if (rgba.length !== n * channels) {
+    throw new InputError(
+      where,
+      `has ${rgba.length} bytes; ${width}×${height}×${channels} needs ${n * channels}`,
     );
   }
   const classify = pixelClassifier(map);
@@ -88,7 +91,7 @@ export function sliceMasksToColourMask(
     const colour = map.find((m) => m.organ === organ)?.rgb;
     if (!mask || !colour) continue;
     if (mask.width !== width || mask.height !== height) {
-      throw new RangeError(`${organ} mask is ${mask.width}×${mask.height}, not ${width}×${height}`);
+      throw new InputError(organ, `mask is ${mask.width}×${mask.height}, not ${width}×${height}`);
     }
     for (let i = 0; i < width * height; i++) {
       if (mask.data[i] === 0) continue;
