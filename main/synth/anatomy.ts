@@ -295,14 +295,13 @@ export class AbdomenModel {
       }
       return T.background;
     }
-    const fatMean = this.fatThickness * (dy < 0 ? 1 : 0.7);
-    if (depthMm < fatMean * 1.4) {
+    // fat is thicker at the front than at the back, changing smoothly around the flanks
+    const fatMean = this.fatThickness * (0.85 - 0.15 * Math.tanh(dy / 40));
+    if (depthMm < fatMean * 1.36 + this.wallThickness) {
       const fat = fatMean * (1 + 0.35 * this.wobble(x * 2, y * 2, z));
       if (depthMm < fat) return T.subcutaneous_fat;
       if (depthMm < fat + this.wallThickness) return T.muscle;
     }
-    const fat = fatMean * 1.35;
-    if (depthMm < fat + this.wallThickness) return T.muscle;
 
     // spine: vertebral body, canal, posterior elements, paraspinal muscles
     const sx = x - f.cx;

@@ -89,8 +89,11 @@ export interface Acquisition {
   blurPx: number;
   /** Acquired resolution as a fraction of the output (1 = none, 0.5 = acquired at half and upsampled). */
   resolution: number;
-  /** Noise standard deviation relative to fat = 1. */
+  /** Noise in tissue: standard deviation relative to the local signal. */
   noise: number;
+  /** Thermal noise floor (Rician in air), relative to fat = 1. Real UW-Madison air is almost 0
+   * (raw16/test_image14.png: mean 3, sd 6 at a fat level of ~9000, i.e. ≈ 0.001). */
+  floor: number;
   /** Stored value of fat (the 16-bit scale of this scan). */
   peak: number;
 }
@@ -99,7 +102,8 @@ export function randomAcquisition(rng: Rng, strong: boolean): Acquisition {
   return {
     blurPx: rng.uniform(0.4, strong ? 1.3 : 0.8),
     resolution: strong ? rng.uniform(0.45, 1) : rng.uniform(0.75, 1),
-    noise: strong ? rng.uniform(0.01, 0.07) : rng.uniform(0.015, 0.04),
+    noise: strong ? rng.uniform(0.01, 0.08) : rng.uniform(0.02, 0.05),
+    floor: strong ? rng.uniform(0.0005, 0.01) : rng.uniform(0.0005, 0.002),
     // raw16/test_image14.png: 99th percentile ≈ 8600 with fat the brightest tissue.
     peak: rng.uniform(1500, 12000),
   };
@@ -116,9 +120,11 @@ export function acquire(img: Float32Array, grid: SliceGrid, acq: Acquisition, rn
   }
   const out = new Uint16Array(width * height);
   for (let k = 0; k < x.length; k++) {
-    // Rician: magnitude of a complex signal with Gaussian noise on both channels.
-    const re = x[k]! + acq.noise * rng.normal();
-    const im = acq.noise * rng.normal();
+    // Rician: magnitude of a complex signal with Gaussian noise on both channels; the in-tissue
+    // part scales with the signal (reconstructed MR-Linac images are near 0 in air, grainy in tissue).
+    const sd = acq.floor + acq.noise * x[k]!;
+    const re = x[k]! + sd * rng.normal();
+    const im = acq.floor * rng.normal();
     const v = Math.sqrt(re * re + im * im) * acq.peak;
     out[k] = Math.min(65535, Math.round(v));
   }
