@@ -132,7 +132,7 @@ export async function runTraining(
     }
   }
 
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const variables = trainableVariables(model);
   const result: LoopResult = {
     lastEpoch: state.epoch,
     bestEpoch: state.bestEpoch,
@@ -154,13 +154,8 @@ export async function runTraining(
       const s0 = Date.now();
       const x = tf.tensor4d(batch.x, [batch.size, height!, width!, channels!]);
       const y = tf.tensor4d(batch.y, [batch.size, height!, width!, ORGANS.length]);
-      const cost = optimizer.minimize(
-        () => segmentationLoss(y, model.apply(x, { training: true }) as tf.Tensor),
-        true,
-        variables,
-      );
-      const loss = (await cost!.data())[0]!;
-      tf.dispose([x, y, cost!]);
+      const loss = await trainStep(model, optimizer, variables, x, y);
+      tf.dispose([x, y]);
       trainMs += Date.now() - s0;
       images += batch.size;
       lossSum += loss;
@@ -264,6 +259,29 @@ export async function runTraining(
   result.best = result.history.find((r) => r.epoch === state.bestEpoch) ?? null;
   result.imagesPerSecond = trainMs > 0 ? (images * 1000) / trainMs : 0;
   return result;
+}
+
+/** One optimiser step on one batch (BN in training mode); returns the batch loss. */
+export async function trainStep(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+): Promise<number> {
+  const cost = optimizer.minimize(
+    () => segmentationLoss(y, model.apply(x, { training: true }) as tf.Tensor),
+    true,
+    variables,
+  )!;
+  const loss = (await cost.data())[0]!;
+  cost.dispose();
+  return loss;
+}
+
+/** The variables an optimiser step updates, in the model's order. */
+export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 function namedWeights(model: tfl.LayersModel): NamedTensor[] {
