@@ -57,6 +57,7 @@ export function colourMaskToSliceMasks(
   const classify = pixelClassifier(map);
   const data = map.map(() => new Uint8Array(n));
   const cache = new Map<number, number>(); // colour → map index or -1; masks have few distinct colours
+  const present = new Uint8Array(map.length);
   for (let i = 0; i < n; i++) {
     const o = i * channels;
     const r = rgba[o]!;
@@ -69,11 +70,14 @@ export function colourMaskToSliceMasks(
       k = classify(r, g, b);
       cache.set(key, k);
     }
-    if (k >= 0) data[k]![i] = 1;
+    if (k >= 0) {
+      data[k]![i] = 1;
+      present[k] = 1;
+    }
   }
   const masks: SliceMasks = {};
   map.forEach(({ organ }, k) => {
-    if (data[k]!.some((v) => v !== 0)) masks[organ] = { width, height, data: data[k]! };
+    if (present[k]) masks[organ] = { width, height, data: data[k]! };
   });
   return masks;
 }

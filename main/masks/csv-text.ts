@@ -11,6 +11,8 @@ export interface CsvRow {
   fields: string[];
 }
 
+const SPECIAL = new Set([',', '"', '\r', '\n']);
+
 export function parseCsvRows(text: string, where: string): CsvRow[] {
   const rows: CsvRow[] = [];
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // tolerate a UTF-8 BOM
@@ -69,9 +71,12 @@ export function parseCsvRows(text: string, where: string): CsvRow[] {
       rowLine = line;
     } else {
       if (c === '"') throw new InputError(`${where}:${line}`, 'a quote inside an unquoted field');
-      field += c;
+      // Take the whole unquoted stretch at once: train.csv has ~115,000 rows.
+      let j = i + 1;
+      while (j < src.length && !SPECIAL.has(src[j]!)) j++;
+      field += src.slice(i, j);
       atFieldStart = false;
-      i++;
+      i = j;
     }
   }
   if (field !== '' || fields.length > 0) endRow();
