@@ -178,3 +178,37 @@ describe('depthwise gradients on wasm match cpu', () => {
     }
   });
 });
+
+describe('fast memory kernels on wasm (Tile, DepthToSpace, Concat, SplitV) equal cpu exactly', () => {
+  const cases: Array<[string, number[][], (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[]]> = [
+    ['tile [1,1,1,5] → [3,4,6,5]', [[1, 1, 1, 5]], (v) => tf.tile(v!, [3, 4, 6, 1])],
+    ['tile [1,7] → [300,7]', [[1, 7]], (v) => tf.tile(v!, [300, 1])],
+    ['tile general (stock path) [2,3] → [4,9]', [[2, 3]], (v) => tf.tile(v!, [2, 3])],
+    ['depthToSpace 2 [2,3,4,12]', [[2, 3, 4, 12]], (v) => tf.depthToSpace(v as tf.Tensor4D, 2)],
+    ['depthToSpace 3 [1,2,2,18]', [[1, 2, 2, 18]], (v) => tf.depthToSpace(v as tf.Tensor4D, 3)],
+    [
+      'concat last axis',
+      [
+        [2, 5, 3, 4],
+        [2, 5, 3, 60],
+        [2, 5, 3, 1],
+      ],
+      (a, b, c) => tf.concat([a!, b!, c!], -1),
+    ],
+    [
+      'concat axis 1 (stock path)',
+      [
+        [2, 5, 3],
+        [2, 2, 3],
+      ],
+      (a, b) => tf.concat([a!, b!], 1),
+    ],
+    ['split last axis sizes', [[3, 4, 70]], (v) => tf.split(v!, [10, 50, -1], 2)],
+    ['split last axis count', [[3, 4, 8]], (v) => tf.split(v!, 4, -1)],
+  ];
+  for (const [name, shapes, fn] of cases) {
+    it(name, async () => {
+      for (const [wasm, cpu] of await onBoth(shapes, fn)) expect(Array.from(wasm)).toEqual(Array.from(cpu));
+    });
+  }
+});

@@ -8,6 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterWasm } from './conv-filter-grad';
 import { makeConv2dBackpropInputWasm } from './conv-input-grad';
 import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from './depthwise-grads';
+import {
+  makeConcatWasm,
+  makeDepthToSpaceWasm,
+  makeSplitVWasm,
+  makeTileWasm,
+  type StockKernel,
+} from './wasm-fast-copies';
 
 const MARK = Symbol.for('tractus.wasmGradient');
 
@@ -29,15 +36,26 @@ export const WASM_GRADIENT_KERNELS = [
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  'Tile',
+  'DepthToSpace',
+  'Concat',
+  'SplitV',
 ] as const;
+
+/** Replace a stock wasm kernel by a faster one that delegates the cases it does not cover to it. */
+function wrapStock(kernelName: string, make: (stock: StockKernel) => StockKernel): void {
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (!stock || (stock.kernelFunc as unknown as Record<symbol, boolean>)[MARK]) return;
+  install(kernelName, make(stock.kernelFunc as unknown as StockKernel) as unknown as KernelFunc);
+}
 
 export function registerWasmGradientKernels(): void {
   install('Conv2DBackpropFilter', conv2dBackpropFilterWasm as KernelFunc);
-  const stock = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  const alreadyOurs = stock && (stock.kernelFunc as unknown as Record<symbol, boolean>)[MARK];
-  if (stock && !alreadyOurs) {
-    install('Conv2DBackpropInput', makeConv2dBackpropInputWasm(stock.kernelFunc as never) as KernelFunc);
-  }
+  wrapStock('Conv2DBackpropInput', makeConv2dBackpropInputWasm);
+  wrapStock('Tile', makeTileWasm);
+  wrapStock('DepthToSpace', makeDepthToSpaceWasm);
+  wrapStock('Concat', makeConcatWasm);
+  wrapStock('SplitV', makeSplitVWasm);
   install('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilterWasm as KernelFunc);
   install('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInputWasm as KernelFunc);
 }

@@ -76,40 +76,52 @@ function shapeBytes(shape: number[]): Uint8Array {
   return new Uint8Array(new Int32Array(shape).buffer);
 }
 
+/** A row-major [rows, cols] matrix starting `offset` floats into a tensor's heap memory (no copy). */
+export interface MatrixView {
+  base: tf.TensorInfo;
+  offset: number;
+  rows: number;
+  cols: number;
+}
+
 /**
- * out[M, N] = a[M, K] · b[rowStart : rowStart + K, :] where `b` is a row-major matrix with N columns.
- * The window of b is registered as a temporary tensor aliasing b's memory (no copy); XNNPACK packs it as
- * its "weights" operand, which is the only pass over it besides the multiply. `out` must be [M, N].
+ * out[M, N] = a[M, K] · b[K, N] on views into existing tensors: each view is registered as a temporary
+ * tensor id aliasing the owner's memory, so nothing is copied; XNNPACK packs b as its "weights" operand.
+ * `out` must be a float32 tensor of M·N elements.
  */
-export function matMulRowWindow(
+export function matMulViews(
   be: WasmBackendInternals,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  rowStart: number,
+  a: MatrixView,
+  b: MatrixView,
   out: tf.TensorInfo,
 ): void {
-  const [m, k] = a.shape as [number, number];
-  const n = b.shape[b.shape.length - 1]!;
-  const bRows = b.shape.reduce((x, y) => x * y, 1) / n;
-  if (rowStart < 0 || rowStart + k > bRows) throw new Error('matMulRowWindow: window outside b');
-  if (out.shape[0] !== m || out.shape[1] !== n) throw new Error('matMulRowWindow: bad output shape');
-  const viewId = be.dataIdNextNumber++;
-  be.wasm.tfjs.registerTensor(viewId, k * n, dataOf(be, b).memoryOffset + rowStart * n * 4);
+  if (a.cols !== b.rows) throw new Error('matMulViews: inner dimensions differ');
+  const ids: number[] = [];
+  const alias = (v: MatrixView): number => {
+    const data = dataOf(be, v.base);
+    const size = v.base.shape.reduce((x, y) => x * y, 1);
+    if (v.offset < 0 || v.offset + v.rows * v.cols > size)
+      throw new Error('matMulViews: view outside tensor');
+    const id = be.dataIdNextNumber++;
+    be.wasm.tfjs.registerTensor(id, v.rows * v.cols, data.memoryOffset + v.offset * 4);
+    ids.push(id);
+    return id;
+  };
   try {
     wasmBatchMatMul(be)(
-      dataOf(be, a).id,
-      shapeBytes([1, m, k]),
+      alias(a),
+      shapeBytes([1, a.rows, a.cols]),
       3,
-      viewId,
-      shapeBytes([1, k, n]),
+      alias(b),
+      shapeBytes([1, b.rows, b.cols]),
       3,
       false,
       false,
       dataOf(be, out).id,
     );
   } finally {
-    // Unregisters the alias (and the XNNPACK operator cached on it); the memory belongs to b.
-    be.wasm.tfjs.disposeData(viewId);
+    // Unregisters the aliases (and the XNNPACK operator cached on b); the memory belongs to the owners.
+    for (const id of ids) be.wasm.tfjs.disposeData(id);
   }
 }
 
