@@ -12,7 +12,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { InputError } from '../core/errors';
-import { parseSlicePath } from '../core/ids';
+import { parseSliceId, parseSlicePath } from '../core/ids';
 import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } from '../core/types';
 import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
@@ -78,6 +78,8 @@ export interface SegmentSummary {
   ok: number;
   failed: number;
   warnings: Array<{ where: string; problem: string }>;
+  /** Output files written, relative to the output folder. */
+  files: string[];
 }
 
 /** One scan's results, as stored in `.parts/` and merged at the end. */
@@ -362,7 +364,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       req.onScanDone?.(summaries[summaries.length - 1]!);
     }
 
-    await writeOutputs(out, scans, refs, parts, !imageIds);
+    const files = await writeOutputs(out, scans, refs, parts, !imageIds);
     const summary: SegmentSummary = {
       input: path.resolve(req.input),
       model: {
@@ -376,6 +378,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       ok: summaries.filter((s) => s.status === 'ok').length,
       failed: summaries.filter((s) => s.status === 'failed').length,
       warnings: dataset.warnings ?? [],
+      files: [...files, 'summary.json'],
     };
     await writeJsonAtomic(path.join(out, 'summary.json'), summary, true);
     return summary;
@@ -391,7 +394,7 @@ async function writeOutputs(
   refs: Map<Scan, ImageRef[]>,
   parts: Array<ScanPart | undefined>,
   writeImages: boolean,
-): Promise<void> {
+): Promise<string[]> {
   const results: CocoResult[] = [];
   const rows: KaggleMaskRow[] = [];
   scans.forEach((scan, i) => {
@@ -411,8 +414,17 @@ async function writeOutputs(
       }
     }
   });
+  const files = ['predictions.json'];
   await writeJsonAtomic(path.join(out, 'predictions.json'), results);
-  await writeFileAtomic(path.join(out, 'submission.csv'), formatKaggleCsv(rows, 'predicted'));
+  // Kaggle CSV ids must be caseN_dayD_slice_NNNN: slices of other sources (DICOM, plain PNG) are left out,
+  // and the file is not written when no slice qualifies.
+  const kaggleRows = rows.filter((r) => parseSliceId(r.id) !== undefined);
+  if (kaggleRows.length > 0) {
+    await writeFileAtomic(path.join(out, 'submission.csv'), formatKaggleCsv(kaggleRows, 'predicted'));
+    files.push('submission.csv');
+  } else {
+    await fs.rm(path.join(out, 'submission.csv'), { force: true });
+  }
   if (writeImages) {
     const images = scans.flatMap((scan) =>
       scan.slices.map((s, k) => ({ ref: refs.get(scan)![k]!, slice: s })),
@@ -430,5 +442,7 @@ async function writeOutputs(
       image.id = images[k]!.ref.imageId;
     });
     await writeJsonAtomic(path.join(out, 'images.coco.json'), coco);
+    files.push('images.coco.json');
   }
+  return files;
 }
