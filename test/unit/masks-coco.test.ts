@@ -64,6 +64,28 @@ describe('parseCocoDataset on the pycocotools-written site sample', () => {
     expect(rebuilt.annotations).toEqual(ds.annotations);
   });
 
+  it('real masks survive export as pixel-exact polygons (holes kept) and re-import', () => {
+    const ds = parseCocoDataset(readFixture(), FILE);
+    const masks = cocoToSliceMasks(ds, FILE);
+    const slices = ds.images.map((img) => ({
+      fileName: img.file_name,
+      width: img.width,
+      height: img.height,
+      masks: masks.get(img.id)!,
+    }));
+    const viaPolygons = parseCocoDataset(
+      JSON.parse(JSON.stringify(buildCocoDataset(slices, { polygons: true }))),
+      'p',
+    );
+    const back = cocoToSliceMasks(viaPolygons, 'p');
+    ds.annotations.forEach((ann, i) => {
+      expect(Array.isArray(viaPolygons.annotations[i]!.segmentation)).toBe(true);
+      expect(viaPolygons.annotations[i]!.area).toBe(ann.area);
+      const organ = (['large_bowel', 'small_bowel', 'stomach'] as const)[ann.category_id - 1];
+      expect(encodeCocoRle(back.get(ann.image_id)![organ]!)).toEqual(ann.segmentation);
+    });
+  });
+
   it("accepts RLE written as a Python dict string (\"{'size': …, 'counts': '…'}\", also b'…')", () => {
     const json = readFixture();
     // Annotation 8's counts begin with a backslash, which Python's repr doubles.
