@@ -19,6 +19,8 @@ export function rendererConfig(): UserConfig {
       outDir: '../out/renderer',
       emptyOutDir: true,
       chunkSizeWarningLimit: 2000,
+      // electron-vite requires the entry spelled out; `here` ends with a slash.
+      rollupOptions: { input: `${here}index.html` },
     },
   };
 }

@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AppInfo, Settings } from '../../preload/api';
 import { api } from './api';
-import { ApiError } from '../lib/http-client';
+import type { ApiError } from '../lib/http-client';
 
 export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
@@ -25,7 +25,9 @@ export const useAppStore = defineStore('app', () => {
   }
 
   function report(e: unknown): void {
-    if (e instanceof ApiError && e.where && e.problem) error.value = `${e.where}: ${e.problem}`;
+    // Both transports attach `where`/`problem` to input errors (ApiError over HTTP, a plain Error over IPC).
+    const detail = e as Partial<ApiError>;
+    if (detail.where && detail.problem) error.value = `${detail.where}: ${detail.problem}`;
     else error.value = e instanceof Error ? e.message : String(e);
   }
 
