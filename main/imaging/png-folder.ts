@@ -40,7 +40,8 @@ export function sliceNumberInName(name: string): number | undefined {
   return numbers ? Number(numbers[numbers.length - 1]) : undefined;
 }
 
-function sliceNumbers(names: string[]): number[] {
+/** Slice numbers for files of one scan: from the names when they are all present and distinct, else positions. */
+export function sliceNumbers(names: string[]): number[] {
   const numbers = names.map(sliceNumberInName);
   const unique = new Set(numbers);
   const usable = !numbers.includes(undefined) && unique.size === numbers.length;
