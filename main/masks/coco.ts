@@ -98,7 +98,7 @@ const resultSchema = z.object({
   image_id: id,
   category_id: categoryId,
   segmentation: z.unknown(),
-  score: z.number().min(0).max(1),
+  score: z.number(), // any finite number, as pycocotools (only the ordering matters)
 });
 
 /** Validate a parsed COCO instances JSON. Every problem is an InputError `where: field.path: problem`. */

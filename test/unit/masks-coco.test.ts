@@ -249,7 +249,7 @@ describe('buildCocoDataset / buildCocoResults', () => {
 
   it('parseCocoResults rejects bad scores and polygons', () => {
     const [r] = buildCocoResults([{ imageId: 1, masks: slices[0]!.masks }]);
-    expect(() => parseCocoResults([{ ...r, score: 2 }], 'res.json')).toThrow('res.json: [0].score');
+    expect(() => parseCocoResults([{ ...r, score: 'high' }], 'res.json')).toThrow('res.json: [0].score');
     expect(() => parseCocoResults([{ ...r, segmentation: [[0, 0, 1, 0, 1, 1]] }], 'res.json')).toThrow(
       'must be compressed RLE',
     );
