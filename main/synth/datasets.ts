@@ -69,7 +69,8 @@ export async function writeSyntheticKaggleDataset(
       for (let i = 0; i < opts.slices; i++) {
         await writeUwSlice(root, scanId, i + 1, scan.images[i]!, scan.pixelMm);
         csv.add(scanId, i + 1, scan.masks[i]!);
-        opts.onProgress?.(++done, total);
+        done++;
+        opts.onProgress?.(done, total);
       }
       scans.push(scanId);
     }
@@ -127,7 +128,8 @@ export async function writeSynthSegDataset(
       const { image, masks } = renderSynthSegSlice(scan, n, noise);
       await writeUwSlice(root, scanId, n, image, scan.grid.pixelMm);
       csv.add(scanId, n, masks);
-      opts.onProgress?.(++done, total);
+      done++;
+      opts.onProgress?.(done, total);
     }
     scans.push(scanId);
   }

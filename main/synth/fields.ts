@@ -181,8 +181,8 @@ export interface Displacement {
 }
 
 /**
- * A smooth random elastic deformation: random vectors on a coarse grid (spacing `gridPx`), upsampled
- * bilinearly and blurred, scaled so the largest displacement is about `maxPx` pixels.
+ * A smooth random elastic deformation: random vectors on a coarse grid (spacing `gridPx`), blurred
+ * there and upsampled bilinearly, scaled so the largest displacement is about `maxPx` pixels.
  */
 export function randomElasticDisplacement(
   rng: Rng,
@@ -196,12 +196,12 @@ export function randomElasticDisplacement(
   const coarse = (): Float32Array => {
     const g = new Float32Array(gw * gh);
     for (let i = 0; i < g.length; i++) g[i] = rng.normal();
-    const up = resizeBilinear(g, gw, gh, width, height);
-    const blurred = gaussianBlur(up, width, height, gridPx / 4);
+    // smooth on the coarse grid (cheap), then interpolate up: a continuous, gently varying field
+    const up = resizeBilinear(gaussianBlur(g, gw, gh, 0.8), gw, gh, width, height);
     let peak = 1e-6;
-    for (const v of blurred) peak = Math.max(peak, Math.abs(v));
-    for (let i = 0; i < blurred.length; i++) blurred[i] = (blurred[i]! / peak) * maxPx;
-    return blurred;
+    for (const v of up) peak = Math.max(peak, Math.abs(v));
+    for (let i = 0; i < up.length; i++) up[i] = (up[i]! / peak) * maxPx;
+    return up;
   };
   return { width, height, dx: coarse(), dy: coarse() };
 }
