@@ -573,6 +573,16 @@ export async function openDicomFiles(root: string, files: string[]): Promise<Dat
   const series = [...bySeries.values()].map((files) => consistentPart(files, warnings));
   const ids = scanIds(series);
   const scans = series.map((files, i) => seriesScan(ids[i]!, files));
+  series.forEach((files, i) => {
+    const positions = files.map((f) => positionAlongNormal(f.header)).filter((p) => p !== undefined);
+    const distinct = new Set(positions.map((p) => p.toFixed(3))).size;
+    if (distinct < positions.length) {
+      warnings.push({
+        where: ids[i]!,
+        problem: `${positions.length - distinct} of ${positions.length} images repeat another's slice position (duplicate files, or several echoes/phases in one series?)`,
+      });
+    }
+  });
   const dataset = assembleDataset(root, scans);
   for (const patient of dataset.patients) {
     for (const study of patient.studies) {

@@ -107,6 +107,7 @@ describeWithSharedData('DICOM: every file in ../shared/data/dicom', () => {
     ]);
     const warned = (dataset.warnings ?? []).map((w) => path.basename(w.where)).sort();
     expect(warned).toEqual([
+      '4MR1_20040826_series1',
       'MR_small_jpeg_ls_lossless.dcm',
       'MR_truncated.dcm',
       'no_meta.dcm',
