@@ -14,14 +14,9 @@
 import { InputError } from '../core/errors';
 import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import type { BinaryMask, SliceMasks } from '../core/types';
-import {
-  encodeUncompressedRle,
-  maskArea,
-  rleIou,
-  type CocoRle,
-  type UncompressedRle,
-} from '../masks/coco-rle';
+import { encodeUncompressedRle, rleIou, type CocoRle, type UncompressedRle } from '../masks/coco-rle';
 import { CocoSegmEvaluator, type CocoSummary } from './coco-eval';
+import { countNonZero } from './dice';
 import { SegmentationScorer, type OrganMeans, type SegmentationScore } from './segmentation-score';
 
 export interface EvalImage {
@@ -173,7 +168,7 @@ function decodeAll(instances: readonly EvalInstance[], image: EvalImage): Decode
 
 function asCocoInstance({ instance, mask }: Decoded) {
   return {
-    area: instance.area ?? maskArea(mask),
+    area: instance.area ?? countNonZero(mask.data),
     iscrowd: instance.iscrowd,
     score: instance.score,
     mask: instance.rle ?? encodeUncompressedRle(mask),

@@ -14,8 +14,8 @@ interface Box {
 }
 
 /**
- * Symmetric Hausdorff distance (max of both directed distances) in voxel units between the non-zero voxels of
- * `a` and `b`; `null` when both are empty, `Infinity` when exactly one is.
+ * Symmetric Hausdorff distance (max of both directed distances) in voxel units between the voxels of `a` and
+ * `b` (binary volumes: 0 outside, 1 inside, as BinaryMask); `null` when both are empty, `Infinity` when exactly one is.
  *
  * Each directed distance is the largest distance-transform value of one mask over ALL voxels of the other, not
  * only its boundary: the farthest point can lie inside a region (a mask filling the hole of a ring).
@@ -68,38 +68,28 @@ function maxWhere(values: Float64Array, where: Uint8Array): number {
   return max;
 }
 
-function boundingBox(mask: Uint8Array, { depth, height, width }: Dims3): Box | undefined {
-  let box: Box | undefined;
-  let i = 0;
-  for (let z = 0; z < depth; z++) {
-    for (let y = 0; y < height; y++) {
-      const rowStart = i;
-      const rowEnd = i + width;
-      i = rowEnd;
-      let first = -1;
-      for (let j = rowStart; j < rowEnd; j++) {
-        if (mask[j] !== 0) {
-          first = j - rowStart;
-          break;
-        }
-      }
-      if (first < 0) continue;
-      let last = first;
-      for (let j = rowEnd - 1; j >= rowStart; j--) {
-        if (mask[j] !== 0) {
-          last = j - rowStart;
-          break;
-        }
-      }
-      if (!box) box = { z0: z, z1: z, y0: y, y1: y, x0: first, x1: last };
-      else {
-        box.z1 = z;
-        if (y < box.y0) box.y0 = y;
-        if (y > box.y1) box.y1 = y;
-        if (first < box.x0) box.x0 = first;
-        if (last > box.x1) box.x1 = last;
-      }
-    }
+/** Box of the voxels equal to 1; native indexOf skips the empty space (most of a scan) at memchr speed. */
+function boundingBox(mask: Uint8Array, { height, width }: Dims3): Box | undefined {
+  let i = mask.indexOf(1);
+  if (i < 0) return undefined;
+  const plane = height * width;
+  const box: Box = { z0: Infinity, z1: -1, y0: Infinity, y1: -1, x0: Infinity, x1: -1 };
+  while (i >= 0) {
+    const z = Math.floor(i / plane);
+    const y = Math.floor((i - z * plane) / width);
+    const rowStart = z * plane + y * width;
+    const x = i - rowStart;
+    // Last voxel of this run within the row: the next voxel to look at comes after it.
+    let end = i;
+    const rowEnd = rowStart + width;
+    while (end + 1 < rowEnd && mask[end + 1] === 1) end++;
+    if (z < box.z0) box.z0 = z;
+    if (z > box.z1) box.z1 = z;
+    if (y < box.y0) box.y0 = y;
+    if (y > box.y1) box.y1 = y;
+    if (x < box.x0) box.x0 = x;
+    if (end - rowStart > box.x1) box.x1 = end - rowStart;
+    i = mask.indexOf(1, end + 1);
   }
   return box;
 }

@@ -81,9 +81,9 @@ export class SegmentationScorer {
       slices.forEach((slice, z) => {
         const gt = maskData(slice.gt, organ, slice.id, width, height, 'ground truth');
         const pred = maskData(slice.pred, organ, slice.id, width, height, 'prediction');
-        if (gt) gtVolume.set(gt, z * plane);
-        if (pred) predVolume.set(pred, z * plane);
         const overlap = overlapCounts(gt, pred);
+        if (gt && overlap.sizeA > 0) copyAsBinary(gt, gtVolume, z * plane);
+        if (pred && overlap.sizeB > 0) copyAsBinary(pred, predVolume, z * plane);
         const dice = diceOf(overlap);
         if (dice === null) {
           counts.correct_empties++;
@@ -141,6 +141,11 @@ function maskData(
     );
   }
   return mask.data;
+}
+
+/** Copy a slice into the volume as exact 0/1 (a mask may use any non-zero byte for inside). */
+function copyAsBinary(mask: Uint8Array, volume: Uint8Array, offset: number): void {
+  for (let i = 0; i < mask.length; i++) volume[offset + i] = mask[i] !== 0 ? 1 : 0;
 }
 
 function isEmpty(volume: Uint8Array): boolean {
