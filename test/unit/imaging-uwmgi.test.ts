@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ORGANS } from '../../main/core/organs';
 import { allScans } from '../../main/core/types';
 import { openUwmgi, writeUwmgiSlice } from '../../main/imaging/uwmgi';
 import { LazyMaskMap } from '../../main/imaging/lazy-masks';
+import { describeWithSharedData, sharedPath } from '../helpers/shared-data';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tractus-uw-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -137,5 +139,50 @@ describe('LazyMaskMap', () => {
     expect(map.get('a')!.large_bowel).toBeDefined();
     map.delete('b');
     expect([...map.keys()]).toEqual(['a']);
+  });
+});
+
+describeWithSharedData('UW-Madison: real eval_subset.csv masks on a rebuilt layout', () => {
+  it('names files as the dataset does and decodes every real row at its slice size', async () => {
+    const csv = sharedPath('uwmgi-masks/eval_subset.csv');
+    const lines = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
+    const wanted = new Set(['case122_day0', 'case84_day0']);
+    const dir = mkdtempSync(path.join(root, 'eval-'));
+    const expectedAreas = new Map<string, number[]>();
+    for (const line of lines) {
+      const cells = line.split(',');
+      const [id, lb, sb, st, original] = cells as [string, string, string, string, string];
+      const scanId = id.replace(/_slice_\d+$/, '');
+      if (!wanted.has(scanId)) continue;
+      const [width, height] = [Number(cells[8]), Number(cells[9])];
+      const written = await writeUwmgiSlice(
+        dir,
+        scanId,
+        Number(cells[7]),
+        { width, height, data: new Uint16Array(width * height) },
+        [1.5, 1.5],
+      );
+      expect(path.basename(written)).toBe(original.split('\\').pop());
+      // area of a Kaggle RLE = the sum of its run lengths
+      const runLengths = (rle: string) =>
+        rle
+          .trim()
+          .split(/\s+/)
+          .filter((_, i) => i % 2 === 1)
+          .reduce((a, v) => a + Number(v), 0);
+      expectedAreas.set(
+        id,
+        [lb, sb, st].map((rle) => (rle ? runLengths(rle) : 0)),
+      );
+    }
+    const dataset = await openUwmgi(dir, { csv });
+    expect(dataset.masks.size).toBe(69 + 50);
+    for (const [id, areas] of expectedAreas) {
+      const masks = dataset.masks.get(id)!;
+      const got = ORGANS.map((organ) => masks[organ]?.data.reduce((a, v) => a + v, 0) ?? 0);
+      expect(got).toEqual(areas);
+    }
+    // the 20 other case-days of the CSV have no folder here: one warning each
+    expect(dataset.warnings?.length).toBe(20);
   });
 });
