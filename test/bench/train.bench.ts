@@ -19,7 +19,10 @@ export async function bench(): Promise<Array<{ name: string; value: number; unit
     ['wasm', 3],
     ['cpu', 1],
   ];
+  // TRACTUS_BENCH_BACKENDS=wasm,cpu limits the run (the cpu step at 256² takes minutes).
+  const only = process.env.TRACTUS_BENCH_BACKENDS?.split(',');
   for (const [name, timedSteps] of plan) {
+    if (only && !only.includes(name)) continue;
     let info;
     try {
       info = await initBackend(name);
