@@ -4,14 +4,12 @@
  */
 import type { Dataset, Scan, SliceMasks } from '../core/types';
 import type { BackendInfo, ModelInfo, TrainEpoch } from '../../preload/api';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../core/errors';
 import { ORGANS } from '../core/organs';
 import { allScans } from '../core/types';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files';
-import { assembleDataset } from '../imaging/assemble';
-import { openPngFolder } from '../imaging/png-folder';
+import { openDataset } from '../imaging/open';
 import { writePngRgb } from '../imaging/png';
 import { buildCocoDataset } from '../masks/coco';
 import { sliceMasksToColourMask } from '../masks/colour-masks';
@@ -19,6 +17,8 @@ import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
 import { ModelRegistry } from '../model/registry';
 import { initBackend } from '../model/backend/select';
+import { segmentScan as inferScan } from '../model/infer';
+import { loadModel, type LoadedModel } from '../model/model-io';
 
 export interface SegmentProgress {
   /** Slices of this scan done so far. */
@@ -58,38 +58,6 @@ export interface Engine {
 // The real engine: thin calls into main/imaging, main/masks, main/model and main/services.
 // ---------------------------------------------------------------------------------------------------------
 
-/** Folders named `scans` (UW-Madison layout) under root, or root itself when it holds PNG slices. */
-async function findSliceFolders(root: string, depth = 0): Promise<string[]> {
-  let entries;
-  try {
-    entries = await fs.readdir(root, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(root, code === 'ENOENT' ? 'folder not found' : `cannot list folder (${code})`);
-  }
-  if (entries.some((e) => e.isFile() && /\.png$/i.test(e.name))) return [root];
-  if (depth > 4) return [];
-  const out: string[] = [];
-  for (const e of entries
-    .filter((x) => x.isDirectory() && !x.name.startsWith('.'))
-    .sort((a, b) => a.name.localeCompare(b.name))) {
-    out.push(...(await findSliceFolders(path.join(root, e.name), depth + 1)));
-  }
-  return out;
-}
-
-/**
- * Stand-in until main/imaging offers openDataset (UW layout, DICOM, NIfTI): every folder of PNG slices under
- * root becomes one scan.
- */
-async function openPngTree(root: string): Promise<ReturnType<typeof assembleDataset>> {
-  const folders = await findSliceFolders(root);
-  if (folders.length === 0) throw new InputError(root, 'no image slices found in this folder');
-  const scans = [];
-  for (const folder of folders) scans.push(...allScans(await openPngFolder(folder)));
-  return assembleDataset(root, scans);
-}
-
 function modelInfo(m: { id: string; active: boolean }): ModelInfo {
   const stamp = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(m.id);
   const createdAt = stamp ? `${stamp[1]}-${stamp[2]}-${stamp[3]}T${stamp[4]}:${stamp[5]}:${stamp[6]}Z` : '';
@@ -104,8 +72,15 @@ function relativeFile(dataset: Dataset, file: string | undefined, fallback: stri
 
 export function createEngine(opts: { home: string }): Engine {
   const registry = new ModelRegistry(opts.home);
+  // The active model stays loaded between scans; activation or rollback loads the new one on next use.
+  let cached: { dir: string; model: Promise<LoadedModel> } | null = null;
+  async function activeModel(): Promise<LoadedModel> {
+    const dir = await registry.activeModelDir();
+    if (!cached || cached.dir !== dir) cached = { dir, model: loadModel(dir) };
+    return cached.model;
+  }
   return {
-    openDataset: (root) => openPngTree(root),
+    openDataset: (root) => openDataset(root),
     async backend() {
       const info = await initBackend('auto');
       return {
@@ -113,8 +88,13 @@ export function createEngine(opts: { home: string }): Engine {
         detail: `${info.package} ${info.version}${info.simd ? ' SIMD' : ''}${info.gpu ? ` GPU ${info.gpu}` : ''}`,
       };
     },
-    async segmentScan() {
-      throw new InputError('segment', 'the segmentation service is not installed in this build');
+    async segmentScan(scan, { signal, onProgress }) {
+      await initBackend('auto');
+      const result = await inferScan(scan, await activeModel(), {
+        signal,
+        onProgress: (done, total) => onProgress({ done, total }),
+      });
+      return new Map(result.slices.map((s) => [s.id, s.masks]));
     },
     async train() {
       throw new InputError('fine-tune', 'the training service is not installed in this build');
