@@ -3,6 +3,7 @@
  * and colour or palette images are reduced to luminance so every PNG opens as one intensity channel.
  */
 import { promises as fs } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { decode, encode, type DecodedPng } from 'fast-png';
 import { InputError } from '../core/errors';
 import type { SliceImage } from '../core/types';
@@ -38,6 +39,28 @@ function checkHeaderSize(bytes: Uint8Array, where: string): void {
   if (width === 0 || height === 0 || width > MAX_SIDE || height > MAX_SIDE) {
     throw new InputError(where, `implausible PNG size ${width}×${height} (corrupt header?)`);
   }
+}
+
+/**
+ * Verify every chunk's CRC with zlib's native crc32 (microseconds per slice; fast-png's own `checkCrc` is a
+ * JS loop) — a corrupt byte must be an error, not a wrong pixel. Stops at IEND; a chunk past the end is truncation.
+ */
+function checkChunkCrcs(bytes: Uint8Array, where: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 8;
+  while (at + 12 <= bytes.length) {
+    const length = view.getUint32(at);
+    const end = at + 12 + length;
+    if (end > bytes.length)
+      throw new InputError(where, `truncated PNG (a chunk runs ${end - bytes.length} bytes past the end)`);
+    const type = bytes.subarray(at + 4, at + 8);
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== view.getUint32(at + 8 + length)) {
+      throw new InputError(where, `corrupt PNG (CRC mismatch in the ${String.fromCharCode(...type)} chunk)`);
+    }
+    if (String.fromCharCode(...type) === 'IEND') return;
+    at = end;
+  }
+  throw new InputError(where, 'truncated PNG (no IEND chunk)');
 }
 
 /** Unpack 1/2/4-bit gray rows (each row padded to a whole byte) and stretch to 0..255. */
@@ -87,7 +110,8 @@ export function decodePngPixels(bytes: Uint8Array, where: string): PngPixels {
   checkHeaderSize(bytes, where);
   let png: DecodedPng;
   try {
-    png = decode(bytes, { checkCrc: true });
+    checkChunkCrcs(bytes, where);
+    png = decode(bytes);
   } catch (e) {
     throw new InputError(where, `corrupt or truncated PNG (${(e as Error).message ?? String(e)})`, {
       cause: e,

@@ -100,6 +100,16 @@ def cmd_dicom_series(source, folder):
         a[0, 0] = 2000 + n
         ds.PixelData = a.astype(a.dtype.newbyteorder('<')).tobytes()
         ds.save_as(os.path.join(folder, f'b_{4 - n}.dcm'))
+    # Multi-frame: two frames in one file, frame f has pixel (0, 0) = 3000 + f
+    ds = pydicom.dcmread(source)
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SeriesNumber = 9
+    a = ds.pixel_array
+    frames = np.stack([a, a]).copy()
+    frames[0, 0, 0], frames[1, 0, 0] = 3000, 3001
+    ds.NumberOfFrames = 2
+    ds.PixelData = frames.astype(a.dtype.newbyteorder('<')).tobytes()
+    ds.save_as(os.path.join(folder, 'multiframe.dcm'))
     print(json.dumps({'normal': normal.tolist(), 'spacing': 2.5}))
 
 

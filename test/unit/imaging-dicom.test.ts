@@ -131,13 +131,17 @@ describeWithSharedData('DICOM: every file in ../shared/data/dicom', () => {
 });
 
 describe.skipIf(!python)('DICOM: series ordering and rescale (series written by pydicom)', () => {
-  it('orders along the tilted slice normal, falls back to InstanceNumber, rescales to float32', async () => {
+  it('orders along the tilted slice normal, falls back to InstanceNumber, rescales to float32, reads frames', async () => {
     const folder = path.join(tmp, 'series');
     runReference(python!, ['dicom-series', path.join(DICOM_FIXTURES, 'MR_small.dcm'), folder]);
     copyFileSync(path.join(DICOM_FIXTURES, 'rtstruct.dcm'), path.join(folder, 'rtstruct.dcm'));
     writeFileSync(path.join(folder, 'README.txt'), 'not dicom');
     const dataset = await openDicomFolder(folder);
-    const [tilted, unpositioned] = allScans(dataset);
+    const [tilted, unpositioned, multiframe] = allScans(dataset);
+    expect(multiframe!.slices.length).toBe(2);
+    expect([(await multiframe!.readSlice(0)).data[0], (await multiframe!.readSlice(1)).data[0]]).toEqual([
+      3000, 3001,
+    ]);
     expect(tilted!.id).toBe('4MR1_20040826_series7');
     expect(tilted!.description).toBe('tilted');
     expect(tilted!.sliceSpacing).toBeCloseTo(2.5, 4);

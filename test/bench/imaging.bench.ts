@@ -1,0 +1,75 @@
+/**
+ * Image reading speed on the fixture copies (runs on any clone): 16-bit PNG decode/encode of a real
+ * 266² UW-Madison slice, DICOM frame decode (explicit little endian, big endian, RLE) of the 64² MR_small,
+ * and opening (header + one pass over the voxels) an in-memory 256×256×64 int16 NIfTI volume.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { decodeDicomFrame } from '../../main/imaging/dicom';
+import { decodeNifti } from '../../main/imaging/nifti';
+import { decodePng, encodePng16 } from '../../main/imaging/png';
+import { FIXTURES } from '../helpers/shared-data';
+
+type Result = { name: string; value: number; unit: string; note?: string };
+
+/** Calls per second of `fn`, timed for about `seconds` after one warm-up call. */
+function rate(fn: () => void, seconds = 0.5): number {
+  fn();
+  let calls = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    fn();
+    calls++;
+  }
+  return calls / ((performance.now() - t0) / 1000);
+}
+
+/** NIfTI-1, little endian int16, RAS diagonal sform (2, 2, 3 mm), zero voxels. */
+function niftiVolume(nx: number, ny: number, nz: number): Uint8Array {
+  const bytes = new Uint8Array(352 + nx * ny * nz * 2);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(0, 348, true);
+  [3, nx, ny, nz].forEach((d, n) => view.setInt16(40 + 2 * n, d, true));
+  view.setInt16(70, 4, true);
+  view.setInt16(72, 16, true);
+  [1, 2, 2, 3].forEach((d, n) => view.setFloat32(76 + 4 * n, d, true));
+  view.setFloat32(108, 352, true);
+  view.setInt16(254, 1, true);
+  [
+    [2, 0, 0, 0],
+    [0, 2, 0, 0],
+    [0, 0, 3, 0],
+  ].forEach((row, r) => row.forEach((v, c) => view.setFloat32(280 + 16 * r + 4 * c, v, true)));
+  bytes.set([0x6e, 0x2b, 0x31, 0], 344);
+  return bytes;
+}
+
+export async function bench(): Promise<Result[]> {
+  const png = readFileSync(path.join(FIXTURES, 'imaging/raw16_slice_0001.png'));
+  const slice = decodePng(png, 'bench');
+  const slice16 = { width: slice.width, height: slice.height, data: slice.data as Uint16Array };
+  const dicom = (name: string) => readFileSync(path.join(FIXTURES, 'imaging/dicom', name));
+  const explicit = dicom('MR_small.dcm');
+  const big = dicom('MR_small_bigendian.dcm');
+  const rle = dicom('MR_small_RLE.dcm');
+  const nifti = niftiVolume(256, 256, 64);
+  const results: Result[] = [
+    { name: 'png16 decode 266²', value: rate(() => decodePng(png, 'bench')), unit: 'slices/s' },
+    { name: 'png16 encode 266²', value: rate(() => encodePng16(slice16)), unit: 'slices/s' },
+    {
+      name: 'dicom explicit LE 64² decode',
+      value: rate(() => decodeDicomFrame(explicit, 'b')),
+      unit: 'files/s',
+    },
+    { name: 'dicom big endian 64² decode', value: rate(() => decodeDicomFrame(big, 'b')), unit: 'files/s' },
+    { name: 'dicom RLE 64² decode', value: rate(() => decodeDicomFrame(rle, 'b')), unit: 'files/s' },
+  ];
+  const t0 = performance.now();
+  decodeNifti(nifti, 'bench');
+  results.push({
+    name: 'nifti 256×256×64 int16 open (range scan)',
+    value: performance.now() - t0,
+    unit: 'ms',
+  });
+  return results;
+}
