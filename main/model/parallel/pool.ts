@@ -1,0 +1,110 @@
+/**
+ * A small worker-thread pool. Workers may be TypeScript modules (run through tsx, so the same sources
+ * serve dev and tests) or built .js; requests go to the first idle worker, or to a chosen one for
+ * stateful work such as data-parallel training. Worker-side code uses serveRequests() from ./protocol.
+ */
+import { Worker, type Transferable } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import type { WorkerReply } from './protocol';
+
+export interface WorkerPool<Req, Res> {
+  readonly size: number;
+  /** Run on the next idle worker. */
+  run(request: Req, transfer?: Transferable[]): Promise<Res>;
+  /** Run on worker `index` (queued behind its current job). */
+  runOn(index: number, request: Req, transfer?: Transferable[]): Promise<Res>;
+  close(): Promise<void>;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
+  chain: Promise<unknown>;
+}
+
+export function createWorkerPool<Req, Res>(
+  n: number,
+  workerUrl: URL,
+  workerData?: unknown,
+): WorkerPool<Req, Res> {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`worker pool size must be a positive integer, got ${n}`);
+  let nextId = 1;
+  const waiting: Array<() => void> = [];
+  const slots: Slot[] = Array.from({ length: n }, () => {
+    const worker = spawnWorker(workerUrl, workerData);
+    const slot: Slot = { worker, busy: false, pending: new Map(), chain: Promise.resolve() };
+    worker.on('message', (msg: WorkerReply<Res>) => {
+      const p = slot.pending.get(msg.id);
+      if (!p) return;
+      slot.pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(Object.assign(new Error(msg.error), { stack: msg.stack }));
+    });
+    const failAll = (e: Error) => {
+      for (const p of slot.pending.values()) p.reject(e);
+      slot.pending.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`worker exited with code ${code}`)));
+    return slot;
+  });
+
+  const send = (slot: Slot, request: Req, transfer?: Transferable[]): Promise<Res> =>
+    new Promise<Res>((resolve, reject) => {
+      const id = nextId++;
+      slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      slot.worker.postMessage({ id, request }, transfer ?? []);
+    });
+
+  const runOn = (index: number, request: Req, transfer?: Transferable[]): Promise<Res> => {
+    const slot = slots[index];
+    if (!slot) throw new Error(`no worker ${index} in a pool of ${n}`);
+    const job = slot.chain.then(async () => {
+      slot.busy = true;
+      try {
+        return await send(slot, request, transfer);
+      } finally {
+        slot.busy = false;
+        waiting.shift()?.();
+      }
+    });
+    slot.chain = job.catch(() => undefined);
+    return job;
+  };
+
+  const run = async (request: Req, transfer?: Transferable[]): Promise<Res> => {
+    for (;;) {
+      const free = slots.findIndex((s) => !s.busy && s.pending.size === 0);
+      if (free !== -1) return runOn(free, request, transfer);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  };
+
+  return {
+    size: n,
+    run,
+    runOn,
+    async close() {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}
+
+/**
+ * Start a worker. On Node 20 `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module
+ * (it fails with "Unknown file extension .ts"), so .ts entries get a tiny bootstrap that registers tsx's
+ * ESM hooks inside the worker first and then imports the entry.
+ */
+export function spawnWorker(workerUrl: URL, workerData?: unknown): Worker {
+  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData });
+  // The ESM build of tsx's API: its CJS build registers a loader path that does not exist.
+  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsxApi = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
+  const code =
+    `import(${JSON.stringify(tsxApi)})` +
+    `.then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(code, { eval: true, workerData });
+}

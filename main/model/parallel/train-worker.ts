@@ -1,0 +1,108 @@
+/**
+ * Worker thread for data-parallel training: holds one replica of the model and its optimizer, computes
+ * gradients on its share of each batch, and applies the averaged gradients the main thread sends back,
+ * so all replicas take identical steps. Non-trainable weights (batch-norm moving statistics) travel with
+ * the gradients and are averaged too.
+ */
+import { workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../backend/select';
+import { benchLoss } from '../backend/bench-unet';
+import { serveRequests, type WithTransfer } from './protocol';
+import type { ModuleRef, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
+
+type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+
+const data = workerData as TrainWorkerData;
+let model: tfl.LayersModel | null = null;
+let lossFn: LossFn = benchLoss;
+let optimizer: tf.Optimizer | null = null;
+
+async function importRef<T>(ref: ModuleRef): Promise<T> {
+  const mod = (await import(ref.module)) as Record<string, unknown>;
+  const fn = mod[ref.export];
+  if (typeof fn !== 'function') throw new Error(`${ref.module} has no exported function ${ref.export}`);
+  return fn as T;
+}
+
+function flatten(tensors: tf.Tensor[]): Float32Array {
+  const out = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
+  let o = 0;
+  for (const t of tensors) {
+    out.set(t.dataSync() as Float32Array, o);
+    o += t.size;
+  }
+  return out;
+}
+
+function unflatten(flat: Float32Array, like: Array<{ shape: readonly number[] | number[] }>): tf.Tensor[] {
+  let o = 0;
+  return like.map((w) => {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(flat.subarray(o, o + size), [...w.shape]);
+    o += size;
+    return t;
+  });
+}
+
+function requireModel(): tfl.LayersModel {
+  if (!model) throw new Error('train worker: init first');
+  return model;
+}
+
+async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<TrainReply>> {
+  switch (req.kind) {
+    case 'init': {
+      const info = await initBackend(data.backend ?? 'auto');
+      model = await (
+        await importRef<(o: unknown) => tfl.LayersModel | Promise<tfl.LayersModel>>(data.model)
+      )(data.model.options);
+      if (data.loss) lossFn = await importRef<LossFn>(data.loss);
+      optimizer = tf.train.adam(data.learningRate);
+      return { kind: 'init', params: model.countParams(), backend: info.name };
+    }
+    case 'grads': {
+      const m = requireModel();
+      const t0 = performance.now();
+      const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.tidy(() => {
+        const x = tf.tensor(req.x, req.xShape);
+        const y = tf.tensor(req.y, req.yShape);
+        return tf.variableGrads(() => lossFn(y, m.apply(x, { training: true }) as tf.Tensor), vars);
+      });
+      const loss = (await value.data())[0]!;
+      const flat = flatten(vars.map((v) => grads[v.name]!));
+      tf.dispose([value, ...Object.values(grads)]);
+      const stats = flatten(m.nonTrainableWeights.map((w) => w.read()));
+      const reply: TrainReply = { kind: 'grads', loss, grads: flat, stats, ms: performance.now() - t0 };
+      return { result: reply, transfer: [flat.buffer as ArrayBuffer, stats.buffer as ArrayBuffer] };
+    }
+    case 'apply': {
+      const m = requireModel();
+      const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+      const grads = unflatten(req.grads, vars);
+      optimizer!.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
+      const stats = unflatten(
+        req.stats,
+        m.nonTrainableWeights.map((w) => w.read()),
+      );
+      m.nonTrainableWeights.forEach((w, i) => w.write(stats[i]!));
+      tf.dispose(grads);
+      return { kind: 'ok' };
+    }
+    case 'getWeights': {
+      const weights = flatten(requireModel().getWeights());
+      return { result: { kind: 'weights', weights }, transfer: [weights.buffer as ArrayBuffer] };
+    }
+    case 'setWeights': {
+      const m = requireModel();
+      const ws = unflatten(req.weights, m.getWeights());
+      m.setWeights(ws);
+      tf.dispose(ws);
+      return { kind: 'ok' };
+    }
+  }
+}
+
+serveRequests(handle);
