@@ -1,10 +1,10 @@
 /**
  * `tractus convert`: organ masks from one format to another, written atomically.
  *
- * Inputs: a Kaggle UW-Madison layout (a folder holding train.csv and the `train/…/scans/slice_NNNN_W_H_…png`
- * files that give slice sizes, or the train.csv itself inside such a folder); a wide mask CSV with width/height
- * columns (eval_subset.csv); a COCO instances dataset (.json); colour-coded mask images (`masks` = their folder,
- * `input` = the folder of the matching images, same file names).
+ * Inputs: a Kaggle UW-Madison layout (a folder holding train.csv and `train/…/scans/slice_NNNN_W_H_…png`, or
+ * that train.csv itself; read by imaging/uwmgi.ts); a wide mask CSV with width/height columns
+ * (eval_subset.csv; no images needed); a COCO instances dataset (.json); colour-coded mask images (`masks` =
+ * their folder, `input` = the folder of the matching images, same file names; imaging/coco-images.ts).
  * Outputs: `coco` (a COCO dataset, compressed RLE or `polygons`), `kaggle` (train.csv: id,class,segmentation,
  * one row per slice and organ), `kaggle-wide` (id,large_bowel,small_bowel,stomach,width,height: carries the
  * sizes, so it converts back without the images). Slices without an organ keep their image (COCO) or row
@@ -13,15 +13,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../core/errors';
-import { parseSliceId, parseSlicePath, parseUwSliceFileName } from '../core/ids';
+import { parseSliceId, parseSlicePath } from '../core/ids';
 import { ORGANS, organOfCategoryId, type Organ } from '../core/organs';
-import type { BinaryMask, SliceMasks } from '../core/types';
+import { allScans, type BinaryMask, type Dataset, type SliceMasks } from '../core/types';
 import { readJsonOrExplain, readTextOrExplain, writeFileAtomic } from '../io/files';
-import { readPngHeader, readPngPixels } from '../imaging/png';
+import { openColourMaskPairs } from '../imaging/coco-images';
+import { openUwmgi } from '../imaging/uwmgi';
 import { annotationToMask, buildCocoDataset, parseCocoDataset, type CocoDataset } from '../masks/coco';
-import { colourMaskToSliceMasks } from '../masks/colour-masks';
 import { csvField, parseCsvRows } from '../masks/csv-text';
-import { formatKaggleCsv, parseTrainCsv, parseWideMaskCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
+import { formatKaggleCsv, parseWideMaskCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { decodeKaggleRle, encodeKaggleRle } from '../masks/kaggle-rle';
 
 export type ConvertTarget = 'coco' | 'kaggle' | 'kaggle-wide';
@@ -78,12 +78,12 @@ export async function readSource(input: string, masksDir?: string): Promise<Sour
   if (masksDir) return colourMaskSlices(input, masksDir);
   const stat = await fs.stat(input).catch(() => undefined);
   if (!stat) throw new InputError(input, 'not found');
-  if (stat.isDirectory()) return trainCsvSlices(path.join(input, 'train.csv'), input);
+  if (stat.isDirectory()) return uwmgiSlices(input);
   if (input.toLowerCase().endsWith('.json')) return cocoSlices(input);
   const text = await readTextOrExplain(input);
   const header = parseCsvRows(text.split(/\r?\n/, 1)[0] ?? '', input)[0]?.fields.map((f) => f.trim()) ?? [];
   if (header.includes('width') && header.includes('height')) return wideCsvSlices(text, input);
-  if (header.includes('segmentation')) return trainCsvSlices(input, path.dirname(input), text);
+  if (header.includes('segmentation')) return uwmgiSlices(path.dirname(input), input);
   throw new InputError(input, 'not a mask CSV: expected id,class,segmentation or id,<organs>,width,height');
 }
 
@@ -136,91 +136,29 @@ function pathColumn(text: string, file: string): Array<string | undefined> {
   });
 }
 
-async function trainCsvSlices(csvFile: string, root: string, text?: string): Promise<SourceSlice[]> {
-  const rows = parseTrainCsv(text ?? (await readTextOrExplain(csvFile)), csvFile);
-  const files = await uwSliceFiles(root);
-  const bySlice = new Map<string, KaggleMaskRow[]>();
-  for (const row of rows) bySlice.set(row.id, [...(bySlice.get(row.id) ?? []), row]);
-  return [...bySlice].map(([id, organRows]) => {
-    const file = files.get(id);
-    if (!file) throw new InputError(csvFile, `${id}: no slice image under ${root} gives its size`);
-    const rles: Partial<Record<Organ, string>> = {};
-    for (const row of organRows) if (row.rle !== '') rles[row.organ] = row.rle;
-    return {
-      sliceId: id,
-      fileName: file.relative,
-      width: file.width,
-      height: file.height,
-      masks: async () => kaggleMasks(rles, file.width, file.height, `${csvFile} (${id})`),
-    };
-  });
+/** A Kaggle layout through imaging's UW-Madison reader: slice sizes from the files, masks from the CSV. */
+async function uwmgiSlices(root: string, csv?: string): Promise<SourceSlice[]> {
+  const dataset = await openUwmgi(root, csv ? { csv } : {});
+  return datasetSlices(dataset, dataset.root);
 }
 
-/** UW-Madison slice files under root by slice id: dataset-relative path and size from the file name. */
-async function uwSliceFiles(
-  root: string,
-): Promise<Map<string, { relative: string; width: number; height: number }>> {
-  let names: string[];
-  try {
-    names = await fs.readdir(root, { recursive: true });
-  } catch (e) {
-    throw new InputError(root, `cannot list the folder (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  const files = new Map<string, { relative: string; width: number; height: number }>();
-  for (const name of names.sort()) {
-    const parsed = parseUwSliceFileName(path.basename(name));
-    const key = parsed && parseSlicePath(name);
-    if (parsed && key) {
-      files.set(key.sliceId, {
-        relative: name.split(path.sep).join('/'),
-        width: parsed.width,
-        height: parsed.height,
-      });
-    }
-  }
-  return files;
-}
-
-async function colourMaskSlices(imagesDir: string, masksDir: string): Promise<SourceSlice[]> {
-  let names: string[];
-  try {
-    names = (await fs.readdir(masksDir)).filter((n) => n.toLowerCase().endsWith('.png')).sort();
-  } catch (e) {
-    throw new InputError(
-      masksDir,
-      `cannot list the masks folder (${(e as NodeJS.ErrnoException).code ?? e})`,
-    );
-  }
-  if (names.length === 0) throw new InputError(masksDir, 'no .png colour masks in this folder');
-  const imagesName = path.basename(path.resolve(imagesDir));
-  return Promise.all(
-    names.map(async (name): Promise<SourceSlice> => {
-      const maskFile = path.join(masksDir, name);
-      const image = await readPngHeader(path.join(imagesDir, name)); // the pair must exist: InputError if not
-      return {
-        sliceId: (parseSliceId(path.parse(name).name) ?? parseSlicePath(name))?.sliceId,
-        fileName: `${imagesName}/${name}`,
-        width: image.width,
-        height: image.height,
-        masks: async () => {
-          const px = await readPngPixels(maskFile);
-          if (px.depth !== 8 || (px.channels !== 3 && px.channels !== 4)) {
-            throw new InputError(
-              maskFile,
-              `a colour mask must be 8-bit RGB or RGBA (found ${px.channels} channels, ${px.depth}-bit)`,
-            );
-          }
-          if (px.width !== image.width || px.height !== image.height) {
-            throw new InputError(
-              maskFile,
-              `mask is ${px.width}×${px.height}, its image is ${image.width}×${image.height}`,
-            );
-          }
-          return colourMaskToSliceMasks(px.data as Uint8Array, px.width, px.height, px.channels);
-        },
-      };
-    }),
+/** Every slice of an opened dataset, scan by scan; file names relative to `relativeTo`, with forward slashes. */
+function datasetSlices(dataset: Dataset, relativeTo: string): SourceSlice[] {
+  return allScans(dataset).flatMap((scan) =>
+    scan.slices.map((slice) => ({
+      sliceId: parseSliceId(slice.id) ? slice.id : undefined,
+      fileName: slice.file ? path.relative(relativeTo, slice.file).split(path.sep).join('/') : slice.id,
+      width: slice.width,
+      height: slice.height,
+      masks: async () => dataset.masks.get(slice.id) ?? {},
+    })),
   );
+}
+
+/** Colour-mask pairs through imaging's reader; file names `<images folder>/<name>` as COCO exports write them. */
+async function colourMaskSlices(imagesDir: string, masksDir: string): Promise<SourceSlice[]> {
+  const dataset = await openColourMaskPairs(imagesDir, masksDir);
+  return datasetSlices(dataset, path.dirname(path.resolve(imagesDir)));
 }
 
 function kaggleMasks(

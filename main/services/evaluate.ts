@@ -3,20 +3,19 @@
  * format, line them up by slice, and score them (main/metrics/evaluation.ts does the scoring).
  *
  * Ground truth: a COCO instances dataset (.json); a wide mask CSV with width/height columns (eval_subset.csv);
- * or a Kaggle train.csv (id,class,segmentation) with `images` = the dataset folder, whose UW-Madison file names
- * (`slice_NNNN_W_H_…png`) give the slice sizes.
+ * or a Kaggle train.csv (id,class,segmentation) with `images` = the dataset folder, read by imaging/uwmgi.ts
+ * for the slice sizes.
  * Prediction: a COCO results list (.json; image_id = the ground truth's image ids — for CSV ground truth those
  * are 1.. in order of first appearance — or, with `predImages`, the ids of that COCO file's images, matched to
  * the ground truth by slice id); a COCO dataset (.json with images, matched by file name → slice id; an
  * annotation's optional `score`, else 1); or a Kaggle CSV (submission `id,class,predicted`, train-style
  * `segmentation`, or wide), which carries no scores: every mask scores 1.0.
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { InputError } from '../core/errors';
-import { parseSliceId, parseSlicePath, parseUwSliceFileName } from '../core/ids';
+import { parseSliceId, parseSlicePath } from '../core/ids';
 import { organOfCategoryId, type Organ } from '../core/organs';
-import type { BinaryMask } from '../core/types';
+import { allScans, type BinaryMask } from '../core/types';
+import { openUwmgi } from '../imaging/uwmgi';
 import { readJsonOrExplain, readTextOrExplain } from '../io/files';
 import { annotationToMask, parseCocoDataset, parseCocoResults, type CocoDataset } from '../masks/coco';
 import { decodeCocoRle, rleArea } from '../masks/coco-rle';
@@ -78,7 +77,7 @@ async function readGroundTruth(file: string, imagesRoot: string | undefined): Pr
     if (!imagesRoot) {
       throw new InputError(file, 'a train.csv has no slice sizes: give the dataset folder with --images');
     }
-    return trainCsvGroundTruth(parseTrainCsv(text, file), await uwSliceSizes(imagesRoot), file);
+    return trainCsvGroundTruth(parseTrainCsv(text, file), await uwSliceSizes(imagesRoot, file), file);
   }
   throw new InputError(
     file,
@@ -140,22 +139,15 @@ function trainCsvGroundTruth(
   return { images: [...images.values()], instances };
 }
 
-/** Slice id → size from UW-Madison file names (`…/caseN_dayD/scans/slice_NNNN_W_H_pw_ph.png`) under root. */
-async function uwSliceSizes(root: string): Promise<Map<string, { width: number; height: number }>> {
-  let names: string[];
-  try {
-    names = await fs.readdir(root, { recursive: true });
-  } catch (e) {
-    throw new InputError(root, `cannot list the images folder (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  const sizes = new Map<string, { width: number; height: number }>();
-  for (const name of names) {
-    const parsed = parseUwSliceFileName(path.basename(name));
-    const key = parsed && parseSlicePath(name);
-    if (parsed && key) sizes.set(key.sliceId, { width: parsed.width, height: parsed.height });
-  }
-  if (sizes.size === 0) throw new InputError(root, 'no UW-Madison slice files (slice_NNNN_W_H_…png) found');
-  return sizes;
+/** Slice id → size of every slice under a UW-Madison folder (imaging's reader; the CSV checked against it). */
+async function uwSliceSizes(
+  root: string,
+  csv: string,
+): Promise<Map<string, { width: number; height: number }>> {
+  const dataset = await openUwmgi(root, { csv });
+  return new Map(
+    allScans(dataset).flatMap((scan) => scan.slices.map((s) => [s.id, { width: s.width, height: s.height }])),
+  );
 }
 
 // ------------------------------------------------------------------------------------------- prediction

@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isInputError } from '../../main/core/errors';
 import { parseSlicePath } from '../../main/core/ids';
 import { annotationToMask, parseCocoDataset, type CocoDataset } from '../../main/masks/coco';
+import { encodePngGray8 } from '../../main/imaging/png';
 import { convertFile } from '../../main/services/convert';
+import { evaluateFiles } from '../../main/services/evaluate';
 import { FIXTURES, REPO_ROOT, describeWithSharedData, sharedPath } from '../helpers/shared-data';
 
 const REFERENCE = path.join(REPO_ROOT, 'test/reference/metrics_reference.py');
@@ -67,25 +69,41 @@ describe('convert: wide CSV (real UW-Madison rows) → COCO → Kaggle', () => {
     },
   );
 
-  itWithPython('reads a Kaggle layout folder (train.csv + slice files naming their size)', async () => {
-    const root = path.join(tmp, 'kaggle');
-    const wide = readFileSync(FIXTURE_CSV, 'utf8').trim().split('\n').slice(1);
-    const train = ['id,class,segmentation'];
-    for (const line of wide) {
-      const [id, lb, sb, st] = line.split(',');
-      const [, c, d, n] = /^case(\d+)_day(\d+)_slice_(\d+)$/.exec(id!)!;
-      const size = line.includes(',360,310,') ? '360_310' : '266_266';
-      const dir = path.join(root, 'train', `case${c}`, `case${c}_day${d}`, 'scans');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, `slice_${n}_${size}_1.50_1.50.png`), ''); // only the name is read
-      train.push(`${id},large_bowel,${lb}`, `${id},small_bowel,${sb}`, `${id},stomach,${st}`);
-    }
-    writeFileSync(path.join(root, 'train.csv'), train.join('\n') + '\n');
-    await convertFile({ input: root, to: 'coco', out: out('layout.coco.json') });
-    expect(referenceMasks(out('layout.coco.json'))).toEqual(referenceMasks(FIXTURE_CSV));
-    const coco = readCoco(out('layout.coco.json'));
-    expect(parseSlicePath(coco.images[0]!.file_name)?.sliceId).toBeDefined();
-  });
+  itWithPython(
+    'reads a Kaggle layout folder (train.csv + slice PNGs), also as evaluation ground truth',
+    async () => {
+      const root = path.join(tmp, 'kaggle');
+      const wide = readFileSync(FIXTURE_CSV, 'utf8').trim().split('\n').slice(1);
+      const train = ['id,class,segmentation'];
+      for (const line of wide) {
+        const [id, lb, sb, st] = line.split(',');
+        const [, c, d, n] = /^case(\d+)_day(\d+)_slice_(\d+)$/.exec(id!)!;
+        const size = line.includes(',360,310,') ? '360_310' : '266_266';
+        const dir = path.join(root, 'train', `case${c}`, `case${c}_day${d}`, 'scans');
+        mkdirSync(dir, { recursive: true });
+        const png = path.join(dir, `slice_${n}_${size}_1.50_1.50.png`);
+        const [w, h] = size.split('_').map(Number) as [number, number];
+        writeFileSync(png, encodePngGray8({ width: w, height: h, data: new Uint8Array(w * h) }));
+        train.push(`${id},large_bowel,${lb}`, `${id},small_bowel,${sb}`, `${id},stomach,${st}`);
+      }
+      writeFileSync(path.join(root, 'train.csv'), train.join('\n') + '\n');
+      await convertFile({ input: root, to: 'coco', out: out('layout.coco.json') });
+      expect(referenceMasks(out('layout.coco.json'))).toEqual(referenceMasks(FIXTURE_CSV));
+      const coco = readCoco(out('layout.coco.json'));
+      expect(coco.images).toHaveLength(118);
+      expect(coco.images[0]!.file_name).toMatch(/^train\/case\d+\/case\d+_day\d+\/scans\/slice_\d{4}_/);
+      expect(parseSlicePath(coco.images[0]!.file_name)?.sliceId).toBeDefined();
+
+      // The same layout as evaluation ground truth (train.csv + --images) scores exactly like the wide CSV.
+      const refDir = path.join(tmp, 'ref-layout');
+      spawnSync('python3', [REFERENCE, 'perturb', '--gt', FIXTURE_CSV, '--out', refDir], {
+        encoding: 'utf8',
+      });
+      const pred = path.join(refDir, 'pred.csv');
+      const viaLayout = await evaluateFiles({ gt: path.join(root, 'train.csv'), images: root, pred });
+      expect(viaLayout).toEqual(await evaluateFiles({ gt: FIXTURE_CSV, pred }));
+    },
+  );
 
   it('refuses what it cannot convert, with an InputError naming the problem', async () => {
     const noIds = out('no-ids.coco.json');
