@@ -4,7 +4,7 @@
  * dropped, false positives, duplicates, random scores with ties), both implementations score the same files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,29 @@ describeWithPython('evaluate agrees with the numpy/scipy reference (fixture: 2 r
   });
   it('wide CSV ground truth vs COCO results (image ids 1.. in row order)', async () => {
     await compare(dir(), 'gt.csv', 'pred.results.json');
+  });
+
+  it('COCO results with their own images file are matched by file name → slice id', async () => {
+    const gt = JSON.parse(readFileSync(path.join(dir(), 'gt.coco.json'), 'utf8'));
+    const results = JSON.parse(readFileSync(path.join(dir(), 'pred.results.json'), 'utf8'));
+    // Their own numbering: ids reversed and offset, file names under another folder.
+    const own = (id: number) => 5000 - id;
+    const images = gt.images.map((im: { id: number; file_name: string }) => ({
+      ...im,
+      id: own(im.id),
+      file_name: `elsewhere/${im.file_name}`,
+    }));
+    writeFileSync(path.join(dir(), 'own.images.json'), JSON.stringify({ images, annotations: [] }));
+    const remapped = results.map((r: { image_id: number }) => ({ ...r, image_id: own(r.image_id) }));
+    writeFileSync(path.join(dir(), 'own.results.json'), JSON.stringify(remapped));
+    const viaOwn = await evaluateFiles({
+      gt: path.join(dir(), 'gt.csv'),
+      pred: path.join(dir(), 'own.results.json'),
+      predImages: path.join(dir(), 'own.images.json'),
+    });
+    expect(viaOwn).toEqual(
+      await evaluateFiles({ gt: path.join(dir(), 'gt.csv'), pred: path.join(dir(), 'pred.results.json') }),
+    );
   });
 });
 
