@@ -91,6 +91,7 @@ export class AbdomenModel {
   private readonly liverVessels: Noise3;
   private readonly stoolAir: Noise3;
   private readonly clutterNoise: Noise3;
+  private readonly streaks: Noise3;
   private readonly clutterLevel: number;
   private readonly fatThickness: number;
   private readonly wallThickness: number;
@@ -114,6 +115,7 @@ export class AbdomenModel {
     this.fine = createFractalNoise3(rng, 12, 2);
     this.liverVessels = createFractalNoise3(rng, 6, 1);
     this.clutterNoise = createFractalNoise3(rng, 10, 2);
+    this.streaks = createFractalNoise3(rng, 25, 2);
     // noise of 2 octaves is roughly uniform in ±0.6: map the wanted share to a threshold
     this.clutterLevel = 0.6 - 1.2 * Math.min(1, Math.max(0, opts.clutter ?? 0.08));
     this.fatThickness = rng.uniform(8, 35);
@@ -350,6 +352,8 @@ export class AbdomenModel {
       if (Math.abs(sy - by) < 9 * pancreas && sx > -30 && sx < 80) return T.pancreas;
     }
     if (this.clutterNoise(x, y, z) > this.clutterLevel) return T.clutter;
+    // thin curving lines through the fat (the zero set of a smooth noise): mesenteric vessels and folds
+    if (Math.abs(this.streaks(x, y, z)) < 0.02) return T.clutter;
     return T.visceral_fat;
   }
 

@@ -53,13 +53,14 @@ export function organMasksOf(tissue: Uint8Array, width: number, height: number):
 }
 
 /** Where the slab of slices sits: the whole abdomen if it fits, else a window where all three organs meet. */
-function sliceHeights(rng: Rng, slices: number, spacing: number): number[] {
+function sliceHeights(patient: Rng, day: Rng, slices: number, spacing: number): number[] {
   const abdomen: [number, number] = [10, 340];
   const extent = (slices - 1) * spacing;
   let start: number;
   if (extent >= abdomen[1] - abdomen[0]) start = (abdomen[0] + abdomen[1] - extent) / 2;
   else {
-    const centre = rng.uniform(140, 190);
+    // the patient decides the level; each day's positioning shifts it by a few millimetres
+    const centre = patient.uniform(140, 190) + day.uniform(-6, 6);
     start = Math.min(abdomen[1] - extent, Math.max(abdomen[0], centre - extent / 2));
   }
   return Array.from({ length: slices }, (_, i) => start + i * spacing);
@@ -96,7 +97,7 @@ export function generatePhantomScan(
     inkLine: dayRng.uniform(0.3, 0.7),
   });
   const acquisition = randomAcquisition(dayRng, false);
-  const zMm = sliceHeights(dayRng, opts.slices, opts.sliceSpacingMm ?? 3);
+  const zMm = sliceHeights(patientRng, dayRng, opts.slices, opts.sliceSpacingMm ?? 3);
   const images: PhantomScan['images'] = [];
   const masks: SliceMasks[] = [];
   for (const z of zMm) {

@@ -93,19 +93,27 @@ function organPixelExtent(label: LabelScan): Extent | null {
     }
   }
   if (e) {
+    // Per slice, the most posterior organ pixel near the midline; the spine goes behind the typical
+    // (70th percentile) one, not the extreme: low pelvic loops lie in front of the sacrum, far back.
     const mid = (e.xMin + e.xMax) / 2;
     const band = Math.max(8, (e.xMax - e.xMin) / 12);
+    const perSlice: number[] = [];
     for (const masks of label.slices.values()) {
+      let deepest = -Infinity;
       for (const organ of ORGANS) {
         const m = masks[organ];
         if (!m) continue;
         for (let k = 0; k < m.data.length; k++) {
           const j = Math.floor(k / m.width);
-          if (m.data[k] && Math.abs((k % m.width) - mid) < band && j > e.midlineYMax) e.midlineYMax = j;
+          if (m.data[k] && Math.abs((k % m.width) - mid) < band && j > deepest) deepest = j;
         }
       }
+      if (Number.isFinite(deepest)) perSlice.push(deepest);
     }
-    if (!Number.isFinite(e.midlineYMax)) e.midlineYMax = (e.yMin + e.yMax) / 2;
+    perSlice.sort((a, b) => a - b);
+    e.midlineYMax = perSlice.length
+      ? perSlice[Math.floor((perSlice.length - 1) * 0.7)]!
+      : (e.yMin + e.yMax) / 2;
   }
   extentCache.set(label, e);
   return e;
@@ -130,7 +138,8 @@ function organExtentMm(label: LabelScan, grid: SliceGrid): Extent {
 
 /** A body outline that encloses every real organ with room for the fat and muscle wall. */
 function fitBodyFrame(rng: Rng, e: Extent, wallMm: number): BodyFrame {
-  const margin = (): number => wallMm + rng.uniform(10, 25);
+  // real colon lies against the abdominal wall: only a few millimetres beyond the body wall
+  const margin = (): number => wallMm + rng.uniform(2, 10);
   const cx = (e.xMin + e.xMax) / 2 + rng.uniform(-5, 5);
   const halfWidth = Math.max(cx - e.xMin, e.xMax - cx) + margin();
   const top = e.yMin - margin();
@@ -155,7 +164,7 @@ export function prepareSynthSegScan(
   const grid: SliceGrid = { width, height, pixelMm };
   const fat = rng.uniform(5, 25);
   const wall = rng.uniform(5, 10);
-  const frame = fitBodyFrame(rng, organExtentMm(label, grid), fat * 1.4 + wall + 6);
+  const frame = fitBodyFrame(rng, organExtentMm(label, grid), fat * 1.36 + wall);
   const model = new AbdomenModel(rng, {
     organs: false,
     frame,
@@ -226,6 +235,7 @@ export function renderSynthSegSlice(
   let tissue = scan.model.tissuesAt(z, grid);
   if (scan.deformation) tissue = warpNearest(tissue, scan.deformation);
   const masks = synthSegMasks(scan, number);
+  makeRoomForOrgans(tissue, masks, grid);
   // The real organs overwrite the procedural anatomy; their wall is a 1–2 px rim, their lumen has
   // contents (stomach air rises anteriorly, stool is mottled with gas).
   const order = ['small_bowel', 'large_bowel', 'stomach'] as const;
@@ -259,6 +269,85 @@ export function renderSynthSegSlice(
     },
     masks,
   };
+}
+
+/** Square dilation by r pixels (row pass then column pass). */
+function dilate(mask: Uint8Array, width: number, height: number, r: number): Uint8Array {
+  const rows = new Uint8Array(mask.length);
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      if (!mask[j * width + i]) continue;
+      for (let ii = Math.max(0, i - r); ii <= Math.min(width - 1, i + r); ii++) rows[j * width + ii] = 1;
+    }
+  }
+  const out = new Uint8Array(mask.length);
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      if (!rows[j * width + i]) continue;
+      for (let jj = Math.max(0, j - r); jj <= Math.min(height - 1, j + r); jj++) out[jj * width + i] = 1;
+    }
+  }
+  return out;
+}
+
+const LIVER_SIDE = new Set<number>([T.liver, T.hepatic_vessel, T.gallbladder]);
+const MOVABLE = new Set<number>([
+  T.liver,
+  T.hepatic_vessel,
+  T.gallbladder,
+  T.spleen,
+  T.pancreas,
+  T.kidney_cortex,
+  T.kidney_medulla,
+  T.clutter,
+]);
+
+/**
+ * Solid distractors give way to the real organs instead of surrounding them: the liver (patient right,
+ * image left) stops before the leftmost organ pixel of each row, the spleen (image right) after the
+ * rightmost, and a thin rim of fat separates every organ from solid tissue, as mesenteric fat does.
+ */
+function makeRoomForOrgans(tissue: Uint8Array, masks: SliceMasks, grid: SliceGrid): void {
+  const { width, height, pixelMm } = grid;
+  const union = new Uint8Array(width * height);
+  for (const o of ORGANS) {
+    const m = masks[o];
+    if (m) for (let k = 0; k < union.length; k++) union[k] ||= m.data[k]!;
+  }
+  const gap = Math.max(1, Math.round(5 / pixelMm));
+  const rim = dilate(union, width, height, Math.max(1, Math.round(3 / pixelMm)));
+  const first = new Float64Array(height).fill(Infinity);
+  const last = new Float64Array(height).fill(-Infinity);
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      if (!union[j * width + i]) continue;
+      if (first[j] === Infinity) first[j] = i;
+      last[j] = i;
+    }
+  }
+  // The liver's edge is the lower envelope of parabolas under each organ row, so the cut has rounded
+  // ends instead of steps; the spleen's likewise from the other side.
+  const reach = Math.round(25 / pixelMm);
+  const bend = 0.5;
+  const liverEdge = new Float64Array(height).fill(Infinity);
+  const spleenEdge = new Float64Array(height).fill(-Infinity);
+  for (let j = 0; j < height; j++) {
+    for (let r = Math.max(0, j - reach); r <= Math.min(height - 1, j + reach); r++) {
+      const curve = bend * (j - r) * (j - r);
+      liverEdge[j] = Math.min(liverEdge[j]!, first[r]! - gap + curve);
+      spleenEdge[j] = Math.max(spleenEdge[j]!, last[r]! + gap - curve);
+    }
+  }
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      const k = j * width + i;
+      const t = tissue[k]!;
+      if (!MOVABLE.has(t)) continue;
+      const blocked =
+        rim[k] || (LIVER_SIDE.has(t) && i > liverEdge[j]!) || (t === T.spleen && i < spleenEdge[j]!);
+      if (blocked) tissue[k] = T.visceral_fat;
+    }
+  }
 }
 
 export interface SynthSegSample {
