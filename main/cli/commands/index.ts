@@ -6,6 +6,8 @@ import { register as convert } from './convert';
 import { register as serve } from './serve';
 import { register as synth } from './synth';
 import { register as segment } from './segment';
+import { register as doctor } from './doctor';
+import { register as crossval } from './crossval';
 
 /** Each command module exports `register(program)`; add new commands here, one line each. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -16,4 +18,6 @@ export const COMMANDS: Array<(program: Command) => void> = [
   serve,
   synth,
   segment,
+  crossval,
+  doctor,
 ];

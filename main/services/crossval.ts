@@ -1,0 +1,316 @@
+/**
+ * Patient-wise (leave-one-patient-out) cross-validation: for each patient, a model is trained or
+ * fine-tuned on the OTHER patients' labelled slices and scored on this patient's, so no score comes from
+ * a patient the model has seen. The held-out probability maps of all folds then tune the post-processing
+ * (threshold, empty-organ gate, minimum component), itself scored by nested LOPO (see crossval-score.ts).
+ *
+ * Slices of a COCO set are usually a few slices per scan with gaps between them, not neighbours: by
+ * default each slice becomes its own one-slice scan, so a 2.5D input repeats the slice itself in both
+ * neighbour channels — the same in training and scoring.
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { InputError } from '../core/errors';
+import { ORGANS, type Organ } from '../core/organs';
+import type { Dataset, Scan } from '../core/types';
+import { writeJsonAtomic } from '../io/files';
+import { writePngRgb } from '../imaging/png';
+import { buildModel, type ArchSpec, type InputSize } from '../model/arch';
+import { DEFAULT_AUGMENT, type AugmentConfig } from '../model/augment';
+import { initBackend, type BackendPreference } from '../model/backend/select';
+import type { ModelCard } from '../model/card';
+import { loadModel } from '../model/model-io';
+import type { OrganPostprocess } from '../model/postprocess';
+import {
+  DEFAULT_NORMALISATION,
+  letterboxTransform,
+  unletterbox,
+  type NormalisationSpec,
+} from '../model/preprocess';
+import { labelledSlices, SampleBuilder, type LabelledSlice } from '../model/train/dataset';
+import { DEFAULT_LOOP, runTraining } from '../model/train/loop';
+import { BASE_POSTPROCESS, HeldOutSet, type HeldOutSlice, type Score } from './crossval-score';
+import { archSpecByName } from './train';
+
+export interface CrossvalJob {
+  /** The labelled real slices (opened by the caller: COCO, dataset folder, list). */
+  dataset: Dataset;
+  /** Base model folder to fine-tune in each fold; without it each fold trains `arch` from scratch. */
+  init?: string;
+  arch?: string;
+  inputSize?: number;
+  /** 2.5D stride for models trained from scratch (default 0: the slice alone, repeated). */
+  sliceStride?: number;
+  /** Extra labelled slices added to every fold's training set (e.g. SynthSeg samples), never scored. */
+  extra?: Dataset;
+  /** Share of training draws that come from the real slices when `extra` is given (default 0.5). */
+  realShare?: number;
+  /** Optimiser steps per fold = epochs × stepsPerEpoch; 0 scores the base model as it is. */
+  epochs: number;
+  stepsPerEpoch: number;
+  batchSize: number;
+  learningRate: number;
+  augment?: AugmentConfig | null;
+  seed: number;
+  /** One-slice scans for the real slices (default true; see module comment). */
+  isolateSlices?: boolean;
+  /** Only these patients as held-out folds (default every patient). */
+  folds?: string[];
+  /** Fold checkpoints, report and overlays go here. */
+  workDir: string;
+  overlays?: boolean;
+  backend?: BackendPreference;
+  log?: (line: string) => void;
+}
+
+export interface FoldResult {
+  patient: string;
+  trainSlices: number;
+  testSlices: number;
+  seconds: number;
+  /** Score of this patient alone with plain 0.5 thresholding. */
+  untuned: Score;
+}
+
+export interface CrossvalReport {
+  folds: FoldResult[];
+  /** All held-out slices with plain 0.5 thresholding, no gate. */
+  untuned: Score;
+  /** All held-out slices, each patient post-processed with settings tuned on the other patients. */
+  tuned: Score;
+  /** Post-processing tuned on every fold's held-out predictions (what a final model's card should carry). */
+  postprocess: Record<Organ, OrganPostprocess>;
+  steps: number;
+  seconds: number;
+  backend: string;
+}
+
+/** Each slice of each scan as its own one-slice scan (same slice ids, so masks still match). */
+export function isolateSlices(dataset: Dataset): Dataset {
+  const split = (scan: Scan): Scan[] =>
+    scan.slices.map((info, index) => ({
+      ...scan,
+      id: `${scan.id}#${info.number}`,
+      slices: [info],
+      readSlice: async (i: number) => {
+        if (i !== 0) throw new RangeError(`one-slice scan ${scan.id}#${info.number} has no slice ${i}`);
+        return scan.readSlice(index);
+      },
+    }));
+  return {
+    ...dataset,
+    patients: dataset.patients.map((p) => ({
+      ...p,
+      studies: p.studies.map((s) => ({ ...s, scans: s.scans.flatMap(split) })),
+    })),
+  };
+}
+
+/** Repeat `items` so they make about `share` of the result when joined with `others`. */
+export function oversample<T>(items: readonly T[], others: number, share: number): T[] {
+  if (items.length === 0 || others === 0 || share >= 1) return [...items];
+  const copies = Math.max(1, Math.round((share * others) / ((1 - share) * items.length)));
+  return Array.from({ length: copies }, () => items).flat();
+}
+
+interface ModelRecipe {
+  architecture: ArchSpec;
+  inputSize: InputSize;
+  sliceStride: number;
+  normalisation: NormalisationSpec;
+  card: ModelCard | null;
+}
+
+async function freshModel(job: CrossvalJob): Promise<{ model: tfl.LayersModel; recipe: ModelRecipe }> {
+  if (job.init) {
+    const { model, card } = await loadModel(job.init);
+    return {
+      model,
+      recipe: {
+        architecture: card.architecture,
+        inputSize: card.input.size,
+        sliceStride: card.input.sliceStride,
+        normalisation: card.input.normalisation,
+        card,
+      },
+    };
+  }
+  const architecture = archSpecByName(job.arch ?? 'unet-small');
+  const size = job.inputSize ?? 128;
+  return {
+    model: buildModel(architecture, size),
+    recipe: {
+      architecture,
+      inputSize: { height: size, width: size },
+      sliceStride: job.sliceStride ?? 0,
+      normalisation: DEFAULT_NORMALISATION,
+      card: null,
+    },
+  };
+}
+
+/** Probability maps of `slices` at their native size, with their truth. */
+export async function predictHeldOut(
+  model: tfl.LayersModel,
+  builder: SampleBuilder,
+  slices: readonly LabelledSlice[],
+  input: InputSize,
+): Promise<HeldOutSlice[]> {
+  const out: HeldOutSlice[] = [];
+  const { height, width } = input;
+  for (const s of slices) {
+    const sample = await builder.sample(s);
+    const probs = tf.tidy(() =>
+      model.predict(tf.tensor4d(sample.image.data, [1, height, width, 3])),
+    ) as tf.Tensor;
+    const data = (await probs.data()) as Float32Array;
+    probs.dispose();
+    const info = s.scan.slices[s.index]!;
+    const t = letterboxTransform(info.width, info.height, width, height);
+    const organs = Object.fromEntries(
+      ORGANS.map((o, c) => {
+        const m = s.masks[o];
+        const truth = m && m.data.some((v) => v !== 0) ? m.data : undefined;
+        return [o, { width: info.width, height: info.height, prob: unletterbox(data, t, c, 3), truth }];
+      }),
+    ) as HeldOutSlice['organs'];
+    out.push({ sliceId: s.sliceId, patientId: s.patientId, organs });
+  }
+  return out;
+}
+
+export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
+  const log = job.log ?? (() => {});
+  const backend = await initBackend(job.backend ?? 'auto', log);
+  const real = labelledSlices(job.isolateSlices === false ? job.dataset : isolateSlices(job.dataset));
+  if (real.length === 0) throw new InputError(job.dataset.root, 'holds no labelled slices to validate on');
+  const extra = job.extra ? labelledSlices(job.extra) : [];
+  const patients = [...new Set(real.map((s) => s.patientId))];
+  if (patients.length < 2) {
+    throw new InputError(
+      job.dataset.root,
+      `has ${patients.length} patient; cross-validation needs at least 2`,
+    );
+  }
+  const folds = job.folds ?? patients;
+  for (const f of folds) {
+    if (!patients.includes(f)) throw new InputError(job.dataset.root, `has no patient "${f}" to hold out`);
+  }
+  const started = Date.now();
+  const heldOut: HeldOutSlice[] = [];
+  const results: FoldResult[] = [];
+  for (const patient of folds) {
+    const t0 = Date.now();
+    const { model, recipe } = await freshModel(job);
+    const builder = new SampleBuilder({
+      input: recipe.inputSize,
+      sliceStride: recipe.sliceStride,
+      normalisation: recipe.normalisation,
+    });
+    const trainReal = real.filter((s) => s.patientId !== patient);
+    const test = real.filter((s) => s.patientId === patient);
+    const train = [...oversample(trainReal, extra.length, job.realShare ?? 0.5), ...extra];
+    if (job.epochs > 0) {
+      await runTraining(
+        model,
+        { train, val: [], builder },
+        {
+          ...DEFAULT_LOOP,
+          epochs: job.epochs,
+          stepsPerEpoch: job.stepsPerEpoch,
+          batchSize: job.batchSize,
+          learningRate: job.learningRate,
+          seed: job.seed,
+          augment: job.augment === undefined ? DEFAULT_AUGMENT : job.augment,
+          earlyStopPatience: Number.MAX_SAFE_INTEGER,
+          outDir: path.join(job.workDir, `fold-${patient}`),
+          resume: false,
+        },
+      );
+    }
+    const predictions = await predictHeldOut(model, builder, test, recipe.inputSize);
+    model.dispose();
+    heldOut.push(...predictions);
+    if (job.overlays) await writeOverlays(path.join(job.workDir, 'overlays'), predictions, test);
+    const fold: FoldResult = {
+      patient,
+      trainSlices: trainReal.length,
+      testSlices: test.length,
+      seconds: (Date.now() - t0) / 1000,
+      untuned: new HeldOutSet(predictions).score(plain()),
+    };
+    results.push(fold);
+    log(
+      `fold ${patient}: ${fold.testSlices} slices, Dice ` +
+        ORGANS.map((o) => `${o} ${fmt(fold.untuned.organs[o].dice)}`).join(' ') +
+        ` (${fold.seconds.toFixed(0)} s)`,
+    );
+  }
+  const all = new HeldOutSet(heldOut);
+  const report: CrossvalReport = {
+    folds: results,
+    untuned: all.score(plain()),
+    tuned: all.nestedScore().score,
+    postprocess: all.tune(),
+    steps: job.epochs * job.stepsPerEpoch,
+    seconds: (Date.now() - started) / 1000,
+    backend: backend.name,
+  };
+  await writeJsonAtomic(path.join(job.workDir, 'crossval.json'), report, true);
+  return report;
+}
+
+function plain(): Record<Organ, OrganPostprocess> {
+  return { large_bowel: BASE_POSTPROCESS, small_bowel: BASE_POSTPROCESS, stomach: BASE_POSTPROCESS };
+}
+
+function fmt(v: number | null): string {
+  return v === null ? '–' : v.toFixed(3);
+}
+
+/** Organ colours of the site sample's masks: yellow large bowel, green small bowel, red stomach. */
+const COLOURS: Record<Organ, [number, number, number]> = {
+  large_bowel: [255, 220, 0],
+  small_bowel: [0, 200, 0],
+  stomach: [255, 40, 40],
+};
+
+/**
+ * One PNG per held-out slice, side by side: the truth (left) and the 0.5-threshold prediction (right),
+ * each organ tinted over the slice's centre channel as the network saw it (letterboxed).
+ */
+async function writeOverlays(dir: string, predictions: HeldOutSlice[], slices: LabelledSlice[]) {
+  for (let k = 0; k < predictions.length; k++) {
+    const p = predictions[k]!;
+    const s = slices[k]!;
+    const image = await s.scan.readSlice(s.index);
+    const { width: w, height: h } = image;
+    let max = 1;
+    for (let i = 0; i < image.data.length; i++) max = Math.max(max, image.data[i]!);
+    const rgb = new Uint8Array(w * 2 * h * 3);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const g = Math.round((image.data[y * w + x]! / max) * 255);
+        for (const side of [0, 1]) {
+          const o = (y * w * 2 + side * w + x) * 3;
+          let [r, gg, b] = [g, g, g];
+          for (const organ of ORGANS) {
+            const pr = p.organs[organ];
+            const on = side === 0 ? pr.truth?.[y * w + x] : pr.prob[y * w + x]! > 0.5 ? 1 : 0;
+            if (on) {
+              const c = COLOURS[organ];
+              r = (r + c[0]) >> 1;
+              gg = (gg + c[1]) >> 1;
+              b = (b + c[2]) >> 1;
+            }
+          }
+          rgb[o] = r;
+          rgb[o + 1] = gg;
+          rgb[o + 2] = b;
+        }
+      }
+    }
+    await writePngRgb(path.join(dir, `${p.sliceId}.png`), rgb, w * 2, h);
+  }
+}
