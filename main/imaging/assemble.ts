@@ -35,7 +35,7 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 /** A scan whose slices are PNG files, decoded only when asked for. */
-export function pngScan(info: Omit<ScanInfo, 'slices'> & { slices: Required<ScanInfo>['slices'] }): Scan {
+export function pngScan(info: ScanInfo): Scan {
   return {
     ...info,
     async readSlice(index: number): Promise<SliceImage> {

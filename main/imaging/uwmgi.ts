@@ -21,7 +21,7 @@ import type { Dataset, DatasetWarning, Scan, SliceImage, SliceInfo, SliceMasks }
 import { readTextOrExplain } from '../io/files';
 import { parseTrainCsv, parseWideMaskCsv } from '../masks/kaggle-csv';
 import { decodeKaggleRle } from '../masks/kaggle-rle';
-import { assembleDataset, naturalCompare, pngScan } from './assemble';
+import { assembleDataset, intensityOfBitDepth, naturalCompare, pngScan } from './assemble';
 import { LazyMaskMap } from './lazy-masks';
 import { readPngHeader, writePng16 } from './png';
 
@@ -144,7 +144,7 @@ async function caseDayScan(folder: string, warnings: DatasetWarning[]): Promise<
     pixelSpacing: first.spacing,
     sliceThickness: UW_SLICE_THICKNESS_MM,
     sliceSpacing: UW_SLICE_THICKNESS_MM,
-    intensity: header.bitDepth === 16 ? 'uint16' : 'uint8',
+    intensity: intensityOfBitDepth(header.bitDepth),
     source: 'uwmgi',
     slices: slices.map(({ spacing: _spacing, ...info }) => info),
   });
