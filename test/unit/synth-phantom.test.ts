@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { decodePng } from '../../main/imaging/png';
 import { AbdomenModel } from '../../main/synth/anatomy';
 import { createRng } from '../../main/model/augment/random';
@@ -178,5 +178,39 @@ describe('writeSyntheticKaggleDataset', () => {
       if (runs.length) expect(runs.at(-2)! + runs.at(-1)! - 1).toBeLessThanOrEqual(64 * 64);
     }
     expect(organRows).toBeGreaterThan(0);
+  });
+});
+
+describe('tractus synth', () => {
+  it('writes a phantom dataset from the command line and rejects a bad number with a clear message', async () => {
+    const { runCli } = await import('../../main/cli/program');
+    const out = path.join(tmp, 'cli');
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await runCli([
+        'node',
+        'tractus',
+        'synth',
+        'phantom',
+        '--out',
+        out,
+        '--slices',
+        '2',
+        '--size',
+        '32',
+        '--json',
+      ]);
+      expect(process.exitCode ?? 0).toBe(0);
+      expect(JSON.parse(String(stdout.mock.calls.at(-1)![0]))).toMatchObject({ slices: 4 });
+      expect(filesUnder(out).filter((f) => f.endsWith('.png'))).toHaveLength(4);
+      await runCli(['node', 'tractus', 'synth', 'phantom', '--out', out, '--cases', 'two']);
+      expect(process.exitCode).toBe(2);
+      expect(String(stderr.mock.calls.at(-1)![0])).toMatch(/--cases: must be a whole number/);
+    } finally {
+      process.exitCode = 0;
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
   });
 });
