@@ -51,7 +51,7 @@ export async function doctor(preferred: BackendPreference, seconds: number): Pro
     '@tensorflow/tfjs-node-gpu',
   ];
   return {
-    tractus: packageVersion('../../../package.json') ?? 'unknown',
+    tractus: tractusVersion(),
     node: process.versions.node,
     electron: process.versions.electron ?? packageVersion('electron'),
     packages: Object.fromEntries(pkgs.map((p) => [p, packageVersion(p)])),
@@ -67,6 +67,14 @@ export async function doctor(preferred: BackendPreference, seconds: number): Pro
       seconds,
     },
   };
+}
+
+function tractusVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function round1(v: number): number {
