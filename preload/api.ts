@@ -107,8 +107,12 @@ export interface JobSummary {
   message: string;
   /** Per-scan progress of a batch segmentation, in queue order. */
   items?: Array<{ scanId: string; status: JobSummary['status'] }>;
+  /** Epochs finished so far (fine-tune jobs), so a reloaded window can redraw its chart. */
+  history?: TrainEpoch[];
   result?: unknown;
   error?: string;
+  /** ISO time the job started. */
+  startedAt?: string;
 }
 
 export type ExportFormat = 'coco' | 'kaggle-csv' | 'png-masks';
@@ -134,12 +138,39 @@ export interface Settings {
   zoom: number;
 }
 
+/** One finished epoch of a fine-tune, as the training loop records it (history.jsonl). */
 export interface TrainEpoch {
   epoch: number;
+  /** Epochs asked for (the run may stop earlier: cancel or early stopping). */
+  epochs: number;
+  /** Mean training loss (BCE + soft Dice) over the epoch. */
   loss: number;
-  dice: number;
-  valLoss?: number;
-  valDice?: number;
+  /** Validation on held-out patients; null when the data has only one patient. */
+  valLoss: number | null;
+  valDice: Record<Organ, number | null> | null;
+  valMeanDice: number | null;
+  learningRate: number;
+  /** This epoch's weights are the ones kept (best validation mean Dice so far). */
+  best: boolean;
+  seconds: number;
+}
+
+/** What a finished (or cancelled) fine-tune job returns. */
+export interface TrainResult {
+  /** Registry id of the new model; null when the run was cancelled (nothing registered). */
+  modelId: string | null;
+  /** The model it was fine-tuned from: registry id, or null for the shipped default. */
+  baseModelId: string | null;
+  /** The COCO training set written into the workspace (corrected/approved slices and their images). */
+  trainingSet: string;
+  /** The run folder: model files, model-card.json, history.jsonl, checkpoint. */
+  outDir: string;
+  slices: number;
+  /** Patients held out for validation (0 when the data has a single patient). */
+  validationPatients: number;
+  history: TrainEpoch[];
+  cancelled: boolean;
+  backend: string;
 }
 
 /** Every request channel: its argument and its result. */

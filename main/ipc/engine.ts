@@ -3,10 +3,9 @@
  * Engine interface, so tests can drive them with a small fake and the engine can grow behind this adapter.
  */
 import type { Dataset, Scan, SliceMasks } from '../core/types';
-import type { BackendInfo, ModelInfo, TrainEpoch } from '../../preload/api';
+import type { BackendInfo, ModelInfo, TrainEpoch, TrainResult } from '../../preload/api';
 import path from 'node:path';
-import { InputError } from '../core/errors';
-import { ORGANS } from '../core/organs';
+import { ORGANS, type Organ } from '../core/organs';
 import { allScans } from '../core/types';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { openDataset } from '../imaging/open';
@@ -19,6 +18,11 @@ import { ModelRegistry } from '../model/registry';
 import { initBackend } from '../model/backend/select';
 import { segmentScan as inferScan } from '../model/infer';
 import { loadModel, type LoadedModel } from '../model/model-io';
+import type { EpochRecord } from '../model/train/history';
+import { train as trainModel, type TrainJob } from '../services/train';
+import { writeTrainingSet, type TrainingExample } from '../workspace/training-set';
+
+export type { TrainingExample } from '../workspace/training-set';
 
 export interface SegmentProgress {
   /** Slices of this scan done so far. */
@@ -26,10 +30,23 @@ export interface SegmentProgress {
   total: number;
 }
 
-export interface TrainingExample {
-  scan: Scan;
-  sliceIndex: number;
-  masks: SliceMasks;
+/** Where a fine-tune is in its current epoch (for the progress bar between epoch events). */
+export interface TrainStep {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  phase: 'prepare' | 'train' | 'validate';
+}
+
+export interface TrainRequest {
+  examples: TrainingExample[];
+  /** Fresh folder in the workspace for this run: training set in data/, model in model-<stamp>/. */
+  workDir: string;
+  epochs: number;
+  signal: AbortSignal;
+  onEpoch: (e: TrainEpoch) => void;
+  onStep?: (s: TrainStep) => void;
 }
 
 export interface Engine {
@@ -40,12 +57,11 @@ export interface Engine {
     scan: Scan,
     opts: { signal: AbortSignal; onProgress: (p: SegmentProgress) => void },
   ): Promise<Map<string, SliceMasks>>;
-  train(opts: {
-    examples: TrainingExample[];
-    epochs: number;
-    signal: AbortSignal;
-    onEpoch: (e: TrainEpoch) => void;
-  }): Promise<ModelInfo>;
+  /**
+   * Fine-tune the active model on reviewed slices: write them as a COCO training set into the workspace,
+   * train from the active model (`--init`), register the result (not activated: the user decides).
+   */
+  train(opts: TrainRequest): Promise<TrainResult>;
   listModels(): Promise<ModelInfo[]>;
   activateModel(id: string): Promise<ModelInfo[]>;
   rollbackModel(): Promise<ModelInfo[]>;
@@ -58,10 +74,42 @@ export interface Engine {
 // The real engine: thin calls into main/imaging, main/masks, main/model and main/services.
 // ---------------------------------------------------------------------------------------------------------
 
-function modelInfo(m: { id: string; active: boolean }): ModelInfo {
+/** What a model card says that the model list shows; tolerant, since cards come from disk. */
+function cardFacts(card: unknown): Pick<ModelInfo, 'note' | 'metrics'> {
+  const c = card as
+    { description?: unknown; validation?: { dice?: Partial<Record<Organ, unknown>> } | null } | undefined;
+  const out: Pick<ModelInfo, 'note' | 'metrics'> = {};
+  if (typeof c?.description === 'string') out.note = c.description;
+  const dice = c?.validation?.dice;
+  if (dice) {
+    const metrics: Record<string, number> = {};
+    for (const organ of ORGANS) {
+      const v = dice[organ];
+      if (typeof v === 'number' && Number.isFinite(v)) metrics[`dice_${organ}`] = v;
+    }
+    if (Object.keys(metrics).length > 0) out.metrics = metrics;
+  }
+  return out;
+}
+
+function modelInfo(m: { id: string; active: boolean; card?: unknown }): ModelInfo {
   const stamp = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(m.id);
   const createdAt = stamp ? `${stamp[1]}-${stamp[2]}-${stamp[3]}T${stamp[4]}:${stamp[5]}:${stamp[6]}Z` : '';
-  return { id: m.id, createdAt, active: m.active };
+  return { id: m.id, createdAt, active: m.active, ...cardFacts(m.card) };
+}
+
+export function epochOf(record: EpochRecord, epochs: number): TrainEpoch {
+  return {
+    epoch: record.epoch,
+    epochs,
+    loss: record.trainLoss,
+    valLoss: record.valLoss,
+    valDice: record.valDice,
+    valMeanDice: record.valMeanDice,
+    learningRate: record.learningRate,
+    best: record.best,
+    seconds: record.seconds,
+  };
 }
 
 function relativeFile(dataset: Dataset, file: string | undefined, fallback: string): string {
@@ -70,8 +118,21 @@ function relativeFile(dataset: Dataset, file: string | undefined, fallback: stri
     : fallback;
 }
 
-export function createEngine(opts: { home: string }): Engine {
-  const registry = new ModelRegistry(opts.home);
+export interface EngineOptions {
+  /** Where the model registry lives (models/, active, activations.json). */
+  home: string;
+  /** The shipped fallback model (tests use a tiny one); default models/default. */
+  shippedModelDir?: string;
+  /** Fixed training settings (tests: backend, steps per epoch, batch size); the rest are the defaults. */
+  trainDefaults?: Partial<
+    Pick<TrainJob, 'backend' | 'batchSize' | 'stepsPerEpoch' | 'learningRate' | 'seed'>
+  >;
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  const registry = opts.shippedModelDir
+    ? new ModelRegistry(opts.home, opts.shippedModelDir)
+    : new ModelRegistry(opts.home);
   // The active model stays loaded between scans; activation or rollback loads the new one on next use.
   let cached: { dir: string; model: Promise<LoadedModel> } | null = null;
   async function activeModel(): Promise<LoadedModel> {
@@ -96,8 +157,42 @@ export function createEngine(opts: { home: string }): Engine {
       });
       return new Map(result.slices.map((s) => [s.id, s.masks]));
     },
-    async train() {
-      throw new InputError('fine-tune', 'the training service is not installed in this build');
+    async train({ examples, workDir, epochs, signal, onEpoch, onStep }) {
+      onStep?.({ epoch: 0, epochs, step: 0, steps: examples.length, phase: 'prepare' });
+      const set = await writeTrainingSet(path.join(workDir, 'data'), examples, { signal });
+      const baseModelId = await registry.activeId();
+      const init = await registry.activeModelDir();
+      const stamp = path.basename(workDir);
+      const outcome = await trainModel({
+        ...opts.trainDefaults,
+        data: set.file,
+        outDir: path.join(workDir, `fine-tune-${stamp}`.slice(0, 60)),
+        init,
+        epochs,
+        // Patient-wise validation needs two patients; with one, every reviewed slice is for training.
+        val: set.patients >= 2 ? '0.2' : '0',
+        registry,
+        register: true,
+        activate: false,
+        signal,
+        onProgress: (p) => {
+          if (p.phase === 'epoch-end' && p.record) onEpoch(epochOf(p.record, epochs));
+          else if (p.phase !== 'epoch-end')
+            onStep?.({ epoch: p.epoch, epochs, step: p.step, steps: p.steps, phase: p.phase });
+        },
+      });
+      const validation = outcome.card.validation;
+      return {
+        modelId: outcome.registered?.id ?? null,
+        baseModelId,
+        trainingSet: set.file,
+        outDir: outcome.outDir,
+        slices: set.slices,
+        validationPatients: validation?.patients ?? 0,
+        history: outcome.result.history.map((r) => epochOf(r, epochs)),
+        cancelled: outcome.result.cancelled,
+        backend: outcome.backend,
+      };
     },
     listModels: async () => (await registry.list()).map(modelInfo),
     async activateModel(id) {

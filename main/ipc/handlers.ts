@@ -3,8 +3,9 @@
  * function per channel that validates its argument with zod and returns plain JSON. The Electron IPC wiring
  * (main/app) and the loopback HTTP server (./http-server) both dispatch to these.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ArgsOf, Calls, Channel, Events, ResultOf, TrainEpoch } from '../../preload/api';
+import type { ArgsOf, Calls, Channel, Events, ResultOf } from '../../preload/api';
 import { InputError } from '../core/errors';
 import { encodeSliceImage } from '../../preload/wire';
 import { WorkspaceStore, defaultWorkspaceDir } from '../workspace/store';
@@ -41,6 +42,8 @@ type Impl = { [C in Channel]: (args: ArgsOf<C>) => Promise<ResultOf<C>> };
 export function createHandlers(ctx: HandlerContext): Handlers {
   let session: DatasetSession | null = null;
   const jobs = new JobManager((summary) => ctx.emit('job:update', summary));
+  /** Fine-tune run folders handed out in this process (two runs started within one second differ). */
+  const runFolders = new Set<string>();
 
   function current(): DatasetSession {
     if (!session) throw new InputError('dataset', 'no dataset is open; open a folder or the demo first');
@@ -210,19 +213,33 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           `no ${include.join(' or ')} slices to learn from; correct or approve some first`,
         );
       }
+      // One folder per run in the workspace: the training set and the model stay together with the edits.
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+      let workDir = path.join(s.store.dir, 'training', stamp);
+      for (let n = 2; existsSync(workDir) || runFolders.has(workDir); n++) {
+        workDir = path.join(s.store.dir, 'training', `${stamp}-${n}`);
+      }
+      runFolders.add(workDir);
       const jobId = jobs.start('train', async (job) => {
-        const history: TrainEpoch[] = [];
-        const model = await ctx.engine.train({
+        job.progress(0, epochs, `preparing ${examples.length} slices`);
+        const result = await ctx.engine.train({
           examples,
+          workDir,
           epochs,
           signal: job.signal,
+          onStep: (p) => {
+            if (p.phase === 'prepare') return;
+            // Fractional epochs keep the bar moving within an epoch.
+            job.progress(p.epoch - 1 + p.step / Math.max(1, p.steps), epochs, `epoch ${p.epoch}/${epochs}`);
+          },
           onEpoch: (e) => {
-            history.push(e);
+            job.addEpoch(e);
             ctx.emit('train:epoch', { jobId, ...e });
-            job.progress(e.epoch, epochs, `loss ${e.loss.toFixed(3)} dice ${e.dice.toFixed(3)}`);
+            const dice = e.valMeanDice === null ? '' : ` · val Dice ${e.valMeanDice.toFixed(3)}`;
+            job.progress(e.epoch, epochs, `epoch ${e.epoch}/${epochs} · loss ${e.loss.toFixed(3)}${dice}`);
           },
         });
-        return { model, history };
+        return result;
       });
       return { jobId };
     },

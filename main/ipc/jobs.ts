@@ -4,13 +4,15 @@
  * loop cannot flood the transport.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobKind, JobSummary } from '../../preload/api';
+import type { JobKind, JobSummary, TrainEpoch } from '../../preload/api';
 import { InputError } from '../core/errors';
 
 export interface JobControl {
   readonly signal: AbortSignal;
   progress(done: number, total: number, message?: string): void;
   setItems(items: NonNullable<JobSummary['items']>): void;
+  /** A fine-tune finished an epoch: kept on the summary so a reloaded window can redraw the curves. */
+  addEpoch(epoch: TrainEpoch): void;
 }
 
 export type JobRunner = (control: JobControl) => Promise<unknown>;
@@ -28,7 +30,15 @@ export class JobManager {
   start(kind: JobKind, run: JobRunner): string {
     const id = randomUUID();
     const abort = new AbortController();
-    const summary: JobSummary = { id, kind, status: 'running', done: 0, total: 0, message: '' };
+    const summary: JobSummary = {
+      id,
+      kind,
+      status: 'running',
+      done: 0,
+      total: 0,
+      message: '',
+      startedAt: new Date().toISOString(),
+    };
     let last = 0;
     const emit = (force: boolean) => {
       const now = Date.now();
@@ -46,6 +56,10 @@ export class JobManager {
       },
       setItems(items) {
         summary.items = items.map((i) => ({ ...i }));
+        emit(true);
+      },
+      addEpoch(epoch) {
+        summary.history = [...(summary.history ?? []), structuredClone(epoch)];
         emit(true);
       },
     };

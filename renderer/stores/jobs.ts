@@ -17,14 +17,42 @@ export const useJobsStore = defineStore('jobs', () => {
     subscribed = true;
     api().on('job:update', (job) => {
       const before = jobs.get(job.id);
-      jobs.set(job.id, job);
+      remember(job);
       if (before?.status === 'running' && job.status !== 'running') void finished(job);
       else if (!before && job.status !== 'running') void finished(job);
     });
-    api().on('train:epoch', ({ jobId, ...e }) => {
-      const list = epochs.get(jobId) ?? [];
-      epochs.set(jobId, [...list, e]);
-    });
+    api().on('train:epoch', ({ jobId, ...e }) => addEpoch(jobId, e));
+  }
+
+  /** Epochs arrive as events and again inside job summaries; each epoch is kept once, in order. */
+  function addEpoch(jobId: string, e: TrainEpoch): void {
+    const list = epochs.get(jobId) ?? [];
+    if (list.some((x) => x.epoch === e.epoch)) return;
+    epochs.set(
+      jobId,
+      [...list, e].sort((a, b) => a.epoch - b.epoch),
+    );
+  }
+
+  function remember(job: JobSummary): void {
+    jobs.set(job.id, job);
+    for (const e of job.history ?? []) addEpoch(job.id, e);
+  }
+
+  /**
+   * Jobs the engine already knows (earlier or still running), e.g. after the window was reloaded: they keep
+   * running in the engine, so the panels show them again instead of starting from nothing.
+   */
+  async function loadJobs(): Promise<void> {
+    const list = await api().call('jobs:list', {});
+    for (const job of list) {
+      const known = jobs.get(job.id);
+      // An event may have brought a newer state while the list was on its way.
+      if (!known || known.status === 'running') remember(job);
+    }
+    if (list.some((j) => j.kind === 'train')) await loadModels();
+    const exported = list.filter((j) => j.kind === 'export' && j.status === 'done').at(-1);
+    if (exported && !lastExport.value) lastExport.value = exported.result as ExportResult;
   }
 
   async function finished(job: JobSummary): Promise<void> {
@@ -40,7 +68,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   async function track(jobId: string): Promise<string> {
     const job = await api().call('job:get', { jobId });
-    if (!jobs.has(jobId) || jobs.get(jobId)!.status === 'running') jobs.set(jobId, job);
+    if (!jobs.has(jobId) || jobs.get(jobId)!.status === 'running') remember(job);
     if (job.status !== 'running') await finished(job);
     return jobId;
   }
@@ -96,6 +124,7 @@ export const useJobsStore = defineStore('jobs', () => {
     running,
     latest,
     subscribe,
+    loadJobs,
     segment,
     train,
     exportAs,

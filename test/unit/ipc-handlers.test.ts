@@ -78,7 +78,17 @@ function fakeEngine(gate?: Promise<void>): Engine & { segmented: string[] } {
       segmented.push(scan.id);
       return out;
     },
-    train: async () => ({ id: 'm', createdAt: '', active: true }),
+    train: async ({ workDir }) => ({
+      modelId: null,
+      baseModelId: null,
+      trainingSet: path.join(workDir, 'data', 'annotations.coco.json'),
+      outDir: workDir,
+      slices: 0,
+      validationPatients: 0,
+      history: [],
+      cancelled: false,
+      backend: 'fake',
+    }),
     listModels: async () => [],
     activateModel: async () => [],
     rollbackModel: async () => [],

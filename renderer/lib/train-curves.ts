@@ -1,0 +1,32 @@
+/** Turn a fine-tune's epoch history into the series the training charts draw (pure, so it is testable). */
+import { ORGANS, type Organ } from '../../main/core/organs';
+import type { TrainEpoch } from '../../preload/api';
+
+export interface TrainCurves {
+  labels: string[];
+  loss: number[];
+  /** null where an epoch had no validation (chart.js leaves a gap). */
+  valLoss: Array<number | null>;
+  dice: Record<Organ, Array<number | null>>;
+  /** True when at least one epoch carries a validation Dice. */
+  hasValidation: boolean;
+}
+
+export function trainCurves(history: readonly TrainEpoch[]): TrainCurves {
+  const sorted = [...history].sort((a, b) => a.epoch - b.epoch);
+  const dice = Object.fromEntries(
+    ORGANS.map((o) => [o, sorted.map((e) => e.valDice?.[o] ?? null)]),
+  ) as Record<Organ, Array<number | null>>;
+  return {
+    labels: sorted.map((e) => String(e.epoch)),
+    loss: sorted.map((e) => e.loss),
+    valLoss: sorted.map((e) => e.valLoss),
+    dice,
+    hasValidation: sorted.some((e) => e.valDice !== null),
+  };
+}
+
+/** The epoch whose weights the run keeps (the last one marked best), or null. */
+export function bestEpoch(history: readonly TrainEpoch[]): TrainEpoch | null {
+  return [...history].reverse().find((e) => e.best) ?? null;
+}
