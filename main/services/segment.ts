@@ -12,15 +12,11 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { InputError } from '../core/errors';
-import { parseSliceId, parseSlicePath } from '../core/ids';
+import { parseSliceId } from '../core/ids';
 import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } from '../core/types';
 import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
-import { assembleDataset, naturalCompare, pngScan } from '../imaging/assemble';
-import { listDicomFiles, openDicomFile, openDicomFolder } from '../imaging/dicom';
-import { openNifti } from '../imaging/nifti';
-import { openPngFolder } from '../imaging/png-folder';
-import { readPngHeader } from '../imaging/png';
+import { openDataset } from '../imaging/open';
 import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
 import { buildCocoDataset, parseCocoDataset, type CocoResult } from '../masks/coco';
 import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
@@ -99,98 +95,20 @@ interface ImageRef {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Opening the input. main/imaging has per-format openers but no single `openDataset` yet: until it does,
-// dispatch here (and build COCO-listed scans from their PNG files).
-// ---------------------------------------------------------------------------------------------------------
 
-async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await fs.stat(p)).isDirectory();
-  } catch (e) {
-    throw new InputError(p, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'cannot read', {
-      cause: e,
-    });
-  }
-}
-
-/** Folders under `dir` (itself included) that directly hold PNG files: UW-Madison `scans/` folders. */
-async function pngFolders(dir: string): Promise<string[]> {
-  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
-  const folders = new Set<string>();
-  for (const e of entries) {
-    if (e.isFile() && /\.png$/i.test(e.name) && !e.name.startsWith('.')) folders.add(e.parentPath ?? e.path);
-  }
-  return [...folders].sort(naturalCompare);
-}
-
-async function openCocoInput(file: string): Promise<{ dataset: Dataset; imageIds: Map<string, number> }> {
-  const coco = parseCocoDataset(await readJsonOrExplain(file), file);
-  const base = path.dirname(path.resolve(file));
-  const groups = new Map<string, Array<{ slice: SliceInfo; imageId: number }>>();
-  const imageIds = new Map<string, number>();
-  for (const image of coco.images) {
-    const abs = path.resolve(base, image.file_name);
-    imageIds.set(abs, image.id);
-    const key = parseSlicePath(image.file_name);
-    const scanId = key?.scanId ?? path.basename(image.file_name).replace(/\.[^.]+$/, '');
-    const group = groups.get(scanId) ?? [];
-    group.push({
-      imageId: image.id,
-      slice: {
-        id: key?.sliceId ?? scanId,
-        number: key?.sliceNumber ?? group.length + 1,
-        width: image.width,
-        height: image.height,
-        file: abs,
-      },
-    });
-    groups.set(scanId, group);
-  }
-  const scans: Scan[] = [];
-  for (const [scanId, group] of groups) {
-    group.sort((a, b) => a.slice.number - b.slice.number);
-    const first = group[0]!.slice;
-    const bitDepth = await readPngHeader(first.file!).then(
-      (h) => h.bitDepth,
-      () => 8, // a missing file fails its scan when read, with the file named
-    );
-    scans.push(
-      pngScan({
-        id: scanId,
-        patientId: parseSlicePath(first.file!)?.patientId ?? scanId,
-        studyId: scanId,
-        day: parseSlicePath(first.file!)?.day ?? 'unknown',
-        width: first.width,
-        height: first.height,
-        pixelSpacing: null,
-        sliceThickness: null,
-        intensity: bitDepth === 16 ? 'uint16' : 'uint8',
-        source: 'coco',
-        slices: group.map((g) => g.slice),
-      }),
-    );
-  }
-  return { dataset: assembleDataset(path.resolve(file), scans), imageIds };
-}
-
-/** Open any supported input; for COCO also the image id of each listed file. */
+/**
+ * Open any input `openDataset` accepts. For a COCO dataset, also map each listed image file to its COCO id so
+ * predictions keep the ids of the input.
+ */
 export async function openSegmentInput(
   input: string,
 ): Promise<{ dataset: Dataset; imageIds?: Map<string, number> }> {
-  const abs = path.resolve(input);
-  if (!(await isDirectory(abs))) {
-    if (/\.json$/i.test(abs)) return openCocoInput(abs);
-    if (/\.nii(\.gz)?$/i.test(abs)) return { dataset: await openNifti(abs) };
-    return { dataset: await openDicomFile(abs) };
-  }
-  const folders = await pngFolders(abs);
-  if (folders.length === 0) {
-    if ((await listDicomFiles(abs)).length > 0) return { dataset: await openDicomFolder(abs) };
-    throw new InputError(abs, 'no PNG slices, DICOM files or NIfTI volume found in this folder');
-  }
-  if (folders.length === 1 && folders[0] === abs) return { dataset: await openPngFolder(abs) };
-  const scans = (await Promise.all(folders.map(openPngFolder))).flatMap(allScans);
-  return { dataset: assembleDataset(abs, scans) };
+  const dataset = await openDataset(input);
+  if (!/\.json$/i.test(input)) return { dataset };
+  const file = path.resolve(input);
+  const coco = parseCocoDataset(await readJsonOrExplain(file), file);
+  const base = path.dirname(file);
+  return { dataset, imageIds: new Map(coco.images.map((im) => [path.resolve(base, im.file_name), im.id])) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
