@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { generatePhantomScan } from '../../main/synth/phantom';
-import { TrainCsvWriter, writeUwSlice } from '../../main/synth/uw-layout';
+import { writeUwmgiSlice } from '../../main/imaging/uwmgi';
+import { TrainCsvWriter } from '../../main/synth/uw-layout';
 
 export async function writeTinyDataset(root: string, slices = 12, size = 96): Promise<string[]> {
   const csv = new TrainCsvWriter();
@@ -14,7 +15,7 @@ export async function writeTinyDataset(root: string, slices = 12, size = 96): Pr
     scanIds.push(scanId);
     const scan = generatePhantomScan(100 + k, { slices, width: size, height: size }, { seed: 7 });
     for (let i = 0; i < slices; i++) {
-      await writeUwSlice(root, scanId, i + 1, scan.images[i]!, scan.pixelMm);
+      await writeUwmgiSlice(root, scanId, i + 1, scan.images[i]!, [scan.pixelMm, scan.pixelMm]);
       csv.add(scanId, i + 1, scan.masks[i]!);
     }
   }

@@ -22,7 +22,8 @@ import { newModelCard } from '../../main/model/card';
 import { saveModel } from '../../main/model/model-io';
 import { archSpecByName } from '../../main/services/train';
 import { generatePhantomScan } from '../../main/synth/phantom';
-import { TrainCsvWriter, uwSlicePath, writeUwSlice } from '../../main/synth/uw-layout';
+import { writeUwmgiSlice } from '../../main/imaging/uwmgi';
+import { TrainCsvWriter } from '../../main/synth/uw-layout';
 import type { Events, TrainEpoch, TrainResult } from '../../preload/api';
 
 const SLICES = 5;
@@ -41,12 +42,11 @@ beforeAll(async () => {
   for (const [k, scanId] of ['case7_day1', 'case8_day1'].entries()) {
     const scan = generatePhantomScan(20 + k, { slices: SLICES, width: SIZE, height: SIZE }, { seed: k + 1 });
     for (let i = 0; i < SLICES; i++) {
-      await writeUwSlice(data, scanId, i + 1, scan.images[i]!, scan.pixelMm);
+      const mm = scan.pixelMm;
+      const abs = await writeUwmgiSlice(data, scanId, i + 1, scan.images[i]!, [mm, mm]);
       csv.add(scanId, i + 1, scan.masks[i]!);
       const id = `${scanId}_slice_${String(i + 1).padStart(4, '0')}`;
-      const file = uwSlicePath(scanId, i + 1, SIZE, SIZE, scan.pixelMm)
-        .split(path.sep)
-        .join('/');
+      const file = path.relative(data, abs).split(path.sep).join('/');
       written.set(id, { file, data: scan.images[i]!.data, masks: scan.masks[i]! });
     }
   }
