@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { pythonWith } from '../helpers/python';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../main/core/errors';
 import type { BinaryMask } from '../../main/core/types';
@@ -183,16 +184,7 @@ describe('COCO RLE properties', () => {
   });
 });
 
-/** A python3 with numpy, or null (the caller then skips with a visible message). */
-function pythonWithNumpy(): string | null {
-  for (const exe of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(exe, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0) return exe;
-  }
-  return null;
-}
-
-const python = pythonWithNumpy();
-if (!python) console.warn('SKIPPED COCO RLE numpy reference check: no python3 with numpy');
+const python = pythonWith(['numpy']);
 
 describe.skipIf(!python)('COCO RLE against the numpy reference (test/reference/masks_coco_rle.py)', () => {
   it('counts, strings, areas, boxes and IoU (crowd and not) agree', () => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { pythonWith } from '../helpers/python';
 import { describe, expect, it } from 'vitest';
 import {
   labelComponents,
@@ -33,11 +34,8 @@ describe('connected components (8-neighbour)', () => {
   });
 
   it('labels like scipy.ndimage.label with a 3×3 structure on random masks', (ctx) => {
-    const probe = spawnSync('python3', ['-c', 'import scipy.ndimage'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      console.warn('SKIPPED: python3 with scipy not available for the component reference');
-      ctx.skip();
-    }
+    const python = pythonWith(['numpy', 'scipy.ndimage']);
+    if (!python) return ctx.skip();
     let seed = 99;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const masks = Array.from({ length: 6 }, (_, k) => {
@@ -58,7 +56,7 @@ for m in json.load(sys.stdin):
     lab, n = ndimage.label(a, structure=np.ones((3, 3)))
     out.append(sorted(np.bincount(lab.ravel())[1:].tolist()))
 print(json.dumps(out))`;
-    const py = spawnSync('python3', ['-c', script], {
+    const py = spawnSync(python, ['-c', script], {
       input: JSON.stringify(masks.map((m) => ({ ...m, data: Array.from(m.data) }))),
       encoding: 'utf8',
     });

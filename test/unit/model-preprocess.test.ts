@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { pythonWith } from '../helpers/python';
 import { describe, expect, it } from 'vitest';
 import type { SliceImage } from '../../main/core/types';
 import {
@@ -74,11 +75,8 @@ describe('normalisation', () => {
   });
 
   it('matches numpy percentile(method="inverted_cdf") on integer and float data', (ctx) => {
-    const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      console.warn('SKIPPED: python3 with numpy not available for the percentile reference');
-      ctx.skip();
-    }
+    const python = pythonWith(['numpy']);
+    if (!python) return ctx.skip();
     let seed = 12345;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const u16 = Uint16Array.from({ length: 5000 }, () => Math.floor(rand() ** 3 * 4000));
@@ -89,7 +87,7 @@ describe('normalisation', () => {
 import json, sys, numpy as np
 arrays = json.load(sys.stdin)
 print(json.dumps([np.percentile(np.array(a, dtype=np.float64), ${JSON.stringify(ps)}, method="inverted_cdf").tolist() for a in arrays]))`;
-    const py = spawnSync('python3', ['-c', script], {
+    const py = spawnSync(python, ['-c', script], {
       input: JSON.stringify([Array.from(u16), Array.from(i16), Array.from(f32)]),
       encoding: 'utf8',
     });
