@@ -8,16 +8,17 @@
  * default each slice becomes its own one-slice scan, so a 2.5D input repeats the slice itself in both
  * neighbour channels — the same in training and scoring.
  */
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../core/errors';
 import { ORGANS, type Organ } from '../core/organs';
 import type { Dataset, Scan } from '../core/types';
-import { writeJsonAtomic } from '../io/files';
+import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { writePngRgb } from '../imaging/png';
 import { buildModel, type ArchSpec, type InputSize } from '../model/arch';
-import { DEFAULT_AUGMENT, type AugmentConfig } from '../model/augment';
+import type { AugmentConfig } from '../model/augment';
 import { initBackend, type BackendPreference } from '../model/backend/select';
 import type { ModelCard } from '../model/card';
 import { loadModel } from '../model/model-io';
@@ -51,8 +52,9 @@ export interface CrossvalJob {
   stepsPerEpoch: number;
   batchSize: number;
   learningRate: number;
-  augment?: AugmentConfig | null;
   seed: number;
+  /** Default HEAVY_AUGMENT; null for none. */
+  augment?: AugmentConfig | null;
   /** One-slice scans for the real slices (default true; see module comment). */
   isolateSlices?: boolean;
   /** Only these patients as held-out folds (default every patient). */
@@ -85,6 +87,23 @@ export interface CrossvalReport {
   seconds: number;
   backend: string;
 }
+
+/**
+ * Augmentation for a handful of real slices: wider than DEFAULT_AUGMENT in every range, since with a few
+ * slices per patient the model must not learn their exact position, size, contrast or shading.
+ */
+export const HEAVY_AUGMENT: AugmentConfig = {
+  scale: [0.8, 1.25],
+  rotationDeg: [-20, 20],
+  shift: [-0.1, 0.1],
+  elasticProbability: 0.5,
+  elasticAlpha: [2, 8],
+  elasticSigma: [6, 10],
+  gamma: [0.6, 1.6],
+  contrast: [0.75, 1.3],
+  biasStrength: [0, 0.35],
+  noiseStd: [0, 0.06],
+};
 
 /** Each slice of each scan as its own one-slice scan (same slice ids, so masks still match). */
 export function isolateSlices(dataset: Dataset): Dataset {
@@ -202,14 +221,23 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
   const results: FoldResult[] = [];
   for (const patient of folds) {
     const t0 = Date.now();
+    const foldDir = path.join(job.workDir, `fold-${patient}`);
+    const test = real.filter((s) => s.patientId === patient);
+    const trainReal = real.filter((s) => s.patientId !== patient);
+    // A fold finished earlier (or by a parallel run with --folds) is read back instead of retrained.
+    const saved = await readHeldOut(foldDir);
+    if (saved) {
+      heldOut.push(...saved.slices);
+      results.push(saved.fold);
+      log(`fold ${patient}: read back from ${foldDir}`);
+      continue;
+    }
     const { model, recipe } = await freshModel(job);
     const builder = new SampleBuilder({
       input: recipe.inputSize,
       sliceStride: recipe.sliceStride,
       normalisation: recipe.normalisation,
     });
-    const trainReal = real.filter((s) => s.patientId !== patient);
-    const test = real.filter((s) => s.patientId === patient);
     const train = [...oversample(trainReal, extra.length, job.realShare ?? 0.5), ...extra];
     if (job.epochs > 0) {
       await runTraining(
@@ -222,9 +250,9 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
           batchSize: job.batchSize,
           learningRate: job.learningRate,
           seed: job.seed,
-          augment: job.augment === undefined ? DEFAULT_AUGMENT : job.augment,
+          augment: job.augment === undefined ? HEAVY_AUGMENT : job.augment,
           earlyStopPatience: Number.MAX_SAFE_INTEGER,
-          outDir: path.join(job.workDir, `fold-${patient}`),
+          outDir: foldDir,
           resume: false,
         },
       );
@@ -241,6 +269,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
       untuned: new HeldOutSet(predictions).score(plain()),
     };
     results.push(fold);
+    await writeHeldOut(foldDir, fold, predictions);
     log(
       `fold ${patient}: ${fold.testSlices} slices, Dice ` +
         ORGANS.map((o) => `${o} ${fmt(fold.untuned.organs[o].dice)}`).join(' ') +
@@ -259,6 +288,60 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
   };
   await writeJsonAtomic(path.join(job.workDir, 'crossval.json'), report, true);
   return report;
+}
+
+const HELD_OUT_JSON = 'heldout.json';
+const HELD_OUT_BIN = 'heldout.bin';
+
+/** A fold's result and held-out probability maps (float32, slice by slice, organ by organ). */
+async function writeHeldOut(dir: string, fold: FoldResult, slices: HeldOutSlice[]): Promise<void> {
+  const parts: Buffer[] = [];
+  const meta = slices.map((s) => ({
+    sliceId: s.sliceId,
+    patientId: s.patientId,
+    organs: ORGANS.map((o) => {
+      const p = s.organs[o];
+      parts.push(Buffer.from(p.prob.buffer, p.prob.byteOffset, p.prob.byteLength));
+      if (p.truth) parts.push(Buffer.from(p.truth.buffer, p.truth.byteOffset, p.truth.byteLength));
+      return { width: p.width, height: p.height, truth: Boolean(p.truth) };
+    }),
+  }));
+  await writeFileAtomic(path.join(dir, HELD_OUT_BIN), Buffer.concat(parts));
+  await writeJsonAtomic(path.join(dir, HELD_OUT_JSON), { fold, slices: meta }, true);
+}
+
+async function readHeldOut(dir: string): Promise<{ fold: FoldResult; slices: HeldOutSlice[] } | null> {
+  if (!existsSync(path.join(dir, HELD_OUT_JSON))) return null;
+  const { fold, slices: meta } = (await readJsonOrExplain(path.join(dir, HELD_OUT_JSON))) as {
+    fold: FoldResult;
+    slices: Array<{
+      sliceId: string;
+      patientId: string;
+      organs: Array<{ width: number; height: number; truth: boolean }>;
+    }>;
+  };
+  const bytes = await fs.readFile(path.join(dir, HELD_OUT_BIN));
+  let at = 0;
+  const take = (n: number): Uint8Array => {
+    if (at + n > bytes.length)
+      throw new InputError(path.join(dir, HELD_OUT_BIN), 'is shorter than its heldout.json says');
+    const out = new Uint8Array(n);
+    out.set(bytes.subarray(at, at + n));
+    at += n;
+    return out;
+  };
+  const slices = meta.map((m) => ({
+    sliceId: m.sliceId,
+    patientId: m.patientId,
+    organs: Object.fromEntries(
+      ORGANS.map((o, c) => {
+        const { width, height, truth } = m.organs[c]!;
+        const prob = new Float32Array(take(width * height * 4).buffer);
+        return [o, { width, height, prob, truth: truth ? take(width * height) : undefined }];
+      }),
+    ) as HeldOutSlice['organs'],
+  }));
+  return { fold, slices };
 }
 
 function plain(): Record<Organ, OrganPostprocess> {

@@ -6,6 +6,7 @@
  *
  *   node --import tsx scripts/model/pretrain.ts --data DIR --out DIR [--arch unet-small] [--size 128]
  *     [--stride 0] [--epochs N] [--steps N] [--batch 4] [--lr 1e-3] [--init DIR] [--seed 1]
+ *     [--isolate] [--augment default|heavy]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import { DEFAULT_LOOP, runTraining } from '../../main/model/train/loop';
 import { openTrainingSource } from '../../main/model/train/sources';
 import { openCocoDataset } from '../../main/imaging/coco-images';
 import { archSpecByName } from '../../main/services/train';
+import { HEAVY_AUGMENT, isolateSlices } from '../../main/services/crossval';
 
 const { values: a } = parseArgs({
   options: {
@@ -36,13 +38,16 @@ const { values: a } = parseArgs({
     batch: { type: 'string', default: '4' },
     lr: { type: 'string', default: '1e-3' },
     seed: { type: 'string', default: '1' },
+    /** One-slice scans: the real COCO slices have no neighbours (see main/services/crossval.ts). */
+    isolate: { type: 'boolean', default: false },
+    augment: { type: 'string', default: 'default' },
   },
 });
 if (!a.data || !a.out) throw new Error('--data and --out are required');
 
 const backend = await initBackend('wasm', (l) => process.stderr.write(l + '\n'));
 const dataset = await openTrainingSource(a.data, { coco: openCocoDataset, folder: (d) => openDataset(d) });
-const slices = labelledSlices(dataset);
+const slices = labelledSlices(a.isolate ? isolateSlices(dataset) : dataset);
 const size = Number(a.size);
 const stride = Number(a.stride);
 let model: tfl.LayersModel;
@@ -65,7 +70,7 @@ const result = await runTraining(
     batchSize: Number(a.batch),
     learningRate: Number(a.lr),
     seed: Number(a.seed),
-    augment: DEFAULT_AUGMENT,
+    augment: a.augment === 'heavy' ? HEAVY_AUGMENT : DEFAULT_AUGMENT,
     earlyStopPatience: 1000,
     outDir: path.resolve(a.out + '.run'),
     resume: false,

@@ -9,7 +9,9 @@ import { openCocoDataset } from '../../imaging/coco-images';
 import { openDataset } from '../../imaging/open';
 import type { BackendPreference } from '../../model/backend/select';
 import { openTrainingSource } from '../../model/train/sources';
-import { crossValidate, type CrossvalReport } from '../../services/crossval';
+import { crossValidate, HEAVY_AUGMENT, type CrossvalReport } from '../../services/crossval';
+import { DEFAULT_AUGMENT, type AugmentConfig } from '../../model/augment';
+import { InputError } from '../../core/errors';
 import type { Score } from '../../services/crossval-score';
 
 interface CrossvalCliOptions {
@@ -25,7 +27,7 @@ interface CrossvalCliOptions {
   batch: number;
   lr?: number;
   seed: number;
-  augment: boolean;
+  augment: string;
   folds?: string;
   overlays?: boolean;
   backend: BackendPreference;
@@ -50,6 +52,13 @@ function positive(v: string): number {
   const n = Number(v);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
   return n;
+}
+
+function augmentOf(kind: string): AugmentConfig | null {
+  if (kind === 'heavy') return HEAVY_AUGMENT;
+  if (kind === 'default') return DEFAULT_AUGMENT;
+  if (kind === 'none') return null;
+  throw new InputError('--augment', `unknown kind "${kind}" (heavy, default, none)`);
 }
 
 const open = (source: string) =>
@@ -91,7 +100,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'batch size', wholeNumber(1), 4)
     .option('--lr <x>', 'learning rate (default 3e-4 with --init, 1e-3 without)', positive)
     .option('--seed <n>', 'random seed', wholeNumber(0), 1)
-    .option('--no-augment', 'train without augmentation')
+    .option('--augment <kind>', 'heavy (default) | default | none', 'heavy')
     .option('--folds <patients>', 'hold out only these patients, e.g. "case101,case11"')
     .option('--overlays', 'write truth|prediction PNGs of every held-out slice to <out>/overlays')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
@@ -109,7 +118,7 @@ export function register(program: Command): void {
         batchSize: o.batch,
         learningRate: o.lr ?? (o.init ? 3e-4 : 1e-3),
         seed: o.seed,
-        augment: o.augment ? undefined : null,
+        augment: augmentOf(o.augment),
         ...(o.folds ? { folds: o.folds.split(',').map((f) => f.trim()) } : {}),
         workDir: o.out,
         overlays: Boolean(o.overlays),

@@ -1,0 +1,70 @@
+/**
+ * Release step: copy a trained model into models/default with the card the clinic sees — post-processing
+ * tuned on the leave-one-patient-out held-out predictions, and the nested-LOPO score as its validation.
+ *
+ *   node --import tsx scripts/model/ship.ts --model DIR --crossval DIR/crossval.json --recipe "…" [--out models/default]
+ */
+import { parseArgs } from 'node:util';
+import { ORGANS, type Organ } from '../../main/core/organs';
+import { readJsonOrExplain } from '../../main/io/files';
+import { newModelCard } from '../../main/model/card';
+import { DEFAULT_MODEL_DIR, loadModel, saveModel } from '../../main/model/model-io';
+import type { OrganPostprocess } from '../../main/model/postprocess';
+import type { CrossvalReport } from '../../main/services/crossval';
+
+/**
+ * The site sample's 512² PNGs are upscaled UW-Madison slices (about 266 px at 1.5 mm), so one of their
+ * pixels covers about (1.5 · 266 / 512)² ≈ 0.6 mm²; the mm² rule then carries the tuned component size
+ * over to scans whose pixel spacing is known.
+ */
+const SITE_SAMPLE_MM2_PER_PIXEL = 0.6;
+
+const { values: a } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    crossval: { type: 'string' },
+    recipe: { type: 'string' },
+    out: { type: 'string', default: DEFAULT_MODEL_DIR },
+  },
+});
+if (!a.model || !a.crossval || !a.recipe) throw new Error('--model, --crossval and --recipe are required');
+
+const { model, card } = await loadModel(a.model);
+const report = (await readJsonOrExplain(a.crossval)) as CrossvalReport;
+const postprocess = Object.fromEntries(
+  ORGANS.map((o) => {
+    const p = report.postprocess[o];
+    return [o, { ...p, minComponentMm2: Math.round(p.minComponentPixels * SITE_SAMPLE_MM2_PER_PIXEL) }];
+  }),
+) as Record<Organ, OrganPostprocess>;
+const tuned = report.tuned;
+const slices = report.folds.reduce((s, f) => s + f.testSlices, 0);
+const shipped = newModelCard({
+  name: 'tractus-default',
+  description:
+    `Compact U-Net for large bowel, small bowel and stomach on axial abdominal MRI. ${a.recipe} ` +
+    `Estimated accuracy on unseen patients (leave-one-patient-out over the ${report.folds.length} patients ` +
+    `of the 16-slice site sample, post-processing tuned on the other patients only): mean Dice ` +
+    `${tuned.meanDice?.toFixed(2) ?? '–'}. This is far from clinical quality: every contour must be reviewed ` +
+    `and corrected by a clinician; fine-tune on your own corrected scans (tractus train --init).`,
+  architecture: card.architecture,
+  inputSize: card.input.size,
+  sliceStride: card.input.sliceStride,
+  normalisation: card.input.normalisation,
+  postprocess,
+  training: card.training,
+  validation: {
+    split: 'patient-wise',
+    patients: report.folds.length,
+    slices,
+    dice: Object.fromEntries(ORGANS.map((o) => [o, tuned.organs[o].dice ?? 1])) as Record<Organ, number>,
+    correctEmpty: Object.fromEntries(ORGANS.map((o) => [o, tuned.organs[o].correctEmpty ?? 1])) as Record<
+      Organ,
+      number
+    >,
+  },
+  backend: card.runtime.backend,
+  versions: card.runtime.versions,
+});
+await saveModel(model, shipped, a.out, { overwrite: true, allowShippedFolder: true });
+process.stderr.write(`shipped ${a.model} to ${a.out}\n`);
