@@ -4,12 +4,13 @@
  * Output is a pure function of the options: same seed → byte-identical files.
  */
 import path from 'node:path';
+import { writeUwmgiSlice } from '../imaging/uwmgi';
 import { writeJsonAtomic } from '../io/files';
 import { createRng } from '../model/augment/random';
 import type { LabelScan } from './label-scans';
 import { generatePhantomScan } from './phantom';
 import { prepareSynthSegScan, renderSynthSegSlice, type SynthSegOptions } from './synthseg';
-import { TrainCsvWriter, writeUwSlice } from './uw-layout';
+import { TrainCsvWriter } from './uw-layout';
 
 /** Synthetic case numbers are far from the real UW-Madison ones (1–156) so the two never mix up. */
 export const PHANTOM_CASE_BASE = 9000;
@@ -67,7 +68,7 @@ export async function writeSyntheticKaggleDataset(
         { seed: patientSeed },
       );
       for (let i = 0; i < opts.slices; i++) {
-        await writeUwSlice(root, scanId, i + 1, scan.images[i]!, scan.pixelMm);
+        await writeUwmgiSlice(root, scanId, i + 1, scan.images[i]!, [scan.pixelMm, scan.pixelMm]);
         csv.add(scanId, i + 1, scan.masks[i]!);
         done++;
         opts.onProgress?.(done, total);
@@ -126,7 +127,7 @@ export async function writeSynthSegDataset(
     const noise = createRng(deriveSeed(seed, 1));
     for (const n of sliceRange(label, margin)) {
       const { image, masks } = renderSynthSegSlice(scan, n, noise);
-      await writeUwSlice(root, scanId, n, image, scan.grid.pixelMm);
+      await writeUwmgiSlice(root, scanId, n, image, [scan.grid.pixelMm, scan.grid.pixelMm]);
       csv.add(scanId, n, masks);
       done++;
       opts.onProgress?.(done, total);
