@@ -13,12 +13,12 @@ import { annotationToMask, parseCocoDataset, type CocoDataset } from '../../main
 import { encodePngGray8 } from '../../main/imaging/png';
 import { convertFile } from '../../main/services/convert';
 import { evaluateFiles } from '../../main/services/evaluate';
+import { pythonWith } from '../helpers/python';
 import { FIXTURES, REPO_ROOT, describeWithSharedData, sharedPath } from '../helpers/shared-data';
 
 const REFERENCE = path.join(REPO_ROOT, 'test/reference/metrics_reference.py');
-const hasPython = spawnSync('python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' }).status === 0;
-if (!hasPython)
-  console.warn('SKIPPED: python3 with numpy and scipy is not installed (convert reference checks)');
+const PYTHON = pythonWith(['numpy', 'scipy']);
+const hasPython = PYTHON !== null;
 const itWithPython = hasPython ? it : it.skip;
 const FIXTURE_CSV = path.join(FIXTURES, 'metrics/eval_subset_2scans.csv');
 
@@ -29,7 +29,7 @@ const out = (name: string): string => path.join(tmp, name);
 /** {slice id: {organ: [area, sha1]}} decoded by the reference. */
 function referenceMasks(file: string, sizes?: string): unknown {
   const args = [REFERENCE, 'masks', file, ...(sizes ? ['--sizes', sizes] : [])];
-  const run = spawnSync('python3', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const run = spawnSync(PYTHON ?? 'python3', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (run.status !== 0) throw new Error(run.stderr);
   return JSON.parse(run.stdout);
 }
@@ -48,7 +48,7 @@ describe('convert: wide CSV (real UW-Madison rows) → COCO → Kaggle', () => {
 
       // The reference's own COCO writer (perturb writes gt.coco.json in the same row/organ order).
       const refDir = path.join(tmp, 'ref');
-      spawnSync('python3', [REFERENCE, 'perturb', '--gt', FIXTURE_CSV, '--out', refDir], {
+      spawnSync(PYTHON ?? 'python3', [REFERENCE, 'perturb', '--gt', FIXTURE_CSV, '--out', refDir], {
         encoding: 'utf8',
       });
       const reference = JSON.parse(readFileSync(path.join(refDir, 'gt.coco.json'), 'utf8'));
@@ -96,7 +96,7 @@ describe('convert: wide CSV (real UW-Madison rows) → COCO → Kaggle', () => {
 
       // The same layout as evaluation ground truth (train.csv + --images) scores exactly like the wide CSV.
       const refDir = path.join(tmp, 'ref-layout');
-      spawnSync('python3', [REFERENCE, 'perturb', '--gt', FIXTURE_CSV, '--out', refDir], {
+      spawnSync(PYTHON ?? 'python3', [REFERENCE, 'perturb', '--gt', FIXTURE_CSV, '--out', refDir], {
         encoding: 'utf8',
       });
       const pred = path.join(refDir, 'pred.csv');

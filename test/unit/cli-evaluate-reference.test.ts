@@ -9,15 +9,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluateFiles } from '../../main/services/evaluate';
+import { pythonWith } from '../helpers/python';
 import { FIXTURES, REPO_ROOT, describeWithSharedData, sharedPath } from '../helpers/shared-data';
 
 const REFERENCE = path.join(REPO_ROOT, 'test/reference/metrics_reference.py');
-const hasPython = spawnSync('python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' }).status === 0;
-if (!hasPython) console.warn('SKIPPED: python3 with numpy and scipy is not installed (reference metrics)');
+const PYTHON = pythonWith(['numpy', 'scipy']);
+const hasPython = PYTHON !== null;
 const describeWithPython = hasPython ? describe : describe.skip;
 
 function python(...args: string[]): string {
-  const run = spawnSync('python3', [REFERENCE, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const run = spawnSync(PYTHON ?? 'python3', [REFERENCE, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (run.status !== 0) throw new Error(`reference failed: ${run.stderr}`);
   return run.stdout;
 }
