@@ -1,0 +1,40 @@
+import { describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../main/cli/program';
+import { REPO_ROOT, describeWithSharedData, sharedPath } from '../helpers/shared-data';
+import path from 'node:path';
+
+async function infoJson(...args: string[]): Promise<Record<string, unknown>> {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+    chunks.push(String(c));
+    return true;
+  });
+  try {
+    await buildProgram()
+      .exitOverride()
+      .parseAsync(['node', 'tractus', 'info', ...args, '--json']);
+  } finally {
+    spy.mockRestore();
+  }
+  return JSON.parse(chunks.join('')) as Record<string, unknown>;
+}
+
+describe('tractus info', () => {
+  it('describes the bundled demo patient: 1 patient, 2 days of 36 slices, all with masks', async () => {
+    // data/demo/README.md: generated with --cases 1 --days 2 --slices 36 --size 266
+    const summary = await infoJson(path.join(REPO_ROOT, 'data/demo'));
+    expect(summary).toMatchObject({ patients: 1, studies: 2, scans: 2, slices: 72, sizes: { '266×266': 2 } });
+  });
+});
+
+describeWithSharedData('tractus info on real DICOM', () => {
+  it('lists the readable series and says why each other file was skipped', async () => {
+    const summary = await infoJson(sharedPath('dicom/pydicom'));
+    const warnings = summary.warningList as Array<{ where: string; problem: string }>;
+    const skipped = warnings.map((w) => path.basename(w.where));
+    expect(skipped).toEqual(
+      expect.arrayContaining(['MR_truncated.dcm', 'rtstruct.dcm', 'MR_small_jpeg_ls_lossless.dcm']),
+    );
+    expect(summary.scans).toBeGreaterThanOrEqual(2);
+  });
+});
