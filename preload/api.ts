@@ -45,6 +45,8 @@ export interface DatasetSummary {
   demo: boolean;
   patients: PatientSummary[];
   workspace: string;
+  /** Problems that did not stop opening (a file skipped, a damaged workspace file restored from a version). */
+  warnings: Array<{ where: string; problem: string }>;
 }
 
 /** Pixels of one slice; `data` is base64 of little-endian values of `dtype` (see wire.decodePixels). */

@@ -12,7 +12,7 @@ import { WorkspaceStore, defaultWorkspaceDir } from '../workspace/store';
 import { ARG_SCHEMAS } from './schemas';
 import type { Engine, TrainingExample } from './engine';
 import { JobManager } from './jobs';
-import { DatasetSession, sliceMasksFromWire, sliceMasksToWire } from './session';
+import { DatasetSession, sliceDescriber, sliceMasksFromWire, sliceMasksToWire } from './session';
 import { SettingsStore } from './settings';
 import { thumbnail } from './thumbnail';
 import { organVolumesMl, organVoxels } from './volumes';
@@ -55,6 +55,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     const store = await WorkspaceStore.open(
       defaultWorkspaceDir(dataset.root, ctx.workspaceBase),
       dataset.root,
+      sliceDescriber(dataset),
     );
     session = new DatasetSession(dataset, store, demo);
     if (!demo) await ctx.settings.addRecentFolder(dataset.root);

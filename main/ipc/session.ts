@@ -15,6 +15,8 @@ import type {
   SliceState,
 } from '../../preload/api';
 import { decodeMask, encodeMask } from '../../preload/wire';
+import path from 'node:path';
+import type { DescribeSlice } from '../workspace/coco-document';
 import { WorkspaceStore } from '../workspace/store';
 import type { ScanDocument } from '../workspace/schema';
 
@@ -34,6 +36,23 @@ export function sliceMasksFromWire(wire: SliceMasksWire, where: string): SliceMa
     if (m) out[organ] = decodeMask(m, `${where} ${organ}`);
   }
   return out;
+}
+
+/**
+ * The COCO image entry of each slice of a dataset: its file relative to the dataset root (the UW-Madison
+ * `train/caseN/…/slice_….png` name for that layout; the slice id when it has no file of its own) and size.
+ */
+export function sliceDescriber(dataset: Dataset): DescribeSlice {
+  const slices = new Map<string, { file?: string; width: number; height: number }>();
+  for (const scan of allScans(dataset)) for (const s of scan.slices) slices.set(s.id, s);
+  return (sliceId) => {
+    const info = slices.get(sliceId);
+    if (!info) return undefined;
+    const fileName = info.file
+      ? path.relative(dataset.root, path.resolve(dataset.root, info.file)).split(path.sep).join('/')
+      : sliceId;
+    return { fileName, width: info.width, height: info.height };
+  };
 }
 
 function hasPixels(wire: SliceMasksWire): boolean {
@@ -115,7 +134,14 @@ export class DatasetSession {
       }
       patients.push({ id: patient.id, days });
     }
-    return { root: this.dataset.root, demo: this.demo, patients, workspace: this.store.dir };
+    return {
+      root: this.dataset.root,
+      demo: this.demo,
+      patients,
+      workspace: this.store.dir,
+      // Loading every scan above has surfaced any damaged workspace file.
+      warnings: [...(this.dataset.warnings ?? []), ...this.store.problems()],
+    };
   }
 
   async scanSummary(scan: Scan): Promise<ScanSummary> {

@@ -20,6 +20,10 @@ export const historyEntrySchema = z.object({
   model: z.string().optional(),
 });
 
+/**
+ * A scan's review in memory, and the legacy (formatVersion 1) file `scans/<scanId>.json` that earlier
+ * builds wrote; files are now COCO (see ./coco-document), and version-1 files are read and migrated.
+ */
 export const scanDocumentSchema = z.object({
   format: z.literal('tractus-scan'),
   formatVersion: z.literal(1),
@@ -30,6 +34,20 @@ export const scanDocumentSchema = z.object({
   /** Masks a person corrected, by slice id: these win over predictions and ground truth. */
   edits: z.record(z.string(), sliceMasksWireSchema),
   /** Latest model output by slice id. */
+  predictions: z.record(z.string(), sliceMasksWireSchema),
+  history: z.array(historyEntrySchema),
+});
+
+/** The `tractus` block of a version-2 scan file (a COCO dataset of the corrected slices). */
+export const cocoScanBlockSchema = z.object({
+  format: z.literal('tractus-scan'),
+  formatVersion: z.literal(2),
+  scanId: z.string(),
+  version: z.number().int().nonnegative(),
+  approved: z.boolean(),
+  /** Slice id of each COCO image, in the order of `images`. */
+  sliceIds: z.array(z.string()),
+  states: z.record(z.string(), sliceStateSchema),
   predictions: z.record(z.string(), sliceMasksWireSchema),
   history: z.array(historyEntrySchema),
 });

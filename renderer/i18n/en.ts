@@ -95,6 +95,7 @@ export default {
     running: '{kind} {done}/{total}',
     status: { queued: 'queued', running: 'running', done: 'done', failed: 'failed', cancelled: 'cancelled' },
   },
+  warnings: { title: '{n} problem(s) while opening this folder (nothing was lost; details)' },
   language: 'Language',
   dismiss: 'Dismiss',
 };

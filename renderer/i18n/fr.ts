@@ -119,6 +119,7 @@ const fr: typeof en = {
       cancelled: 'annulé',
     },
   },
+  warnings: { title: '{n} problème(s) à l’ouverture de ce dossier (rien n’est perdu ; détails)' },
   language: 'Langue',
   dismiss: 'Fermer',
 };

@@ -169,22 +169,25 @@ describe('handlers', () => {
     expect([...restored.keys()].filter((k) => restored[k])).toEqual([1, 2, 3, 4]);
     const summary = await h2['dataset:current']({});
     const versions = await readdir(path.join(summary!.workspace, 'versions', 'case1_day1'));
-    expect(versions).toEqual(['000001.json']);
+    expect(versions).toEqual(['000001.coco.json']);
   });
 
-  it('refuse masks of the wrong size and a damaged workspace file, naming it', async () => {
+  it('refuse masks of the wrong size; a damaged workspace file is reported, not fatal', async () => {
     const h = handlersWith(fakeEngine());
     const summary = await h['dataset:open']({ path: '/data/fake' });
     const wrong = { stomach: encodeMask({ width: 4, height: 4, data: new Uint8Array(16) }) };
     await expect(
       h['masks:save']({ scanId: 'case1_day1', sliceId: 'case1_day1_slice_0001', masks: wrong }),
     ).rejects.toThrow(/mask is 4×4, slice is 8×6/);
-    const file = path.join(summary.workspace, 'scans', 'case1_day2.json');
+    const file = path.join(summary.workspace, 'scans', 'case1_day2.coco.json');
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, '{"format":"tractus-scan"');
-    // Read back on the next start: the damaged file is named, nothing crashes.
+    // Read back on the next start: the dataset opens, the damaged file is named in the warnings.
     const restarted = handlersWith(fakeEngine());
-    await expect(restarted['dataset:open']({ path: '/data/fake' })).rejects.toThrow(file);
+    const reopened = await restarted['dataset:open']({ path: '/data/fake' });
+    expect(reopened.warnings).toHaveLength(1);
+    expect(reopened.warnings[0]!.where).toBe(file);
+    expect(reopened.warnings[0]!.problem).toMatch(/not valid JSON/);
   });
 
   it('segment a patient as a job with per-scan progress, then resume skips finished scans', async () => {

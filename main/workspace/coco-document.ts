@@ -1,0 +1,125 @@
+/**
+ * A scan's workspace document on disk is a COCO instances dataset of the slices a person corrected
+ * (compressed RLE, written by main/masks buildCocoDataset, readable by pycocotools and `tractus train`)
+ * with the review state, the latest model output and the edit history in a `tractus` block beside the
+ * standard keys (COCO readers ignore keys they do not know).
+ *
+ *   { info, images, annotations, categories,
+ *     tractus: { format: 'tractus-scan', formatVersion: 2, scanId, version, approved,
+ *                sliceIds: [slice id of images[0], …], states, predictions, history } }
+ *
+ * Pure conversion (no file access): the store does the reading and writing.
+ */
+import { InputError } from '../core/errors';
+import { ORGANS } from '../core/organs';
+import type { SliceMasks } from '../core/types';
+import { buildCocoDataset, cocoToSliceMasks, parseCocoDataset, type CocoBuildSlice } from '../masks/coco';
+import type { SliceMasksWire } from '../../preload/api';
+import { decodeMask, encodeMask } from '../../preload/wire';
+import { cocoScanBlockSchema, type ScanDocument } from './schema';
+
+export const SCAN_FORMAT_VERSION = 2;
+
+/** Where a slice's image is (dataset-relative, '/'-separated) and its size: the COCO image entry. */
+export interface SliceDescription {
+  fileName: string;
+  width: number;
+  height: number;
+}
+
+export type DescribeSlice = (sliceId: string) => SliceDescription | undefined;
+
+function wireToMasks(wire: SliceMasksWire, where: string): SliceMasks {
+  const out: SliceMasks = {};
+  for (const organ of ORGANS) {
+    const m = wire[organ];
+    if (m) out[organ] = decodeMask(m, `${where} ${organ}`);
+  }
+  return out;
+}
+
+function masksToWire(masks: SliceMasks): SliceMasksWire {
+  const out: SliceMasksWire = {};
+  for (const organ of ORGANS) {
+    const m = masks[organ];
+    if (m && m.data.some((v) => v !== 0)) out[organ] = encodeMask(m);
+  }
+  return out;
+}
+
+/** Slice ids in a stable order: UW ids are zero-padded, so this is slice order within a scan. */
+function orderedSliceIds(doc: ScanDocument): string[] {
+  return Object.keys(doc.edits).sort();
+}
+
+/** The document as the JSON written to disk. A slice the caller cannot describe keeps its id as name. */
+export function scanDocumentToCoco(doc: ScanDocument, describe: DescribeSlice): object {
+  const sliceIds = orderedSliceIds(doc);
+  const images: CocoBuildSlice[] = sliceIds.map((sliceId) => {
+    const wire = doc.edits[sliceId]!;
+    const masks = wireToMasks(wire, sliceId);
+    const known = describe(sliceId);
+    const any = ORGANS.map((o) => wire[o]).find((m) => m !== undefined);
+    return {
+      fileName: known?.fileName ?? sliceId,
+      width: known?.width ?? any?.width ?? 1,
+      height: known?.height ?? any?.height ?? 1,
+      masks,
+    };
+  });
+  const coco = buildCocoDataset(images, {
+    info: { description: `Tractus corrections of scan ${doc.scanId}`, version: String(doc.version) },
+  });
+  return {
+    ...coco,
+    tractus: {
+      format: 'tractus-scan',
+      formatVersion: SCAN_FORMAT_VERSION,
+      scanId: doc.scanId,
+      version: doc.version,
+      approved: doc.approved,
+      sliceIds,
+      states: doc.states,
+      predictions: doc.predictions,
+      history: doc.history,
+    },
+  };
+}
+
+/** Read a document written by scanDocumentToCoco; every problem is an InputError naming `where`. */
+export function scanDocumentFromCoco(json: unknown, where: string): ScanDocument {
+  const block = cocoScanBlockSchema.safeParse((json as { tractus?: unknown } | null)?.tractus);
+  if (!block.success) {
+    const issue = block.error.issues[0];
+    throw new InputError(
+      where,
+      `not a Tractus scan document (tractus.${issue?.path.join('.') ?? ''}: ${issue?.message})`,
+    );
+  }
+  const coco = parseCocoDataset(json, where);
+  const t = block.data;
+  if (t.sliceIds.length !== coco.images.length) {
+    throw new InputError(
+      where,
+      `tractus.sliceIds lists ${t.sliceIds.length} slices but there are ${coco.images.length} images`,
+    );
+  }
+  // Decoding proves the stored model output is whole before anything shows it.
+  for (const [sliceId, wire] of Object.entries(t.predictions)) wireToMasks(wire, `${where}: ${sliceId}`);
+  const byImage = cocoToSliceMasks(coco, where);
+  const edits: Record<string, SliceMasksWire> = {};
+  coco.images.forEach((image, k) => {
+    edits[t.sliceIds[k]!] = masksToWire(byImage.get(image.id)!);
+  });
+  return {
+    format: 'tractus-scan',
+    formatVersion: 1,
+    scanId: t.scanId,
+    version: t.version,
+    approved: t.approved,
+    states: t.states,
+    edits,
+    predictions: t.predictions,
+    history: t.history,
+  };
+}
