@@ -4,6 +4,7 @@
  * All images are row-major Float32Array of width*height.
  */
 import type { Rng } from '../model/augment/random';
+import { gaussianBlur as gaussianBlurInPlace } from '../model/augment/geometry';
 
 /** A smooth random function of (x, y, z) in [-1, 1]-ish, from a lattice of random values. */
 export type Noise3 = (x: number, y: number, z: number) => number;
@@ -64,47 +65,10 @@ export function createFractalNoise3(rng: Rng, cell: number, octaves: number): No
   };
 }
 
-function gaussianKernel(sigma: number): Float32Array {
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const k = new Float32Array(2 * radius + 1);
-  let sum = 0;
-  for (let i = -radius; i <= radius; i++) {
-    const v = Math.exp((-i * i) / (2 * sigma * sigma));
-    k[i + radius] = v;
-    sum += v;
-  }
-  for (let i = 0; i < k.length; i++) k[i]! /= sum;
-  return k;
-}
-
-/** Separable Gaussian blur with edge clamping; sigma in pixels (≤ 0 returns a copy). */
+/** Separable Gaussian blur with edge clamping into a new array; sigma in pixels (≤ 0 returns a copy). */
 export function gaussianBlur(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
-  if (!(sigma > 0)) return new Float32Array(src);
-  const k = gaussianKernel(sigma);
-  const r = (k.length - 1) / 2;
-  const tmp = new Float32Array(src.length);
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let i = -r; i <= r; i++) {
-        const xx = Math.min(width - 1, Math.max(0, x + i));
-        s += src[row + xx]! * k[i + r]!;
-      }
-      tmp[row + x] = s;
-    }
-  }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let i = -r; i <= r; i++) {
-        const yy = Math.min(height - 1, Math.max(0, y + i));
-        s += tmp[yy * width + x]! * k[i + r]!;
-      }
-      out[y * width + x] = s;
-    }
-  }
+  const out = new Float32Array(src);
+  gaussianBlurInPlace(out, width, height, sigma);
   return out;
 }
 
