@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../main/core/errors';
+import type { Dataset, Scan, SliceMasks } from '../../main/core/types';
+import { crossValidate } from '../../main/services/crossval';
+
+const SIDE = 16;
+
+/** Patient `id` with one scan of two slices; a 4×4 "stomach" square on the first slice only. */
+function patient(id: string, masks: Map<string, SliceMasks>) {
+  const scanId = `${id}_day1`;
+  const scan: Scan = {
+    id: scanId,
+    patientId: id,
+    studyId: scanId,
+    day: 'day1',
+    width: SIDE,
+    height: SIDE,
+    pixelSpacing: null,
+    sliceThickness: null,
+    intensity: 'uint8',
+    source: 'coco',
+    slices: [1, 5].map((n) => ({ id: `${scanId}_slice_000${n}`, number: n, width: SIDE, height: SIDE })),
+    readSlice: async (i) => ({
+      width: SIDE,
+      height: SIDE,
+      data: Uint8Array.from({ length: SIDE * SIDE }, (_, p) => (p * (i + 3)) % 251),
+    }),
+  };
+  const square = new Uint8Array(SIDE * SIDE);
+  for (let y = 4; y < 8; y++) for (let x = 4; x < 8; x++) square[y * SIDE + x] = 1;
+  masks.set(scan.slices[0]!.id, { stomach: { width: SIDE, height: SIDE, data: square } });
+  masks.set(scan.slices[1]!.id, {});
+  return { id, studies: [{ id: scanId, patientId: id, day: 'day1', scans: [scan] }] };
+}
+
+function dataset(ids: string[]): Dataset {
+  const masks = new Map<string, SliceMasks>();
+  return { root: 'test-set', patients: ids.map((id) => patient(id, masks)), masks };
+}
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('crossValidate', () => {
+  it('scores every patient once on its own slices and reads finished folds back', async () => {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'crossval-'));
+    dirs.push(workDir);
+    const job = {
+      dataset: dataset(['case1', 'case2', 'case3']),
+      arch: 'unet-small',
+      inputSize: SIDE,
+      epochs: 1,
+      stepsPerEpoch: 1,
+      batchSize: 2,
+      learningRate: 1e-3,
+      seed: 1,
+      workDir,
+      backend: 'cpu' as const,
+    };
+    const report = await crossValidate(job);
+    expect(report.folds.map((f) => f.patient)).toEqual(['case1', 'case2', 'case3']);
+    for (const f of report.folds) {
+      expect(f.testSlices).toBe(2);
+      // Trained on the other two patients' slices only.
+      expect(f.trainSlices).toBe(4);
+    }
+    // Every held-out slice counted once: 3 patients × 1 stomach-free slice.
+    expect(report.untuned.organs.stomach.emptySlices).toBe(3);
+    expect(report.untuned.organs.large_bowel.slices).toBe(6);
+
+    // A second run with the same folder trains nothing and reproduces the numbers exactly.
+    const again = await crossValidate({ ...job, epochs: 50, stepsPerEpoch: 1000 });
+    expect(again.untuned).toEqual(report.untuned);
+    expect(again.tuned).toEqual(report.tuned);
+  }, 60_000);
+
+  it('explains what is wrong with data it cannot cross-validate', async () => {
+    const base = {
+      epochs: 0,
+      stepsPerEpoch: 1,
+      batchSize: 1,
+      learningRate: 1e-3,
+      seed: 1,
+      workDir: 'unused',
+      backend: 'cpu' as const,
+    };
+    await expect(crossValidate({ ...base, dataset: dataset(['case1']) })).rejects.toThrow(InputError);
+    await expect(
+      crossValidate({ ...base, dataset: dataset(['case1', 'case2']), folds: ['case9'] }),
+    ).rejects.toThrow(/case9/);
+  });
+});
