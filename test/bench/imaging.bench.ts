@@ -9,20 +9,7 @@ import { decodeDicomFrame } from '../../main/imaging/dicom';
 import { decodeNifti } from '../../main/imaging/nifti';
 import { decodePng, encodePng16 } from '../../main/imaging/png';
 import { FIXTURES } from '../helpers/shared-data';
-
-type Result = { name: string; value: number; unit: string; note?: string };
-
-/** Calls per second of `fn`, timed for about `seconds` after one warm-up call. */
-function rate(fn: () => void, seconds = 0.5): number {
-  fn();
-  let calls = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    fn();
-    calls++;
-  }
-  return calls / ((performance.now() - t0) / 1000);
-}
+import { itemsPerSecond, type BenchRow } from './util';
 
 /** NIfTI-1, little endian int16, RAS diagonal sform (2, 2, 3 mm), zero voxels. */
 function niftiVolume(nx: number, ny: number, nz: number): Uint8Array {
@@ -44,7 +31,7 @@ function niftiVolume(nx: number, ny: number, nz: number): Uint8Array {
   return bytes;
 }
 
-export async function bench(): Promise<Result[]> {
+export async function bench(): Promise<BenchRow[]> {
   const png = readFileSync(path.join(FIXTURES, 'imaging/raw16_slice_0001.png'));
   const slice = decodePng(png, 'bench');
   const slice16 = { width: slice.width, height: slice.height, data: slice.data as Uint16Array };
@@ -53,16 +40,24 @@ export async function bench(): Promise<Result[]> {
   const big = dicom('MR_small_bigendian.dcm');
   const rle = dicom('MR_small_RLE.dcm');
   const nifti = niftiVolume(256, 256, 64);
-  const results: Result[] = [
-    { name: 'png16 decode 266²', value: rate(() => decodePng(png, 'bench')), unit: 'slices/s' },
-    { name: 'png16 encode 266²', value: rate(() => encodePng16(slice16)), unit: 'slices/s' },
+  const results: BenchRow[] = [
+    { name: 'png16 decode 266²', value: itemsPerSecond(() => decodePng(png, 'bench')), unit: 'slices/s' },
+    { name: 'png16 encode 266²', value: itemsPerSecond(() => encodePng16(slice16)), unit: 'slices/s' },
     {
       name: 'dicom explicit LE 64² decode',
-      value: rate(() => decodeDicomFrame(explicit, 'b')),
+      value: itemsPerSecond(() => decodeDicomFrame(explicit, 'b')),
       unit: 'files/s',
     },
-    { name: 'dicom big endian 64² decode', value: rate(() => decodeDicomFrame(big, 'b')), unit: 'files/s' },
-    { name: 'dicom RLE 64² decode', value: rate(() => decodeDicomFrame(rle, 'b')), unit: 'files/s' },
+    {
+      name: 'dicom big endian 64² decode',
+      value: itemsPerSecond(() => decodeDicomFrame(big, 'b')),
+      unit: 'files/s',
+    },
+    {
+      name: 'dicom RLE 64² decode',
+      value: itemsPerSecond(() => decodeDicomFrame(rle, 'b')),
+      unit: 'files/s',
+    },
   ];
   const t0 = performance.now();
   decodeNifti(nifti, 'bench');

@@ -13,22 +13,9 @@ import { parseWideMaskCsv } from '../../main/masks/kaggle-csv';
 import { decodeKaggleRle, encodeKaggleRle } from '../../main/masks/kaggle-rle';
 import { maskToPolygons } from '../../main/masks/polygons';
 import { FIXTURES } from '../helpers/shared-data';
+import { itemsPerSecond, type BenchRow } from './util';
 
-type Result = { name: string; value: number; unit: string; note?: string };
-
-/** Calls per second of `fn`, timed for about `seconds` after one warm-up call. */
-function rate(fn: () => void, seconds = 0.5): number {
-  fn();
-  let calls = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    fn();
-    calls++;
-  }
-  return calls / ((performance.now() - t0) / 1000);
-}
-
-export async function bench(): Promise<Result[]> {
+export async function bench(): Promise<BenchRow[]> {
   const coco = JSON.parse(
     readFileSync(path.join(FIXTURES, 'masks/site-sample.annotations.coco.json'), 'utf8'),
   ) as {
@@ -46,34 +33,34 @@ export async function bench(): Promise<Result[]> {
   return [
     {
       name: 'COCO RLE decode 512² (site sample)',
-      value: rate(() => rles.forEach((r) => decodeCocoRle(r, 'b'))) * rles.length,
+      value: itemsPerSecond(() => rles.forEach((r) => decodeCocoRle(r, 'b'))) * rles.length,
       unit: 'masks/s',
     },
     {
       name: 'COCO RLE encode 512²',
-      value: rate(() => masks.forEach(encodeCocoRle)) * masks.length,
+      value: itemsPerSecond(() => masks.forEach(encodeCocoRle)) * masks.length,
       unit: 'masks/s',
     },
     {
       name: 'COCO rleIou 33×33 on run lengths (512²)',
-      value: rate(() => rleIou(rles, rles, crowd)) * rles.length * rles.length,
+      value: itemsPerSecond(() => rleIou(rles, rles, crowd)) * rles.length * rles.length,
       unit: 'pairs/s',
     },
     {
       name: 'Kaggle RLE decode+encode (eval_subset rows)',
       value:
-        rate(() => kaggle.forEach((k) => encodeKaggleRle(decodeKaggleRle(k.rle, k.w, k.h, k.id)))) *
+        itemsPerSecond(() => kaggle.forEach((k) => encodeKaggleRle(decodeKaggleRle(k.rle, k.w, k.h, k.id)))) *
         kaggle.length,
       unit: 'masks/s',
     },
     {
       name: 'mask → polygons 512² (site sample)',
-      value: rate(() => masks.forEach(maskToPolygons)) * masks.length,
+      value: itemsPerSecond(() => masks.forEach(maskToPolygons)) * masks.length,
       unit: 'masks/s',
     },
     {
       name: 'colour mask → SliceMasks 512²',
-      value: rate(() => colourMaskToSliceMasks(png.data as Uint8Array, png.width, png.height, 3)),
+      value: itemsPerSecond(() => colourMaskToSliceMasks(png.data as Uint8Array, png.width, png.height, 3)),
       unit: 'images/s',
     },
   ];

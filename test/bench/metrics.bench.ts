@@ -15,8 +15,7 @@ import { parseWideMaskCsv } from '../../main/masks/kaggle-csv';
 import { decodeKaggleRle } from '../../main/masks/kaggle-rle';
 import { evaluateSegmentation, type EvalImage, type EvalInstance } from '../../main/metrics/evaluation';
 import { FIXTURES, sharedPath } from '../helpers/shared-data';
-
-type Result = { name: string; value: number; unit: string; note?: string };
+import type { BenchRow } from './util';
 
 const SIDE = 266;
 const SLICES = 144;
@@ -90,7 +89,7 @@ export function buildInput(scanCount: number) {
   return { images, groundTruth, prediction };
 }
 
-export async function bench(scanCount = 80): Promise<Result[]> {
+export async function bench(scanCount = 80): Promise<BenchRow[]> {
   const input = buildInput(scanCount);
   const t0 = performance.now();
   const report = evaluateSegmentation(input);

@@ -8,22 +8,9 @@ import { readLabelScans } from '../../main/synth/label-scans';
 import { generatePhantomScan } from '../../main/synth/phantom';
 import { createSynthSegSource } from '../../main/synth/synthseg';
 import { FIXTURES } from '../helpers/shared-data';
+import { itemsPerSecond, type BenchRow } from './util';
 
-type Result = { name: string; value: number; unit: string; note?: string };
-
-/** Items per second of `fn` (which makes `items` items), timed for about `seconds` after a warm-up. */
-function rate(fn: () => void, items: number, seconds = 2): number {
-  fn();
-  let calls = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    fn();
-    calls++;
-  }
-  return (calls * items) / ((performance.now() - t0) / 1000);
-}
-
-export async function bench(): Promise<Result[]> {
+export async function bench(): Promise<BenchRow[]> {
   const scans = await readLabelScans(path.join(FIXTURES, 'synth/eval_subset_rows.csv'));
   const source = createSynthSegSource(scans, { seed: 1 });
   const sized = createSynthSegSource(scans, { seed: 1, size: 256 });
@@ -31,18 +18,22 @@ export async function bench(): Promise<Result[]> {
   return [
     {
       name: 'phantom slices 266² (10-slice scans)',
-      value: rate(() => generatePhantomScan(seed++, { slices: 10, width: 266, height: 266 }), 10),
+      value: itemsPerSecond(
+        () => generatePhantomScan(seed++, { slices: 10, width: 266, height: 266 }),
+        10,
+        2,
+      ),
       unit: 'slices/s',
     },
     {
       name: 'SynthSeg 2.5D samples, native size (266² / 360×310)',
-      value: rate(() => source.next(), 1),
+      value: itemsPerSecond(() => source.next(), 1, 2),
       unit: 'samples/s',
       note: '3 slices each',
     },
     {
       name: 'SynthSeg 2.5D samples at 256²',
-      value: rate(() => sized.next(), 1),
+      value: itemsPerSecond(() => sized.next(), 1, 2),
       unit: 'samples/s',
       note: '3 slices each',
     },
