@@ -16,6 +16,11 @@ export interface SliceSummary {
   id: string;
   number: number;
   state: SliceState;
+  /**
+   * Millimetres along the slice axis: the source's position (DICOM) or slice number × spacing; null when
+   * neither is known. Two days of a patient are shown side by side at the same position.
+   */
+  positionMm: number | null;
   /** Organs that have at least one pixel on this slice. */
   organs: Organ[];
 }

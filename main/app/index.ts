@@ -29,7 +29,8 @@ let mainWindow: BrowserWindow | null = null;
 
 async function start(): Promise<void> {
   const home = app.getPath('userData');
-  const settings = new SettingsStore(path.join(home, 'settings.json'));
+  // Opening a folder adds it to the recent list: the File > Open Recent menu follows at once.
+  const settings = new SettingsStore(path.join(home, 'settings.json'), () => void refreshMenu());
   const handlers = createHandlers({
     engine: createEngine({ home }),
     settings,
@@ -42,12 +43,13 @@ async function start(): Promise<void> {
   wireIpc(handlers, (url) => isAppUrl(url, paths));
   hardenSession();
 
-  const refreshMenu = async () => {
+  async function refreshMenu(): Promise<void> {
     const s = await settings.get();
     Menu.setApplicationMenu(
       buildMenu({
         window: () => mainWindow,
         recentFolders: s.recentFolders,
+        clearRecent: () => void settings.set({ recentFolders: [] }),
         showAbout: () =>
           void dialog.showMessageBox({
             type: 'info',
@@ -68,7 +70,7 @@ async function start(): Promise<void> {
           ),
       }),
     );
-  };
+  }
   await refreshMenu();
   mainWindow = createMainWindow(paths, (await settings.get()).zoom);
   mainWindow.on('focus', () => void refreshMenu());

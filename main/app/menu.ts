@@ -6,6 +6,7 @@ import { broadcast } from './ipc';
 export interface MenuContext {
   window: () => BrowserWindow | null;
   recentFolders: string[];
+  clearRecent: () => void;
   showAbout: () => void;
   showDoctor: () => void;
 }
@@ -32,7 +33,11 @@ export function buildMenu(ctx: MenuContext): Menu {
         {
           label: 'Open Recent',
           submenu: ctx.recentFolders.length
-            ? ctx.recentFolders.map((f) => ({ label: f, click: () => send('open-recent', f) }))
+            ? [
+                ...ctx.recentFolders.map((f) => ({ label: f, click: () => send('open-recent', f) })),
+                { type: 'separator' as const },
+                { label: 'Clear Recent', click: () => ctx.clearRecent() },
+              ]
             : [{ label: 'No recent folders', enabled: false }],
         },
         { label: 'Open Demo Patient', click: () => send('open-demo') },

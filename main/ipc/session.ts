@@ -55,6 +55,16 @@ export function sliceDescriber(dataset: Dataset): DescribeSlice {
   };
 }
 
+/** Where a slice sits along the scan axis in mm: the source's position, else number × spacing. */
+export function slicePositionMm(
+  scan: Pick<Scan, 'sliceThickness' | 'sliceSpacing'>,
+  slice: Pick<Scan['slices'][number], 'number' | 'position'>,
+): number | null {
+  if (slice.position !== undefined && Number.isFinite(slice.position)) return slice.position;
+  const step = scan.sliceSpacing ?? scan.sliceThickness;
+  return step !== null && step !== undefined && step > 0 ? slice.number * step : null;
+}
+
 function hasPixels(wire: SliceMasksWire): boolean {
   return ORGANS.some((o) => (wire[o]?.runs.length ?? 0) > 1);
 }
@@ -159,6 +169,7 @@ export class DatasetSession {
       slices: scan.slices.map((s) => ({
         id: s.id,
         number: s.number,
+        positionMm: slicePositionMm(scan, s),
         state: m.states[s.id] ?? 'auto',
         organs: ORGANS.filter((o) => (m.masks[s.id]?.[o]?.runs.length ?? 0) > 1),
       })),

@@ -27,7 +27,11 @@ export const MAX_RECENT = 10;
 export class SettingsStore {
   private current: Settings | null = null;
 
-  constructor(readonly file: string) {}
+  /** `onChange` hears every saved change (the desktop shell rebuilds its Open Recent menu from it). */
+  constructor(
+    readonly file: string,
+    private readonly onChange?: (settings: Settings) => void,
+  ) {}
 
   async get(): Promise<Settings> {
     if (this.current) return { ...this.current };
@@ -48,6 +52,7 @@ export class SettingsStore {
     next.recentFolders = next.recentFolders.slice(0, MAX_RECENT);
     this.current = next;
     await writeJsonAtomic(this.file, next, true);
+    this.onChange?.({ ...next });
     return { ...next };
   }
 

@@ -20,6 +20,10 @@ export const useAppStore = defineStore('app', () => {
       .catch(report);
   }
 
+  async function refreshSettings(): Promise<void> {
+    settings.value = await api().call('settings:get', {});
+  }
+
   async function updateSettings(patch: Partial<Settings>): Promise<void> {
     settings.value = await api().call('settings:set', patch);
   }
@@ -38,5 +42,5 @@ export const useAppStore = defineStore('app', () => {
     }, 4000);
   }
 
-  return { info, settings, error, notice, load, updateSettings, report, say };
+  return { info, settings, error, notice, load, refreshSettings, updateSettings, report, say };
 });

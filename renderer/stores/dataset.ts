@@ -18,6 +18,7 @@ import type {
 import { decodeMask, decodeSliceImage, encodeMask } from '../../preload/wire';
 import { UndoHistory } from '../lib/undo';
 import { interpolateMasks } from '../lib/interpolate';
+import { linkedSliceIndex } from '../lib/linked-slices';
 import { api } from './api';
 import { useAppStore } from './app';
 
@@ -118,11 +119,9 @@ export const useDatasetStore = defineStore('dataset', () => {
     setSlice(sliceIndex.value + delta);
   }
 
-  /** The slice of another scan at the same relative position (linked scrolling of two days). */
+  /** The slice of another scan at the same millimetre position (linked scrolling of two days). */
   function linkedIndex(other: ScanSummary): number {
-    const n = scan.value?.slices.length ?? 1;
-    if (n <= 1) return 0;
-    return Math.round((sliceIndex.value / (n - 1)) * (other.slices.length - 1));
+    return scan.value ? linkedSliceIndex(scan.value, sliceIndex.value, other) : 0;
   }
 
   function cachedSlice(id: string, index: number): LoadedSlice | undefined {
