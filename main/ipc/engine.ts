@@ -41,8 +41,10 @@ export interface TrainStep {
 
 export interface TrainRequest {
   examples: TrainingExample[];
-  /** Fresh folder in the workspace for this run: training set in data/, model in model-<stamp>/. */
+  /** Fresh folder in the workspace for this run: training set in data/, the model folder beside it. */
   workDir: string;
+  /** Name of the model folder, and so of the registered model (after its time stamp). */
+  name: string;
   epochs: number;
   signal: AbortSignal;
   onEpoch: (e: TrainEpoch) => void;
@@ -157,16 +159,15 @@ export function createEngine(opts: EngineOptions): Engine {
       });
       return new Map(result.slices.map((s) => [s.id, s.masks]));
     },
-    async train({ examples, workDir, epochs, signal, onEpoch, onStep }) {
+    async train({ examples, workDir, name, epochs, signal, onEpoch, onStep }) {
       onStep?.({ epoch: 0, epochs, step: 0, steps: examples.length, phase: 'prepare' });
       const set = await writeTrainingSet(path.join(workDir, 'data'), examples, { signal });
       const baseModelId = await registry.activeId();
       const init = await registry.activeModelDir();
-      const stamp = path.basename(workDir);
       const outcome = await trainModel({
         ...opts.trainDefaults,
         data: set.file,
-        outDir: path.join(workDir, `fine-tune-${stamp}`.slice(0, 60)),
+        outDir: path.join(workDir, name),
         init,
         epochs,
         // Patient-wise validation needs two patients; with one, every reviewed slice is for training.

@@ -203,8 +203,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         scan.slices.forEach((slice, sliceIndex) => {
           const state = m.states[slice.id];
           const wire = m.masks[slice.id];
-          if (state && state !== 'auto' && include.includes(state) && wire) {
-            examples.push({ scan, sliceIndex, masks: sliceMasksFromWire(wire, slice.id) });
+          // A reviewed slice without any mask is a lesson too: "no organ here".
+          if (state && state !== 'auto' && include.includes(state)) {
+            examples.push({ scan, sliceIndex, masks: wire ? sliceMasksFromWire(wire, slice.id) : {} });
           }
         });
       }
@@ -226,6 +227,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         const result = await ctx.engine.train({
           examples,
           workDir,
+          name: `fine-tune-${path.basename(s.dataset.root).replace(/[^A-Za-z0-9._-]+/g, '-')}`.slice(0, 60),
           epochs,
           signal: job.signal,
           onStep: (p) => {

@@ -81,6 +81,7 @@ export default {
     useNew: 'Use the new model',
     inUse: 'in use',
     nothingRegistered: 'Stopped before a model was kept; the active model is unchanged.',
+    absent: '{organ} (absent)',
     trainingSet: 'Training set:',
   },
   export: {

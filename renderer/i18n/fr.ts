@@ -99,6 +99,7 @@ const fr: typeof en = {
     useNew: 'Utiliser le nouveau modèle',
     inUse: 'utilisé',
     nothingRegistered: 'Arrêté avant qu’un modèle soit conservé ; le modèle actif est inchangé.',
+    absent: '{organ} (absent)',
     trainingSet: 'Jeu d’entraînement :',
   },
   export: {

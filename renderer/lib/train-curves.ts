@@ -30,3 +30,14 @@ export function trainCurves(history: readonly TrainEpoch[]): TrainCurves {
 export function bestEpoch(history: readonly TrainEpoch[]): TrainEpoch | null {
   return [...history].reverse().find((e) => e.best) ?? null;
 }
+
+/** A registry id without its registration stamp: `20260101-120000-fine-tune-demo` → `fine-tune-demo`. */
+export function modelName(id: string): string {
+  return id.replace(/^\d{8}-\d{6}(?:-\d+)?-/, '') || id;
+}
+
+/** `2026-01-01T12:00:00Z` → `2026-01-01 12:00` (the registry stamps ids in UTC); '' when unknown. */
+export function modelDate(createdAt: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(createdAt);
+  return m ? `${m[1]} ${m[2]}` : '';
+}

@@ -17,7 +17,7 @@ import {
   startServe,
   type RunningServer,
 } from './helpers';
-import { writeTinyDataset } from './tiny-dataset';
+import { activateTinyModel, writeTinyDataset } from './tiny-dataset';
 
 const suite = hasChromium ? describe : describe.skip;
 if (!hasChromium) console.warn(`SKIPPED e2e: ${CHROMIUM} not found (apt-get install -y chromium)`);
@@ -43,7 +43,9 @@ suite('workstation in Chromium (tractus serve)', () => {
   beforeAll(async () => {
     await ensureFreshRenderer();
     tmp = await mkdtemp(path.join(os.tmpdir(), 'tractus-e2e-'));
-    await writeTinyDataset(path.join(tmp, 'data'));
+    // Two patients (so a fine-tune has one to validate on) and a tiny active model (so it takes seconds).
+    await writeTinyDataset(path.join(tmp, 'data'), 12, 96, 2);
+    await activateTinyModel(path.join(tmp, 'home'), tmp);
     server = await startServe(['--data', path.join(tmp, 'data'), '--home', path.join(tmp, 'home')]);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
@@ -134,7 +136,7 @@ suite('workstation in Chromium (tractus serve)', () => {
     await result.waitFor({ timeout: 30_000 });
     const file = /(\/\S+annotations\.coco\.json)/.exec((await result.textContent()) ?? '')![1]!;
     const coco = parseCocoDataset(JSON.parse(await readFile(file, 'utf8')), file);
-    expect(coco.images).toHaveLength(24);
+    expect(coco.images).toHaveLength(48);
     const image = coco.images.find((i) => i.file_name.includes('case7_day1/scans/slice_0007_'))!;
     expect(image).toBeDefined();
     const stomach = cocoToSliceMasks(coco, file).get(image.id)!.stomach!;
@@ -157,5 +159,55 @@ suite('workstation in Chromium (tractus serve)', () => {
     expect(Math.abs(sx / n - 48)).toBeLessThan(4);
     expect(Math.abs(sy / n - 48)).toBeLessThan(4);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, '03-exported.png') });
+  });
+
+  it('shows two days side by side at the same millimetre position', async () => {
+    await page.getByTestId('compare').check();
+    const labels = page.getByTestId('slice-label');
+    await expect.poll(() => labels.count()).toBe(2);
+    // Both days have 3 mm slices numbered alike, so the same position is the same slice number.
+    await expect.poll(() => labels.nth(1).textContent()).toContain('#7 · 21.0 mm');
+    // The checkbox has the focus (keys typed into fields are not shortcuts): scroll with the wheel.
+    const box = (await page.getByTestId('viewer-canvas').first().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 120);
+    await expect.poll(() => labels.nth(1).textContent()).toContain('#8 · 24.0 mm');
+    await page.mouse.wheel(0, -120);
+    await expect.poll(() => labels.nth(1).textContent()).toContain('#7 · 21.0 mm');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, '04-two-days.png') });
+    await page.getByTestId('compare').uncheck();
+  });
+
+  it('fine-tunes on approved scans with live curves, then activates and rolls back the new model', async () => {
+    // Approve one scan of each patient: 24 reviewed slices, one patient held out for validation.
+    for (const scanId of ['case7_day1', 'case8_day1']) {
+      await page.getByTestId(`scan-${scanId}`).click();
+      await expect
+        .poll(() => page.locator('.viewer-label').first().textContent())
+        .toContain(scanId.replace('_', ' · '));
+      await page.getByTestId('approve-scan').click();
+      await expect.poll(() => page.getByTestId('slice-state').first().textContent()).toContain('approved');
+    }
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('train-epochs').fill('4');
+    await page.getByTestId('train-start').click();
+    const job = page.getByTestId('train-job');
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toBe('done');
+    await page.getByTestId('dice-chart').waitFor();
+    await page.getByTestId('loss-chart').waitFor();
+    const result = page.getByTestId('train-result');
+    await expect.poll(() => result.textContent()).toContain('trained on 24 slices');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, '05-fine-tune.png') });
+
+    // Use the new model, then go back to the one before it.
+    await page.getByTestId('train-activate').click();
+    await page.getByTestId('train-rollback').waitFor();
+    const models = page.getByTestId('models');
+    await expect.poll(() => models.locator('li.active .model-id').textContent()).toContain('fine-tune');
+    await page.getByTestId('train-rollback').click();
+    await expect.poll(() => models.locator('li.active .model-id').textContent()).toContain('tiny-e2e');
+    await page.getByTestId('train-activate').waitFor();
   });
 });

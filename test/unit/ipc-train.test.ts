@@ -133,6 +133,7 @@ describe('fine-tune through the workstation API', () => {
     expect(result.cancelled).toBe(false);
     expect(result.baseModelId).toBeNull(); // fine-tuned from the shipped model
     expect(result.slices).toBe(2 * SLICES);
+    expect(result.modelId).toMatch(/^\d{8}-\d{6}-fine-tune-data$/); // named after the dataset folder
     const models = await handlers['models:list']({});
     expect(models.map((m) => m.id)).toEqual([result.modelId]);
     expect(models[0]!.active).toBe(false);

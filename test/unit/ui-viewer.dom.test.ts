@@ -88,6 +88,20 @@ describe('SliceViewer', () => {
     expect(dataset.canUndo('small_bowel')).toBe(false);
   });
 
+  it('the other day keeps its own window: dragging it leaves the main window alone', async () => {
+    const w = mountViewer(false);
+    const view = useViewStore();
+    view.windowLevel = { level: 300, width: 200 };
+    const canvas = w.find('canvas');
+    await canvas.trigger('mousedown', { button: 2, clientX: 10, clientY: 10 });
+    await canvas.trigger('mousemove', { button: 2, clientX: 50, clientY: 10 });
+    await canvas.trigger('mouseup', { button: 2 });
+    expect(view.windowLevel).toEqual({ level: 300, width: 200 });
+    // Nor does it show the main window as its own (its window starts from the preset on its own pixels).
+    const footer = w.find('.viewer-foot').text();
+    expect(footer).not.toContain('W 200 / L 300');
+  });
+
   it('a read-only viewer (the other day) never edits', async () => {
     const w = mountViewer(false);
     const view = useViewStore();
