@@ -37,8 +37,8 @@ export interface TuningGrid {
 }
 
 export const DEFAULT_TUNING_GRID: TuningGrid = {
-  thresholds: [0.3, 0.4, 0.5, 0.6, 0.7],
-  gateThresholds: [0.5, 0.6, 0.7, 0.8, 0.9],
+  thresholds: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+  gateThresholds: [0.3, 0.5, 0.6, 0.7, 0.8, 0.9],
   gateMinPixels: [0, 25, 100, 400, 1600, 4000],
   minComponentPixels: [0, 25, 100, 400, 1600],
 };

@@ -84,6 +84,7 @@ export interface CrossvalReport {
   /** Post-processing tuned on every fold's held-out predictions (what a final model's card should carry). */
   postprocess: Record<Organ, OrganPostprocess>;
   steps: number;
+  /** Wall-clock seconds of all folds (training and prediction), also those read back. */
   seconds: number;
   backend: string;
 }
@@ -216,7 +217,6 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
   for (const f of folds) {
     if (!patients.includes(f)) throw new InputError(job.dataset.root, `has no patient "${f}" to hold out`);
   }
-  const started = Date.now();
   const heldOut: HeldOutSlice[] = [];
   const results: FoldResult[] = [];
   for (const patient of folds) {
@@ -283,7 +283,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
     tuned: all.nestedScore().score,
     postprocess: all.tune(),
     steps: job.epochs * job.stepsPerEpoch,
-    seconds: (Date.now() - started) / 1000,
+    seconds: results.reduce((sum, f) => sum + f.seconds, 0),
     backend: backend.name,
   };
   await writeJsonAtomic(path.join(job.workDir, 'crossval.json'), report, true);
