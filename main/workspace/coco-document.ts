@@ -13,7 +13,14 @@
 import { InputError } from '../core/errors';
 import { ORGANS } from '../core/organs';
 import type { SliceMasks } from '../core/types';
-import { buildCocoDataset, cocoToSliceMasks, parseCocoDataset, type CocoBuildSlice } from '../masks/coco';
+import {
+  buildCocoDataset,
+  cocoToSliceMasks,
+  parseCocoDataset,
+  type CocoAnnotation,
+  type CocoBuildSlice,
+  type CocoImage,
+} from '../masks/coco';
 import type { SliceMasksWire } from '../../preload/api';
 import { decodeMask, encodeMask } from '../../preload/wire';
 import { cocoScanBlockSchema, type ScanDocument } from './schema';
@@ -52,26 +59,55 @@ function orderedSliceIds(doc: ScanDocument): string[] {
   return Object.keys(doc.edits).sort();
 }
 
+/**
+ * Annotations of one slice's masks, cached by the wire object: wire masks are never changed in place (an
+ * edit stores a new object), so an autosave re-encodes only the slice that changed.
+ */
+export type AnnotationCache = WeakMap<SliceMasksWire, CocoAnnotation[]>;
+
+function sliceAnnotations(
+  wire: SliceMasksWire,
+  image: Omit<CocoBuildSlice, 'masks'>,
+  cache: AnnotationCache | undefined,
+  where: string,
+): CocoAnnotation[] {
+  const hit = cache?.get(wire);
+  if (hit) return hit;
+  const annotations = buildCocoDataset([{ ...image, masks: wireToMasks(wire, where) }]).annotations;
+  cache?.set(wire, annotations);
+  return annotations;
+}
+
 /** The document as the JSON written to disk. A slice the caller cannot describe keeps its id as name. */
-export function scanDocumentToCoco(doc: ScanDocument, describe: DescribeSlice): object {
+export function scanDocumentToCoco(
+  doc: ScanDocument,
+  describe: DescribeSlice,
+  cache?: AnnotationCache,
+): object {
   const sliceIds = orderedSliceIds(doc);
-  const images: CocoBuildSlice[] = sliceIds.map((sliceId) => {
+  const images: CocoImage[] = [];
+  const annotations: CocoAnnotation[] = [];
+  sliceIds.forEach((sliceId, k) => {
     const wire = doc.edits[sliceId]!;
-    const masks = wireToMasks(wire, sliceId);
     const known = describe(sliceId);
     const any = ORGANS.map((o) => wire[o]).find((m) => m !== undefined);
-    return {
+    const image = {
       fileName: known?.fileName ?? sliceId,
       width: known?.width ?? any?.width ?? 1,
       height: known?.height ?? any?.height ?? 1,
-      masks,
     };
+    images.push({ id: k + 1, file_name: image.fileName, width: image.width, height: image.height });
+    for (const a of sliceAnnotations(wire, image, cache, sliceId)) {
+      annotations.push({ ...a, id: annotations.length + 1, image_id: k + 1 });
+    }
   });
-  const coco = buildCocoDataset(images, {
-    info: { description: `Tractus corrections of scan ${doc.scanId}`, version: String(doc.version) },
-  });
+  // The empty dataset gives the standard info/categories blocks, so they are written in one place.
+  const { categories } = buildCocoDataset([]);
   return {
-    ...coco,
+    info: { description: `Tractus corrections of scan ${doc.scanId}`, version: String(doc.version) },
+    images,
+    annotations,
+    categories,
     tractus: {
       format: 'tractus-scan',
       formatVersion: SCAN_FORMAT_VERSION,

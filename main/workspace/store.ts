@@ -21,7 +21,12 @@ import { InputError, isInputError } from '../core/errors';
 import type { DatasetWarning } from '../core/types';
 import { readJsonOrExplain, writeJsonAtomic } from '../io/files';
 import type { SliceMasksWire, SliceState } from '../../preload/api';
-import { scanDocumentFromCoco, scanDocumentToCoco, type DescribeSlice } from './coco-document';
+import {
+  scanDocumentFromCoco,
+  scanDocumentToCoco,
+  type AnnotationCache,
+  type DescribeSlice,
+} from './coco-document';
 import { scanDocumentSchema, workspaceInfoSchema, type ScanDocument, type HistoryEntry } from './schema';
 
 export const MAX_VERSIONS = 50;
@@ -91,6 +96,7 @@ export class WorkspaceStore {
 
   private readonly reported: DatasetWarning[] = [];
   private readonly reading = new Map<string, Promise<ScanDocument>>();
+  private readonly encoded: AnnotationCache = new WeakMap();
 
   private constructor(
     readonly dir: string,
@@ -229,12 +235,20 @@ export class WorkspaceStore {
     change: (doc: ScanDocument) => HistoryEntry | undefined,
   ): Promise<ScanDocument> {
     const current = await this.load(scanId);
-    const doc: ScanDocument = structuredClone(current);
+    // Shallow copies: mask objects are replaced, never changed in place, so the unchanged ones are shared
+    // with `current` (and their COCO encoding is reused from the cache).
+    const doc: ScanDocument = {
+      ...current,
+      states: { ...current.states },
+      edits: { ...current.edits },
+      predictions: { ...current.predictions },
+      history: [...current.history],
+    };
     const entry = change(doc);
     doc.version = current.version + 1;
     if (entry) doc.history = [...doc.history, entry].slice(-MAX_HISTORY);
     if (current.version > 0) await this.keepVersion(current);
-    await writeJsonAtomic(this.scanFile(scanId), scanDocumentToCoco(doc, this.describe));
+    await writeJsonAtomic(this.scanFile(scanId), scanDocumentToCoco(doc, this.describe, this.encoded));
     await this.retireLegacyFile(scanId);
     this.cache.set(scanId, doc);
     return doc;
@@ -250,7 +264,10 @@ export class WorkspaceStore {
 
   private async keepVersion(doc: ScanDocument): Promise<void> {
     const dir = this.versionsDir(doc.scanId);
-    await writeJsonAtomic(path.join(dir, versionName(doc.version)), scanDocumentToCoco(doc, this.describe));
+    await writeJsonAtomic(
+      path.join(dir, versionName(doc.version)),
+      scanDocumentToCoco(doc, this.describe, this.encoded),
+    );
     const kept = await this.listVersions(doc.scanId);
     for (const old of kept.slice(0, Math.max(0, kept.length - MAX_VERSIONS))) {
       await fs.rm(path.join(dir, versionName(old)), { force: true });
