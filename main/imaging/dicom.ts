@@ -13,7 +13,7 @@ import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { InputError } from '../core/errors';
+import { InputError, isInputError } from '../core/errors';
 import { sliceId } from '../core/ids';
 import type { Dataset, DatasetWarning, IntensityType, Scan, SliceImage } from '../core/types';
 import { readFileOrExplain } from '../io/files';
@@ -337,13 +337,28 @@ function frameValues(ds: DataSet, header: DicomImageHeader, frame: number): Floa
  * Parse one file's bytes: its header and the value range of all its frames (decoding them once, so a
  * broken file is found when the folder opens, not when a clinician scrolls to it).
  */
+/**
+ * dicom-parser's element accessors throw bare strings (or RangeErrors from typed-array views) when an element
+ * was cut short, long after parseDicom itself succeeded: any such throw while reading a file means it is corrupt.
+ */
+function readingDicom<T>(where: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (isInputError(e)) throw e;
+    throw new InputError(where, `truncated or corrupt DICOM file (${describeThrown(e)})`, { cause: e });
+  }
+}
+
 export function parseDicomFile(bytes: Uint8Array, where: string): DicomFileContent {
-  const ds = parseDataSet(bytes, where);
-  const header = readHeader(ds, where);
-  if ('reason' in header) return { kind: 'no-image', file: where, reason: header.reason };
-  const ranges: ValueRange[] = [];
-  for (let f = 0; f < header.frames; f++) ranges.push(rangeOf(frameValues(ds, header, f), header));
-  return { kind: 'image', header, range: combineRanges(ranges) };
+  return readingDicom(where, () => {
+    const ds = parseDataSet(bytes, where);
+    const header = readHeader(ds, where);
+    if ('reason' in header) return { kind: 'no-image', file: where, reason: header.reason };
+    const ranges: ValueRange[] = [];
+    for (let f = 0; f < header.frames; f++) ranges.push(rangeOf(frameValues(ds, header, f), header));
+    return { kind: 'image', header, range: combineRanges(ranges) };
+  });
 }
 
 /** Decode one frame of a DICOM file, rescaled, as `type` (default: the narrowest type that holds it). */
@@ -353,11 +368,11 @@ export function decodeDicomFrame(
   frame = 0,
   type?: IntensityType,
 ): SliceImage {
-  const ds = parseDataSet(bytes, where);
-  const header = readHeader(ds, where);
+  const ds = readingDicom(where, () => parseDataSet(bytes, where));
+  const header = readingDicom(where, () => readHeader(ds, where));
   if ('reason' in header) throw new InputError(where, header.reason);
   if (frame < 0 || frame >= header.frames) throw new RangeError(`${where} has no frame ${frame + 1}`);
-  const values = frameValues(ds, header, frame);
+  const values = readingDicom(where, () => frameValues(ds, header, frame));
   const intensity = type ?? intensityForRange(rangeOf(values, header));
   return { width: header.columns, height: header.rows, data: convertValues(values, intensity) };
 }

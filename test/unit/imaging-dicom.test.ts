@@ -219,6 +219,12 @@ describe('DICOM: malformed files are InputErrors, never crashes', () => {
       { numRuns: 300 },
     );
   });
+  it('a copy cut inside an element dicom-parser reads lazily (found by fuzzing: 602 bytes)', () => {
+    const cut = readFileSync(path.join(DICOM_FIXTURES, 'MR_small_implicit.dcm')).subarray(0, 602);
+    expect(() => parseDicomFile(new Uint8Array(cut), 'cut.dcm')).toThrow(
+      /cut\.dcm: truncated or corrupt DICOM/,
+    );
+  });
   for (const name of [
     'MR_small.dcm',
     'MR_small_RLE.dcm',
