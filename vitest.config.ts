@@ -10,6 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // 2-core machines: CPU-heavy tests (tfjs) fight each other when run fully in parallel.
     maxWorkers: 2,
+    // expect.poll's 1 s default is too short on a loaded 2-core machine (UI updates wait for CPU-bound work).
+    expect: { poll: { timeout: 15_000 } },
     // The JSON report lets .ci/run print one plain "N passed, N failed, N skipped" line.
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
