@@ -50,16 +50,4 @@ export function convertValues(values: ArrayLike<number> & Iterable<number>, type
   }
 }
 
-/** Min, max and integrality of values; the caller adds what it knows of the storage. */
-export function measureValues(values: ArrayLike<number>): { min: number; max: number; integral: boolean } {
-  let min = Infinity;
-  let max = -Infinity;
-  let integral = true;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (integral && !Number.isInteger(v)) integral = false;
-  }
-  return { min, max, integral };
-}
+export { measureValues } from '../core/arrays';

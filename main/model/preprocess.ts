@@ -5,6 +5,7 @@
  * (`ScanInputs`) that reads each slice of a scan once.
  */
 import type { PixelArray, Scan, SliceImage } from '../core/types';
+import { measureValues } from '../core/arrays';
 
 export interface NormalisationSpec {
   method: 'percentile';
@@ -32,15 +33,7 @@ const MAX_EXACT_RANGE = 65536;
 export function percentiles(data: PixelArray, ps: number[]): number[] {
   const n = data.length;
   if (n === 0) return ps.map(() => 0);
-  let min = Infinity;
-  let max = -Infinity;
-  let integral = true;
-  for (let i = 0; i < n; i++) {
-    const v = data[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (integral && !Number.isInteger(v)) integral = false;
-  }
+  const { min, max, integral } = measureValues(data);
   if (!Number.isFinite(min) || !Number.isFinite(max)) return ps.map(() => 0);
   const exact = integral && max - min + 1 <= MAX_EXACT_RANGE;
   const bins = exact ? max - min + 1 : FLOAT_BINS;

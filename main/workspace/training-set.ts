@@ -19,6 +19,7 @@ import { writeJsonAtomic } from '../io/files';
 import { writePng16 } from '../imaging/png';
 import { writeUwmgiSlice } from '../imaging/uwmgi';
 import { buildCocoDataset, type CocoBuildSlice } from '../masks/coco';
+import { minMax } from '../core/arrays';
 
 export const TRAINING_SET_FILE = 'annotations.coco.json';
 
@@ -46,13 +47,7 @@ const UW_SCAN_RE = /^case\d+_day\d+$/;
 export function toUint16(image: SliceImage): SliceImage & { data: Uint16Array | Uint8Array } {
   const { data } = image;
   if (data instanceof Uint16Array || data instanceof Uint8Array) return { ...image, data };
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const [min, max] = minMax(data);
   const out = new Uint16Array(data.length);
   const range = max - min;
   if (range > 0 && Number.isFinite(range)) {

@@ -53,13 +53,4 @@ export function renderGrey(data: ArrayLike<number>, wl: WindowLevel, rgba: Uint8
   }
 }
 
-export function minMax(data: ArrayLike<number>): [number, number] {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return data.length ? [min, max] : [0, 0];
-}
+export { minMax } from '../../main/core/arrays';
