@@ -55,15 +55,10 @@ export interface EvaluationInput {
   predictionSlicesNotInGroundTruth?: number;
 }
 
-export interface CocoReport {
-  AP: number | null;
-  AP50: number | null;
-  AP75: number | null;
-  APs: number | null;
-  APm: number | null;
-  APl: number | null;
+/** The summary's figures as `tractus evaluate --json` prints them: per-category AP keyed by organ name. */
+export type CocoReport = Pick<CocoSummary, 'AP' | 'AP50' | 'AP75' | 'APs' | 'APm' | 'APl'> & {
   per_category: Record<Organ, number | null>;
-}
+};
 
 /** What `tractus evaluate --json` prints. Fractions in [0, 1]; null where nothing could be scored. */
 export interface EvaluationReport {
