@@ -7,7 +7,7 @@ import { ORGANS, type Organ } from '../core/organs';
 import type { Scan, SliceMasks } from '../core/types';
 import type { LoadedModel } from './model-io';
 import { postprocessOrgan } from './postprocess';
-import { ScanInputs, unletterbox } from './preprocess';
+import { ScanInputs, unletterbox, type LetterboxTransform } from './preprocess';
 
 export interface SliceSegmentation {
   /** Position in scan.slices. */
@@ -34,6 +34,33 @@ export interface SegmentScanOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops between batches; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Runs the forward passes elsewhere (worker threads, see parallel/infer-pool); default: `model` here. */
+  predict?: BatchPredictor;
+  /**
+   * Batches handed to `predict` before the oldest is post-processed (default 1). With N workers, N + 1
+   * keeps every worker busy while this thread prepares and post-processes; results stay in slice order.
+   */
+  inFlight?: number;
+}
+
+/**
+ * Forward pass of `count` prepared inputs [count, height, width, channels] → probabilities
+ * [count, height, width, organs]. May take ownership of (transfer) the input's buffer.
+ */
+export type BatchPredictor = (data: Float32Array, count: number) => Promise<Float32Array>;
+
+/** The model's forward pass on this thread, every tensor freed before returning. */
+export function localPredictor(model: LoadedModel['model'], card: LoadedModel['card']): BatchPredictor {
+  const { height, width } = card.input.size;
+  return async (data, count) => {
+    const shape: [number, number, number, number] = [count, height, width, card.architecture.inChannels];
+    const output = tf.tidy(() => model.predict(tf.tensor4d(data, shape)) as tf.Tensor);
+    try {
+      return (await output.data()) as Float32Array;
+    } finally {
+      output.dispose();
+    }
+  };
 }
 
 export const DEFAULT_BATCH = 4;
@@ -55,21 +82,20 @@ export async function segmentScan(
   const n = scan.slices.length;
   const channels = ORGANS.length;
   const perImage = height * width * channels;
+  const predict = opts.predict ?? localPredictor(model, card);
+  const inFlight = Math.max(1, Math.floor(opts.inFlight ?? 1));
   const slices: SliceSegmentation[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    opts.signal?.throwIfAborted();
-    const count = Math.min(batchSize, n - start);
-    const { data, transforms } = await inputs.batch(start, count);
-    const output = tf.tidy(() => model.predict(tf.tensor4d(data, [count, height, width, 3])) as tf.Tensor);
-    let probs: Float32Array;
-    try {
-      probs = (await output.data()) as Float32Array;
-    } finally {
-      output.dispose();
-    }
-    for (let b = 0; b < count; b++) {
-      const t = transforms[b]!;
-      const info = scan.slices[start + b]!;
+  const queue: Array<{
+    start: number;
+    count: number;
+    transforms: LetterboxTransform[];
+    probs: Promise<Float32Array>;
+  }> = [];
+  const finish = async (job: (typeof queue)[number]) => {
+    const probs = await job.probs;
+    for (let b = 0; b < job.count; b++) {
+      const t = job.transforms[b]!;
+      const info = scan.slices[job.start + b]!;
       const masks: SliceMasks = {};
       const scores: Partial<Record<Organ, number>> = {};
       ORGANS.forEach((organ, c) => {
@@ -80,9 +106,30 @@ export async function segmentScan(
           scores[organ] = r.score;
         }
       });
-      slices.push({ index: start + b, id: info.id, width: t.srcWidth, height: t.srcHeight, masks, scores });
+      slices.push({
+        index: job.start + b,
+        id: info.id,
+        width: t.srcWidth,
+        height: t.srcHeight,
+        masks,
+        scores,
+      });
     }
-    opts.onProgress?.(start + count, n);
+    opts.onProgress?.(job.start + job.count, n);
+  };
+  for (let start = 0; start < n; start += batchSize) {
+    opts.signal?.throwIfAborted();
+    const count = Math.min(batchSize, n - start);
+    const { data, transforms } = await inputs.batch(start, count);
+    const probs = predict(data, count);
+    // Marked handled now: if an earlier batch or a slice read fails first, this one is never awaited.
+    probs.catch(() => undefined);
+    queue.push({ start, count, transforms, probs });
+    if (queue.length >= inFlight) await finish(queue.shift()!);
+  }
+  while (queue.length > 0) {
+    opts.signal?.throwIfAborted();
+    await finish(queue.shift()!);
   }
   return { scanId: scan.id, slices, seconds: (performance.now() - started) / 1000 };
 }

@@ -22,7 +22,12 @@ import { buildCocoDataset, parseCocoDataset, type CocoResult } from '../masks/co
 import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
 import { initBackend, type BackendPreference } from '../model/backend/select';
-import { segmentScan } from '../model/infer';
+import { segmentScan, type SegmentScanOptions } from '../model/infer';
+import {
+  defaultInferenceWorkers,
+  startInferencePool,
+  type InferencePool,
+} from '../model/parallel/infer-pool';
 import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../model/model-io';
 
 export interface SegmentRequest {
@@ -34,6 +39,15 @@ export interface SegmentRequest {
   /** Recompute scans that already have a part file. */
   force?: boolean;
   batch?: number;
+  /**
+   * Threads running the network. With more than one, the batches of each scan are spread over worker
+   * threads; the output is the same as with 1. Default: defaultInferenceWorkers for the backend, but 1
+   * for inputs under AUTO_WORKERS_MIN_SLICES slices, where starting the workers costs more than it saves.
+   */
+  workers?: number;
+  /** Tests only: a stand-in inference worker module (see parallel/infer-pool). */
+  inferWorkerUrl?: URL;
+  /** Cancels between batches; running workers are terminated. Rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Slices done within the current scan. */
   onProgress?: (p: {
@@ -70,6 +84,8 @@ export interface SegmentSummary {
   input: string;
   model: { dir: string; name: string; placeholder: boolean; createdAt: string };
   backend: string;
+  /** Threads that ran the network (1: the main thread only). */
+  workers: number;
   scans: ScanSummary[];
   ok: number;
   failed: number;
@@ -77,6 +93,13 @@ export interface SegmentSummary {
   /** Output files written, relative to the output folder. */
   files: string[];
 }
+
+/**
+ * Two workers take ~2 s (1.5 s CPU) to load tfjs and the model, and save ~0.15 s per slice with the
+ * default U-Net on wasm (measured on the 2-core machine; see test/bench/segment.bench.ts): below ~15
+ * slices a single thread finishes first.
+ */
+export const AUTO_WORKERS_MIN_SLICES = 24;
 
 /** One scan's results, as stored in `.parts/` and merged at the end. */
 interface ScanPart {
@@ -182,11 +205,14 @@ async function runScan(
   modelKey: string,
   req: SegmentRequest,
   progress: (done: number, total: number) => void,
+  pool: InferencePool | undefined,
 ): Promise<ScanPart> {
+  const parallel: SegmentScanOptions = pool ? { predict: pool.predict, inFlight: pool.size + 1 } : {};
   const result = await segmentScan(scan, loaded, {
     batch: req.batch,
     signal: req.signal,
     onProgress: progress,
+    ...parallel,
   });
   const voxels = Object.fromEntries(ORGANS.map((o) => [o, 0])) as Record<Organ, number>;
   const slices: ScanPart['slices'] = result.slices.map((s) => {
@@ -243,6 +269,10 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
   const log = req.log ?? (() => {});
   const backendInfo = await initBackend(req.backend ?? 'auto', log);
   const loaded = await loadModel(req.modelDir ?? DEFAULT_MODEL_DIR);
+  let pool: InferencePool | undefined;
+  // Terminating the workers is what stops a forward pass that is already running.
+  const cancel = () => void pool?.close();
+  req.signal?.addEventListener('abort', cancel, { once: true });
   try {
     if (loaded.card.placeholder) log(`model ${loaded.card.name} is a PLACEHOLDER: it is not trained`);
     const { dataset, imageIds } = await openSegmentInput(req.input);
@@ -254,6 +284,34 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     const modelKey = modelKeyOf(loaded);
     const parts: Array<ScanPart | undefined> = [];
     const summaries: ScanSummary[] = [];
+    const totalSlices = scans.reduce((n, s) => n + s.slices.length, 0);
+    let workers =
+      req.workers ?? (totalSlices < AUTO_WORKERS_MIN_SLICES ? 1 : defaultInferenceWorkers(backendInfo.name));
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new InputError('workers', `expected a whole number ≥ 1, got ${workers}`);
+    }
+    /** Started on the first scan that needs the network; replaced after a worker failure. */
+    const ensurePool = async (): Promise<InferencePool | undefined> => {
+      if (workers === 1) return undefined;
+      if (pool && !pool.broken) return pool;
+      await pool?.close();
+      pool = undefined;
+      try {
+        pool = await startInferencePool({
+          modelDir: loaded.dir,
+          backend: backendInfo.name,
+          workers,
+          workerUrl: req.inferWorkerUrl,
+        });
+        if (req.signal?.aborted) await pool.close();
+        return pool;
+      } catch (e) {
+        req.signal?.throwIfAborted();
+        log(`${workers} inference workers did not start (${(e as Error).message}); using this thread`);
+        workers = 1;
+        return undefined;
+      }
+    };
 
     for (const [i, scan] of scans.entries()) {
       req.signal?.throwIfAborted();
@@ -269,12 +327,23 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       const progress = (done: number, total: number) =>
         req.onProgress?.({ scanIndex: i, scanCount: scans.length, scanId: scan.id, done, total });
       try {
-        const part = await runScan(scan, refs.get(scan)!, loaded, backendInfo.name, modelKey, req, progress);
+        const parallel = await ensurePool();
+        const part = await runScan(
+          scan,
+          refs.get(scan)!,
+          loaded,
+          backendInfo.name,
+          modelKey,
+          req,
+          progress,
+          parallel,
+        );
         await writeJsonAtomic(file, part);
         parts.push(part);
         summaries.push(part.summary);
       } catch (e) {
-        if (req.signal?.aborted) throw e;
+        // Cancelled: whatever failed (e.g. a terminated worker's batch), the reason is the cancellation.
+        if (req.signal?.aborted) throw req.signal.reason ?? e;
         parts.push(undefined);
         summaries.push(failedSummary(scan, backendInfo.name, e, (performance.now() - started) / 1000));
         log(`scan ${scan.id} failed: ${summaries[summaries.length - 1]!.reason}`);
@@ -292,6 +361,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
         createdAt: loaded.card.createdAt,
       },
       backend: backendInfo.name,
+      workers,
       scans: summaries,
       ok: summaries.filter((s) => s.status === 'ok').length,
       failed: summaries.filter((s) => s.status === 'failed').length,
@@ -301,6 +371,8 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     await writeJsonAtomic(path.join(out, 'summary.json'), summary, true);
     return summary;
   } finally {
+    req.signal?.removeEventListener('abort', cancel);
+    await pool?.close();
     loaded.model.dispose();
   }
 }

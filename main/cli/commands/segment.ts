@@ -15,7 +15,7 @@ interface SegmentFlags {
   out: string;
   model?: string;
   backend: string;
-  workers: string;
+  workers?: string;
   batch?: string;
   force?: boolean;
   json?: boolean;
@@ -47,7 +47,10 @@ export function register(program: Command): void {
       'model folder (model.json, weights.bin, model-card.json); default: the shipped model',
     )
     .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
-    .option('--workers <n>', 'inference workers (only 1 is supported so far)', '1')
+    .option(
+      '--workers <n>',
+      'threads running the network (default: 2 on wasm/cpu with ≥ 2 cores, 1 on native TensorFlow)',
+    )
     .option('--batch <n>', 'slices per forward pass (default 4)')
     .option('--force', 'recompute scans finished by an earlier run')
     .option('--json', 'print the summary as one JSON object on stdout')
@@ -55,9 +58,8 @@ export function register(program: Command): void {
       if (!BACKENDS.includes(flags.backend)) {
         throw new InputError('--backend', `"${flags.backend}" is not one of ${BACKENDS.join(', ')}`);
       }
-      const workers = positiveInt(flags.workers, '--workers');
+      const workers = flags.workers === undefined ? undefined : positiveInt(flags.workers, '--workers');
       const log = (msg: string) => process.stderr.write(`${msg}\n`);
-      if (workers > 1) log('--workers: the parallel inference pool is not available yet; using 1 worker');
       let bar: ProgressBar | undefined;
       let barScan = -1;
       const summary = await segmentInput({
@@ -66,6 +68,7 @@ export function register(program: Command): void {
         modelDir: flags.model,
         backend: flags.backend as BackendPreference,
         force: flags.force,
+        workers,
         batch: flags.batch === undefined ? undefined : positiveInt(flags.batch, '--batch'),
         log,
         onProgress: (p) => {
@@ -99,5 +102,5 @@ function formatSummary(s: SegmentSummary, out: string): string {
     return `${scan.id}: ${scan.slices} slices ${scan.width}×${scan.height}, ${scan.seconds.toFixed(1)} s; ${vol}`;
   });
   const warn = s.model.placeholder ? `\nWARNING: ${s.model.name} is a placeholder model, not trained.` : '';
-  return `${lines.join('\n')}\n${s.ok} of ${s.scans.length} scans segmented (backend ${s.backend}); results in ${out}${warn}\n`;
+  return `${lines.join('\n')}\n${s.ok} of ${s.scans.length} scans segmented (backend ${s.backend}, ${s.workers} worker${s.workers === 1 ? '' : 's'}); results in ${out}${warn}\n`;
 }

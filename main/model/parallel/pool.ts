@@ -23,6 +23,8 @@ interface Slot {
   busy: boolean;
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
   chain: Promise<unknown>;
+  /** Set once the worker has stopped: later requests to it fail at once instead of waiting forever. */
+  exited?: Error;
 }
 
 export function createWorkerPool<Req, Res>(
@@ -48,12 +50,16 @@ export function createWorkerPool<Req, Res>(
       slot.pending.clear();
     };
     worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`worker exited with code ${code}`)));
+    worker.on('exit', (code) => {
+      slot.exited = new Error(`worker exited with code ${code}`);
+      failAll(slot.exited);
+    });
     return slot;
   });
 
   const send = (slot: Slot, request: Req, transfer?: Transferable[]): Promise<Res> =>
     new Promise<Res>((resolve, reject) => {
+      if (slot.exited) return reject(slot.exited);
       const id = nextId++;
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       slot.worker.postMessage({ id, request }, transfer ?? []);

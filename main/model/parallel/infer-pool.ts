@@ -1,0 +1,105 @@
+/**
+ * Segmentation forward passes in worker threads. tfjs-backend-wasm runs single-threaded in Node, so the
+ * only way to put a second core to work on one scan is a second copy of the model: each worker loads the
+ * model once and takes whole prepared batches; segmentScan keeps several batches in flight and
+ * post-processes the results in order, so the output is the same as on one thread.
+ */
+import os from 'node:os';
+import type { BackendName } from '../backend/select';
+import type { BatchPredictor } from '../infer';
+import { createWorkerPool, type WorkerPool } from './pool';
+import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
+
+const INFER_WORKER = new URL('./infer-worker.ts', import.meta.url);
+
+export interface InferencePool {
+  readonly size: number;
+  readonly backend: BackendName;
+  /** Forward pass on the next idle worker; the input's buffer is transferred (detached here). */
+  readonly predict: BatchPredictor;
+  /**
+   * Why the pool can no longer be trusted (a worker stopped or a forward pass failed), else undefined.
+   * Every later predict fails with this error: close the pool and start a new one.
+   */
+  readonly broken: Error | undefined;
+  /** Terminates the workers (also mid-batch: pending predicts then reject). */
+  close(): Promise<void>;
+}
+
+export interface InferencePoolOptions {
+  modelDir: string;
+  /** The backend the main thread runs on; workers must get the same one. */
+  backend: BackendName;
+  workers: number;
+  /** Tests only: a stand-in worker module speaking the same protocol. */
+  workerUrl?: URL;
+}
+
+/**
+ * Workers that pay off: one per core, at most 2 (this app's target machine), for the single-threaded
+ * wasm and cpu backends; native TensorFlow already spreads one forward pass over all cores.
+ */
+export function defaultInferenceWorkers(backend: BackendName, cores = os.availableParallelism()): number {
+  return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(2, cores));
+}
+
+function workerError(e: unknown): Error {
+  const message = e instanceof Error ? e.message : String(e);
+  return /^worker exited with code/.test(message)
+    ? new Error(`inference worker stopped unexpectedly (${message})`, { cause: e })
+    : new Error(`inference worker failed: ${message}`, { cause: e });
+}
+
+/** Start `workers` threads and wait until each has its backend and model ready. */
+export async function startInferencePool(opts: InferencePoolOptions): Promise<InferencePool> {
+  const data: InferWorkerData = { modelDir: opts.modelDir, backend: opts.backend };
+  const pool: WorkerPool<InferRequest, InferReply> = createWorkerPool(
+    opts.workers,
+    opts.workerUrl ?? INFER_WORKER,
+    data,
+  );
+  try {
+    const inits = await Promise.all(
+      Array.from({ length: opts.workers }, (_, i) => pool.runOn(i, { kind: 'init' })),
+    );
+    for (const reply of inits) {
+      if (reply.kind === 'init' && reply.backend !== opts.backend) {
+        throw new Error(
+          `inference worker runs on ${reply.backend}, not on ${opts.backend} like the main thread`,
+        );
+      }
+    }
+  } catch (e) {
+    await pool.close();
+    throw workerError(e);
+  }
+
+  let broken: Error | undefined;
+  let closed = false;
+  const predict: BatchPredictor = async (x, count) => {
+    if (broken) throw broken;
+    try {
+      const reply = await pool.run({ kind: 'predict', x, count }, [x.buffer as ArrayBuffer]);
+      if (reply.kind !== 'predict') throw new Error(`unexpected reply "${reply.kind}" to predict`);
+      return reply.probs;
+    } catch (e) {
+      // After close() the rejection is expected (cancellation), not a fault of the pool.
+      const err = closed ? (e as Error) : workerError(e);
+      broken ??= err;
+      throw err;
+    }
+  };
+  return {
+    size: opts.workers,
+    backend: opts.backend,
+    predict,
+    get broken() {
+      return broken;
+    },
+    async close() {
+      closed = true;
+      broken ??= new Error('inference pool is closed');
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** Requests and replies of the inference worker (infer-worker.ts). */
+import type { BackendName } from '../backend/select';
+
+export interface InferWorkerData {
+  /** Model folder (model.json, weights.bin, model-card.json), loaded once per worker. */
+  modelDir: string;
+  /** The backend the main thread chose: every worker must compute with the same one. */
+  backend: BackendName;
+}
+
+export type InferRequest =
+  | { kind: 'init' }
+  /** `count` prepared inputs [count, height, width, channels], row-major; the buffer is transferred. */
+  | { kind: 'predict'; x: Float32Array; count: number };
+
+export type InferReply =
+  | { kind: 'init'; backend: BackendName }
+  /** Probabilities [count, height, width, organs], row-major; the buffer is transferred back. */
+  | { kind: 'predict'; probs: Float32Array };

@@ -1,0 +1,36 @@
+/**
+ * Worker thread for segmentation: loads the model once, on the backend the main thread chose, and runs
+ * forward passes on batches the main thread has already prepared. Everything else (reading, 2.5D
+ * preprocessing, post-processing, writing) stays on the main thread.
+ */
+import { workerData } from 'node:worker_threads';
+import { initBackend } from '../backend/select';
+import { localPredictor, type BatchPredictor } from '../infer';
+import { loadModel } from '../model-io';
+import { serveRequests, type WithTransfer } from './protocol';
+import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
+
+const data = workerData as InferWorkerData;
+let predict: BatchPredictor | null = null;
+
+async function handle(req: InferRequest): Promise<InferReply | WithTransfer<InferReply>> {
+  switch (req.kind) {
+    case 'init': {
+      const info = await initBackend(data.backend);
+      if (!predict) {
+        const { model, card } = await loadModel(data.modelDir);
+        predict = localPredictor(model, card);
+      }
+      return { kind: 'init', backend: info.name };
+    }
+    case 'predict': {
+      if (!predict) throw new Error('inference worker: init first');
+      let probs = await predict(req.x, req.count);
+      // Only a typed array that owns its whole buffer can be transferred without sending extra bytes.
+      if (probs.byteOffset !== 0 || probs.byteLength !== probs.buffer.byteLength) probs = probs.slice();
+      return { result: { kind: 'predict', probs }, transfer: [probs.buffer as ArrayBuffer] };
+    }
+  }
+}
+
+serveRequests(handle);
