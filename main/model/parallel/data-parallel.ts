@@ -6,15 +6,17 @@
  * identical; weightsInSync() verifies it.
  */
 import { createWorkerPool, type WorkerPool } from './pool';
-import type { ModuleRef, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
+import type { FlatTensors, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
 import type { BackendPreference } from '../backend/select';
 
 export interface DataParallelOptions {
   workers: number;
-  model: ModuleRef;
-  loss?: ModuleRef;
+  model: TrainWorkerData['model'];
+  loss?: TrainWorkerData['loss'];
   learningRate?: number;
   backend?: BackendPreference;
+  /** All weights (model.getWeights() order, flattened) every replica starts from; default worker 0's. */
+  initialWeights?: Float32Array;
 }
 
 export interface StepResult {
@@ -32,7 +34,20 @@ export interface DataParallelTrainer {
   /** One optimizer step on a batch [N, …] of inputs x and targets y (row-major float32). */
   step(x: Float32Array, xShape: number[], y: Float32Array, yShape: number[]): Promise<StepResult>;
   weights(worker?: number): Promise<Float32Array>;
+  /** Replace every replica's weights (model.getWeights() order, flattened). */
+  setWeights(weights: Float32Array): Promise<void>;
   weightsInSync(): Promise<boolean>;
+  /** Adam keeps its state in every replica (identical, since all apply the same steps). */
+  setLearningRate(learningRate: number): Promise<void>;
+  optimizerState(): Promise<FlatTensors>;
+  setOptimizerState(state: FlatTensors): Promise<void>;
+  /** Inference-mode predictions and loss on one batch, computed by worker 0. */
+  evaluate(
+    x: Float32Array,
+    xShape: number[],
+    y: Float32Array,
+    yShape: number[],
+  ): Promise<{ loss: number; pred: Float32Array }>;
   close(): Promise<void>;
 }
 
@@ -68,12 +83,16 @@ export async function createDataParallelTrainer(opts: DataParallelOptions): Prom
       Array.from({ length: workers }, (_, i) => ask(pool, i, { kind: 'init' })),
     );
     const first = inits[0] as Extract<TrainReply, { kind: 'init' }>;
-    const w0 = (await ask(pool, 0, { kind: 'getWeights' })) as Extract<TrainReply, { kind: 'weights' }>;
-    await Promise.all(
-      Array.from({ length: workers - 1 }, (_, k) =>
-        ask(pool, k + 1, { kind: 'setWeights', weights: w0.weights.slice() }),
-      ),
-    );
+    const all = (req: TrainRequest, from = 0) =>
+      Promise.all(Array.from({ length: workers - from }, (_, k) => ask(pool, k + from, req)));
+    const setWeights = async (weights: Float32Array) => {
+      await all({ kind: 'setWeights', weights });
+    };
+    if (opts.initialWeights) await setWeights(opts.initialWeights);
+    else {
+      const w0 = (await ask(pool, 0, { kind: 'getWeights' })) as Extract<TrainReply, { kind: 'weights' }>;
+      await all({ kind: 'setWeights', weights: w0.weights }, 1);
+    }
 
     const weights = async (i = 0) =>
       ((await ask(pool, i, { kind: 'getWeights' })) as Extract<TrainReply, { kind: 'weights' }>).weights;
@@ -114,6 +133,24 @@ export async function createDataParallelTrainer(opts: DataParallelOptions): Prom
         return { loss, gradMs: Math.max(...replies.map((r) => r.ms)), stepMs: performance.now() - t0 };
       },
       weights,
+      setWeights,
+      async setLearningRate(learningRate) {
+        await all({ kind: 'setLearningRate', learningRate });
+      },
+      async optimizerState() {
+        return ((await ask(pool, 0, { kind: 'getOptimizer' })) as Extract<TrainReply, { kind: 'optimizer' }>)
+          .state;
+      },
+      async setOptimizerState(state) {
+        await all({ kind: 'setOptimizer', state });
+      },
+      async evaluate(x, xShape, y, yShape) {
+        const r = (await ask(pool, 0, { kind: 'evaluate', x, xShape, y, yShape })) as Extract<
+          TrainReply,
+          { kind: 'evaluate' }
+        >;
+        return { loss: r.loss, pred: r.pred };
+      },
       async weightsInSync() {
         const all = await Promise.all(Array.from({ length: workers }, (_, i) => weights(i)));
         return all.every((w) => w.length === all[0]!.length && w.every((v, k) => v === all[0]![k]));

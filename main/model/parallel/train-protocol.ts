@@ -10,12 +10,22 @@ export interface ModuleRef {
 }
 
 export interface TrainWorkerData {
-  /** Exported function (options) => LayersModel | Promise<LayersModel>. */
-  model: ModuleRef;
+  /**
+   * Exported function (options) => LayersModel | Promise<LayersModel>, or a Keras topology (model.toJSON)
+   * that the worker rebuilds with tfjs-layers — how the training loop ships an already built or loaded model.
+   */
+  model: ModuleRef | { topology: unknown };
   /** Exported function (yTrue, yPred) => scalar loss; defaults to the bench U-Net's Dice + BCE. */
   loss?: ModuleRef;
   learningRate: number;
   backend?: BackendPreference;
+}
+
+/** Flat tensors with their names and shapes (optimizer state crossing the thread boundary). */
+export interface FlatTensors {
+  names: string[];
+  shapes: number[][];
+  data: Float32Array;
 }
 
 export type TrainRequest =
@@ -23,10 +33,16 @@ export type TrainRequest =
   | { kind: 'grads'; x: Float32Array; xShape: number[]; y: Float32Array; yShape: number[] }
   | { kind: 'apply'; grads: Float32Array; stats: Float32Array }
   | { kind: 'getWeights' }
-  | { kind: 'setWeights'; weights: Float32Array };
+  | { kind: 'setWeights'; weights: Float32Array }
+  | { kind: 'setLearningRate'; learningRate: number }
+  | { kind: 'getOptimizer' }
+  | { kind: 'setOptimizer'; state: FlatTensors }
+  | { kind: 'evaluate'; x: Float32Array; xShape: number[]; y: Float32Array; yShape: number[] };
 
 export type TrainReply =
   | { kind: 'init'; params: number; backend: string }
   | { kind: 'grads'; loss: number; grads: Float32Array; stats: Float32Array; ms: number }
   | { kind: 'ok' }
-  | { kind: 'weights'; weights: Float32Array };
+  | { kind: 'weights'; weights: Float32Array }
+  | { kind: 'optimizer'; state: FlatTensors }
+  | { kind: 'evaluate'; loss: number; pred: Float32Array };

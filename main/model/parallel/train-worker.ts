@@ -6,18 +6,20 @@
  */
 import { workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend/select';
 import { benchLoss } from '../backend/bench-unet';
+import type { NamedTensor } from '../train/weights-file';
 import { serveRequests, type WithTransfer } from './protocol';
-import type { ModuleRef, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
+import type { FlatTensors, ModuleRef, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
 
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
 
 const data = workerData as TrainWorkerData;
 let model: tfl.LayersModel | null = null;
 let lossFn: LossFn = benchLoss;
-let optimizer: tf.Optimizer | null = null;
+let optimizer: tf.AdamOptimizer | null = null;
+let learningRate = data.learningRate;
 
 async function importRef<T>(ref: ModuleRef): Promise<T> {
   const mod = (await import(ref.module)) as Record<string, unknown>;
@@ -46,6 +48,15 @@ function unflatten(flat: Float32Array, like: Array<{ shape: readonly number[] | 
   });
 }
 
+/** Adam keeps its learning rate private: a new optimizer takes over the moments (and step count). */
+async function replaceOptimizer(lr: number, state: NamedTensor[]): Promise<void> {
+  const next = tf.train.adam(lr);
+  await next.setWeights(state);
+  optimizer?.dispose();
+  optimizer = next;
+  learningRate = lr;
+}
+
 function requireModel(): tfl.LayersModel {
   if (!model) throw new Error('train worker: init first');
   return model;
@@ -55,11 +66,16 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
   switch (req.kind) {
     case 'init': {
       const info = await initBackend(data.backend ?? 'auto');
-      model = await (
-        await importRef<(o: unknown) => tfl.LayersModel | Promise<tfl.LayersModel>>(data.model)
-      )(data.model.options);
+      model =
+        'topology' in data.model
+          ? await tfl.models.modelFromJSON(
+              data.model.topology as Parameters<typeof tfl.models.modelFromJSON>[0],
+            )
+          : await (
+              await importRef<(o: unknown) => tfl.LayersModel | Promise<tfl.LayersModel>>(data.model)
+            )(data.model.options);
       if (data.loss) lossFn = await importRef<LossFn>(data.loss);
-      optimizer = tf.train.adam(data.learningRate);
+      optimizer = tf.train.adam(learningRate);
       return { kind: 'init', params: model.countParams(), backend: info.name };
     }
     case 'grads': {
@@ -94,6 +110,48 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
     case 'getWeights': {
       const weights = flatten(requireModel().getWeights());
       return { result: { kind: 'weights', weights }, transfer: [weights.buffer as ArrayBuffer] };
+    }
+    case 'setLearningRate': {
+      const state = await optimizer!.getWeights();
+      await replaceOptimizer(
+        req.learningRate,
+        state.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) })),
+      );
+      return { kind: 'ok' };
+    }
+    case 'getOptimizer': {
+      const weights = await optimizer!.getWeights();
+      const state: FlatTensors = {
+        names: weights.map((w) => w.name),
+        shapes: weights.map((w) => [...w.tensor.shape]),
+        data: flatten(weights.map((w) => w.tensor)),
+      };
+      return { result: { kind: 'optimizer', state }, transfer: [state.data.buffer as ArrayBuffer] };
+    }
+    case 'setOptimizer': {
+      const tensors = unflatten(
+        req.state.data,
+        req.state.shapes.map((shape) => ({ shape })),
+      );
+      await replaceOptimizer(
+        learningRate,
+        tensors.map((tensor, i) => ({ name: req.state.names[i]!, tensor })),
+      );
+      return { kind: 'ok' };
+    }
+    case 'evaluate': {
+      const m = requireModel();
+      const { loss, pred } = tf.tidy(() => {
+        const p = m.predict(tf.tensor(req.x, req.xShape)) as tf.Tensor;
+        return { pred: p, loss: lossFn(tf.tensor(req.y, req.yShape), p) };
+      });
+      const reply: TrainReply = {
+        kind: 'evaluate',
+        loss: (await loss.data())[0]!,
+        pred: (await pred.data()) as Float32Array,
+      };
+      tf.dispose([loss, pred]);
+      return { result: reply, transfer: [reply.pred.buffer as ArrayBuffer] };
     }
     case 'setWeights': {
       const m = requireModel();

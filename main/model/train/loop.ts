@@ -2,7 +2,8 @@
  * The training loop: Adam on BCE + soft Dice, validation by patient after each epoch, ReduceLROnPlateau,
  * early stopping, the best epoch's weights kept (by validation mean Dice), a checkpoint after every epoch
  * so `resume` continues exactly (weights, Adam moments, epoch, learning rate, history), and cancellation
- * through an AbortSignal between steps.
+ * through an AbortSignal between steps. With `workers` ≥ 1 the steps and validation run in worker threads
+ * (data-parallel over the batch), which both uses the other cores and keeps this thread free for a UI.
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -13,10 +14,13 @@ import { ORGANS, type Organ } from '../../core/organs';
 import { readJsonOrExplain, writeJsonAtomic } from '../../io/files';
 import { diceOf } from '../../metrics/dice';
 import type { AugmentConfig } from '../augment';
+import type { BackendPreference } from '../backend/select';
+import { inProcessRunner, workerRunner, type TrainRunner } from '../parallel/train-runner';
 import { trainingBatches, validationBatches, type LabelledSlice, type SampleBuilder } from './dataset';
 import { appendHistory, readHistory, truncateHistory, type EpochRecord } from './history';
-import { segmentationLoss } from './loss';
 import { loadTensors, saveTensors, type NamedTensor } from './weights-file';
+
+export { trainableVariables, trainStep } from '../parallel/train-runner';
 
 export interface LoopOptions {
   epochs: number;
@@ -38,6 +42,14 @@ export interface LoopOptions {
   resume: boolean;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Worker threads for the optimizer steps and validation (each takes a share of every batch);
+   * 0 or absent: this thread. Each batch needs at least `workers` images to keep them all busy.
+   */
+  workers?: number;
+  /** Backend the workers initialise; default this thread's current backend. */
+  backend?: BackendPreference;
+  log?: (line: string) => void;
 }
 
 export const DEFAULT_LOOP: Omit<LoopOptions, 'outDir' | 'resume' | 'epochs' | 'batchSize' | 'learningRate'> =
@@ -73,6 +85,8 @@ export interface LoopResult {
   stoppedEarly: boolean;
   /** Mean number of training images per second over this run's steps. */
   imagesPerSecond: number;
+  /** Worker threads that ran the steps (0: this thread). */
+  workers: number;
 }
 
 export interface TrainingSets {
@@ -112,15 +126,16 @@ export async function runTraining(
     bestPlateauLoss: null,
     epochsSincePlateauBest: 0,
   };
-  let optimizer = tf.train.adam(opts.learningRate);
+  let optimizerState: NamedTensor[] | null = null;
   if (opts.resume) {
     if (!existsSync(path.join(ckpt, 'state.json'))) {
       throw new InputError(opts.outDir, 'nothing to resume: no checkpoint/state.json from an earlier run');
     }
     state = (await readJsonOrExplain(path.join(ckpt, 'state.json'))) as LoopState;
-    model.setWeights((await loadTensors(ckpt, 'last')).map((t) => t.tensor));
-    optimizer = tf.train.adam(state.learningRate);
-    await optimizer.setWeights(await loadTensors(ckpt, 'optimizer'));
+    const last = await loadTensors(ckpt, 'last');
+    model.setWeights(last.map((t) => t.tensor));
+    tf.dispose(last.map((t) => t.tensor));
+    optimizerState = await loadTensors(ckpt, 'optimizer');
     await truncateHistory(opts.outDir, state.epoch);
   } else {
     await fs.rm(path.join(opts.outDir, 'history.jsonl'), { force: true });
@@ -132,7 +147,50 @@ export async function runTraining(
     }
   }
 
-  const variables = trainableVariables(model);
+  const runner = await startRunner(model, state.learningRate, opts);
+  if (optimizerState) {
+    await runner.setOptimizerWeights(optimizerState);
+    tf.dispose(optimizerState.map((t) => t.tensor));
+  }
+  // Cancelling terminates the workers at once (an unfinished step is dropped; the last checkpoint stays).
+  const onAbort = (): void => void runner.close();
+  if (runner.workers > 0) opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await epochs(model, sets, opts, runner, state, ckpt, steps, [height!, width!, channels!]);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await runner.close();
+  }
+}
+
+/** Workers as asked; if they cannot start (e.g. a build without the worker sources), this thread. */
+async function startRunner(model: tfl.LayersModel, learningRate: number, opts: LoopOptions) {
+  const workers = opts.workers ?? 0;
+  if (workers < 1) return inProcessRunner(model, learningRate);
+  try {
+    return await workerRunner(model, {
+      workers,
+      learningRate,
+      backend: opts.backend ?? (tf.getBackend() as BackendPreference),
+    });
+  } catch (e) {
+    opts.log?.(
+      `training in this thread: ${workers} worker thread(s) did not start (${(e as Error).message})`,
+    );
+    return inProcessRunner(model, learningRate);
+  }
+}
+
+async function epochs(
+  model: tfl.LayersModel,
+  sets: TrainingSets,
+  opts: LoopOptions,
+  runner: TrainRunner,
+  state: LoopState,
+  ckpt: string,
+  steps: number,
+  [height, width, channels]: number[],
+): Promise<LoopResult> {
   const result: LoopResult = {
     lastEpoch: state.epoch,
     bestEpoch: state.bestEpoch,
@@ -141,6 +199,7 @@ export async function runTraining(
     cancelled: false,
     stoppedEarly: false,
     imagesPerSecond: 0,
+    workers: runner.workers,
   };
   let images = 0;
   let trainMs = 0;
@@ -152,10 +211,18 @@ export async function runTraining(
     for await (const batch of trainingBatches(sets.train, sets.builder, opts, steps, opts.seed, epoch)) {
       if (opts.signal?.aborted) break;
       const s0 = Date.now();
-      const x = tf.tensor4d(batch.x, [batch.size, height!, width!, channels!]);
-      const y = tf.tensor4d(batch.y, [batch.size, height!, width!, ORGANS.length]);
-      const loss = await trainStep(model, optimizer, variables, x, y);
-      tf.dispose([x, y]);
+      let loss: number;
+      try {
+        loss = await runner.step(batch.x, [batch.size, height!, width!, channels!], batch.y, [
+          batch.size,
+          height!,
+          width!,
+          ORGANS.length,
+        ]);
+      } catch (e) {
+        if (opts.signal?.aborted) break; // the workers were terminated mid-step
+        throw e;
+      }
       trainMs += Date.now() - s0;
       images += batch.size;
       lossSum += loss;
@@ -186,7 +253,17 @@ export async function runTraining(
       loss: trainLoss,
       learningRate: state.learningRate,
     });
-    const val = sets.val.length ? await validate(model, sets, opts.batchSize) : null;
+    let val: ValidationResult | null;
+    try {
+      val = sets.val.length
+        ? await validate(runner, [height!, width!, channels!], sets, opts.batchSize)
+        : null;
+      await runner.pullWeights(model);
+    } catch (e) {
+      if (!opts.signal?.aborted) throw e;
+      result.cancelled = true;
+      break;
+    }
 
     // Model selection by validation mean Dice; without validation data, by training loss.
     const score = val ? (val.meanDice ?? 0) : -trainLoss;
@@ -221,7 +298,7 @@ export async function runTraining(
     } else if (++state.epochsSincePlateauBest >= opts.lrPatience) {
       const lr = Math.max(opts.minLearningRate, state.learningRate * opts.lrFactor);
       if (lr < state.learningRate) {
-        optimizer = await withLearningRate(optimizer, lr);
+        await runner.setLearningRate(lr);
         state.learningRate = lr;
       }
       state.epochsSincePlateauBest = 0;
@@ -229,7 +306,9 @@ export async function runTraining(
 
     state.epoch = epoch;
     await saveTensors(ckpt, 'last', namedWeights(model));
-    await saveTensors(ckpt, 'optimizer', await optimizer.getWeights());
+    const optimizerWeights = await runner.optimizerWeights();
+    await saveTensors(ckpt, 'optimizer', optimizerWeights);
+    tf.dispose(optimizerWeights.map((w) => w.tensor));
     await writeJsonAtomic(path.join(ckpt, 'state.json'), state, true);
     result.lastEpoch = epoch;
     opts.onProgress?.({
@@ -254,47 +333,14 @@ export async function runTraining(
     model.setWeights(best.map((t) => t.tensor));
     tf.dispose(best.map((t) => t.tensor));
   }
-  optimizer.dispose();
   result.bestEpoch = state.bestEpoch;
   result.best = result.history.find((r) => r.epoch === state.bestEpoch) ?? null;
   result.imagesPerSecond = trainMs > 0 ? (images * 1000) / trainMs : 0;
   return result;
 }
 
-/** One optimiser step on one batch (BN in training mode); returns the batch loss. */
-export async function trainStep(
-  model: tfl.LayersModel,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  x: tf.Tensor,
-  y: tf.Tensor,
-): Promise<number> {
-  const cost = optimizer.minimize(
-    () => segmentationLoss(y, model.apply(x, { training: true }) as tf.Tensor),
-    true,
-    variables,
-  )!;
-  const loss = (await cost.data())[0]!;
-  cost.dispose();
-  return loss;
-}
-
-/** The variables an optimiser step updates, in the model's order. */
-export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
-}
-
 function namedWeights(model: tfl.LayersModel): NamedTensor[] {
   return model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor }));
-}
-
-/** Adam keeps its learning rate private: move the moment estimates to a new optimiser instead. */
-async function withLearningRate(old: tf.AdamOptimizer, lr: number): Promise<tf.AdamOptimizer> {
-  const next = tf.train.adam(lr);
-  const weights = await old.getWeights();
-  await next.setWeights(weights.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) })));
-  old.dispose();
-  return next;
 }
 
 export interface ValidationResult {
@@ -309,24 +355,24 @@ export interface ValidationResult {
 
 /** Loss and hard (threshold 0.5) Dice on the validation slices at network resolution. */
 export async function validate(
-  model: tfl.LayersModel,
+  runner: Pick<TrainRunner, 'evaluate'>,
+  [height, width, channels]: number[],
   sets: Pick<TrainingSets, 'val' | 'builder'>,
   batchSize: number,
 ): Promise<ValidationResult> {
-  const [, height, width, channels] = model.inputs[0]!.shape as number[];
   const k = ORGANS.length;
   const counts = ORGANS.map(() => ({ sizeA: 0, sizeB: 0, intersection: 0 }));
   const empty = ORGANS.map(() => ({ slices: 0, correct: 0 }));
   let lossSum = 0;
   let n = 0;
   for await (const batch of validationBatches(sets.val, sets.builder, batchSize)) {
-    const x = tf.tensor4d(batch.x, [batch.size, height!, width!, channels!]);
-    const y = tf.tensor4d(batch.y, [batch.size, height!, width!, k]);
-    const pred = model.predict(x) as tf.Tensor;
-    const loss = segmentationLoss(y, pred);
-    lossSum += (await loss.data())[0]! * batch.size;
-    const p = await pred.data();
-    tf.dispose([x, y, pred, loss]);
+    const { loss, pred: p } = await runner.evaluate(
+      batch.x,
+      [batch.size, height!, width!, channels!],
+      batch.y,
+      [batch.size, height!, width!, k],
+    );
+    lossSum += loss * batch.size;
     const per = height! * width! * k;
     for (let b = 0; b < batch.size; b++) {
       const predPixels = new Array<number>(k).fill(0);
