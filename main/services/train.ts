@@ -5,6 +5,7 @@
  * registers it in the user's registry. The shipped default model is never written.
  */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../core/errors';
@@ -52,6 +53,8 @@ export interface TrainJob {
   stepsPerEpoch?: number;
   inputSize?: number;
   backend?: BackendPreference;
+  /** Worker threads for the optimizer steps (0: this thread); default defaultTrainWorkers(backend). */
+  workers?: number;
   seed?: number;
   augment?: boolean;
   /** Copy the result into the registry (default true). */
@@ -82,6 +85,15 @@ interface RunConfig {
   baseModel: string | null;
   valPatients: string[];
   trainPatients: string[];
+}
+
+/**
+ * Worker threads a training run uses by default. wasm and cpu run one thread per replica, so one replica
+ * per core (at most 2: each replica holds its own model, and batches of 4 split into 2 useful halves);
+ * native TensorFlow threads its own kernels, so one worker, which still keeps the caller's thread free.
+ */
+export function defaultTrainWorkers(backend: string, cores = os.availableParallelism()): number {
+  return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(2, cores));
 }
 
 export function archSpecByName(name: string): ArchSpec {
@@ -159,9 +171,11 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   }
   const train = slices.filter((s) => config.trainPatients.includes(s.patientId));
   const val = slices.filter((s) => config.valPatients.includes(s.patientId));
+  const workers = job.workers ?? defaultTrainWorkers(backend.name);
   log(
     `training on ${train.length} slices of ${config.trainPatients.length} patients, validating on ` +
-      `${val.length} slices of ${config.valPatients.length} (${backend.name})`,
+      `${val.length} slices of ${config.valPatients.length} (${backend.name}, ` +
+      `${workers ? `${workers} worker thread${workers > 1 ? 's' : ''}` : 'this thread'})`,
   );
 
   const builder = new SampleBuilder({
@@ -183,6 +197,9 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       augment: job.augment === false ? null : DEFAULT_AUGMENT,
       outDir,
       resume: Boolean(job.resume),
+      workers,
+      backend: backend.name,
+      log,
       ...(job.stepsPerEpoch ? { stepsPerEpoch: job.stepsPerEpoch } : {}),
       ...(job.signal ? { signal: job.signal } : {}),
       ...(job.onProgress ? { onProgress: job.onProgress } : {}),

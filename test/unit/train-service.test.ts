@@ -7,7 +7,7 @@ import { readModelCard } from '../../main/model/card';
 import { ModelRegistry } from '../../main/model/registry';
 import { loadModel, SHIPPED_MODELS_DIR } from '../../main/model/model-io';
 import { readHistory } from '../../main/model/train/history';
-import { train, type TrainJob } from '../../main/services/train';
+import { defaultTrainWorkers, train, type TrainJob } from '../../main/services/train';
 import { toyDataset } from './train-toy-data';
 
 const temps: string[] = [];
@@ -44,6 +44,15 @@ async function weightsOf(dir: string): Promise<Float32Array> {
   return Float32Array.from(parts.flatMap((p) => Array.from(p)));
 }
 
+describe('default training workers', () => {
+  it('one per core up to 2 on wasm/cpu, one worker thread on native TensorFlow', () => {
+    expect(defaultTrainWorkers('wasm', 2)).toBe(2);
+    expect(defaultTrainWorkers('cpu', 8)).toBe(2);
+    expect(defaultTrainWorkers('wasm', 1)).toBe(1);
+    expect(defaultTrainWorkers('tensorflow', 8)).toBe(1);
+  });
+});
+
 describe('train service', () => {
   const registry = new ModelRegistry(tmp(), '/nonexistent/shipped');
   let firstOut = '';
@@ -61,6 +70,9 @@ describe('train service', () => {
     expect(card.training.provenance.method).toBe('from scratch');
     expect((await readHistory(firstOut)).map((r) => r.epoch)).toEqual([1, 2]);
     expect(outcome.registered).not.toBeNull();
+    // By default the steps run in worker threads, off the caller's (the app's main) thread.
+    expect(outcome.result.workers).toBe(defaultTrainWorkers(outcome.backend));
+    expect(outcome.result.workers).toBeGreaterThanOrEqual(1);
     expect(await registry.activeModelDir()).toBe(outcome.registered!.dir);
     // The registry gets the model, not the training checkpoint.
     expect(existsSync(path.join(outcome.registered!.dir, 'checkpoint'))).toBe(false);

@@ -21,6 +21,7 @@ interface TrainCliOptions {
   stepsPerEpoch?: number;
   inputSize: number;
   backend: BackendPreference;
+  workers?: number;
   seed: number;
   augment: boolean;
   activate?: boolean;
@@ -31,6 +32,12 @@ interface TrainCliOptions {
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function wholeNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected 0 or a positive whole number');
   return n;
 }
 
@@ -70,6 +77,11 @@ export function register(program: Command): void {
     )
     .option('--input-size <n>', 'network input side in pixels (ignored with --init)', positiveInt, 256)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
+    .option(
+      '--workers <n>',
+      'worker threads sharing each batch (0: the main thread; default 2 on wasm/cpu with 2+ cores, 1 on tensorflow)',
+      wholeNumber,
+    )
     .option('--seed <n>', 'random seed (split, sampling, augmentation)', (v) => Number.parseInt(v, 10), 1)
     .option('--no-augment', 'train without augmentation')
     .option('--activate', 'make the trained model the active one')
@@ -97,6 +109,7 @@ export function register(program: Command): void {
           ...(opts.stepsPerEpoch ? { stepsPerEpoch: opts.stepsPerEpoch } : {}),
           inputSize: opts.inputSize,
           backend: opts.backend,
+          ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
           seed: opts.seed,
           augment: opts.augment,
           register: opts.register,
@@ -129,6 +142,7 @@ export function register(program: Command): void {
           cancelled: outcome.result.cancelled,
           stoppedEarly: outcome.result.stoppedEarly,
           imagesPerSecond: outcome.result.imagesPerSecond,
+          workers: outcome.result.workers,
           registered: outcome.registered?.id ?? null,
         };
         process.stdout.write(
