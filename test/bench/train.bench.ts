@@ -1,28 +1,74 @@
 /**
- * Training speed: images per second of real optimiser steps (the loop's `trainStep`: BCE + soft Dice,
- * Adam, BN in training mode) for the compact U-Net (DEFAULT_UNET_SPEC, ~1.9 M parameters) at 256²,
- * batch 4, on each backend that initialises here. The pure-JS cpu backend is ~25× slower than wasm, so it
- * gets a single timed step.
+ * Training speed: images per second of the training loop's real optimiser step (BCE + soft Dice, Adam, BN
+ * in training mode) for the compact U-Net (DEFAULT_UNET_SPEC, ~1.9 M parameters) at 256², batch 4 — in this
+ * thread on each backend that initialises here, and on wasm in 1 and 2 worker threads (data-parallel, the
+ * way `tractus train` runs by default). Besides the wall-clock rate each row has a rate by CPU time
+ * (process CPU over all threads, shared by the workers): what the same run would do with a core per worker
+ * to itself. On a shared machine the wall clock mostly measures the neighbours; the note gives the load.
+ * The pure-JS cpu backend is ~25× slower than wasm: opt-in with TRACTUS_BENCH_BACKENDS=cpu.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import os from 'node:os';
 import { buildModel, DEFAULT_UNET_SPEC } from '../../main/model/arch';
 import { initBackend, type BackendName } from '../../main/model/backend/select';
-import { trainableVariables, trainStep } from '../../main/model/train/loop';
+import { inProcessRunner, workerRunner, type TrainRunner } from '../../main/model/parallel/train-runner';
+import type { BenchRow } from './util';
 
 const SIZE = 256;
 const BATCH = 4;
+const TIMED_STEPS = 3;
 
-export async function bench(): Promise<Array<{ name: string; value: number; unit: string; note?: string }>> {
-  const out: Array<{ name: string; value: number; unit: string; note?: string }> = [];
-  const plan: Array<[BackendName, number]> = [
-    ['tensorflow', 5],
-    ['wasm', 3],
-    ['cpu', 1],
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** A fixed batch: smooth inputs and sparse binary targets (the values do not change the step's cost). */
+function batch(): { x: Float32Array; y: Float32Array; shape: number[] } {
+  const n = BATCH * SIZE * SIZE * 3;
+  return {
+    x: Float32Array.from({ length: n }, (_, k) => Math.sin(k * 0.001)),
+    y: Float32Array.from({ length: n }, (_, k) => (Math.sin(k * 0.01) > 0.8 ? 1 : 0)),
+    shape: [BATCH, SIZE, SIZE, 3],
+  };
+}
+
+async function measure(label: string, runner: TrainRunner, threads: number): Promise<BenchRow[]> {
+  const { x, y, shape } = batch();
+  await runner.step(x, shape, y, shape); // warm-up: kernel set-up, first allocations, JIT
+  const wall: number[] = [];
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  for (let i = 0; i < TIMED_STEPS; i++) {
+    const s0 = performance.now();
+    await runner.step(x, shape, y, shape);
+    wall.push((performance.now() - s0) / 1000);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds() - c0;
+  const load = os.loadavg()[0]!.toFixed(1);
+  const fastest = Math.min(...wall);
+  return [
+    {
+      name: `train step unet ${SIZE}² b${BATCH}, ${label}`,
+      value: (TIMED_STEPS * BATCH) / seconds,
+      unit: 'images/s',
+      note: `mean of ${TIMED_STEPS} steps after 1 warm-up; best step ${(BATCH / fastest).toFixed(2)} img/s; load ${load} on ${os.availableParallelism()} cores (shared)`,
+    },
+    {
+      name: `train step unet ${SIZE}² b${BATCH}, ${label} (by CPU time)`,
+      value: (TIMED_STEPS * BATCH * threads) / cpu,
+      unit: 'images/s',
+      note: `${cpu.toFixed(1)} CPU s over all threads for ${TIMED_STEPS * BATCH} images, ${threads} busy thread(s): each on an idle core`,
+    },
   ];
-  // TRACTUS_BENCH_BACKENDS=wasm,cpu limits the run (the cpu step at 256² takes minutes).
+}
+
+export async function bench(): Promise<BenchRow[]> {
+  const out: BenchRow[] = [];
+  // TRACTUS_BENCH_BACKENDS=wasm,cpu chooses backends (default: tensorflow and wasm when present).
   const only = process.env.TRACTUS_BENCH_BACKENDS?.split(',');
-  for (const [name, timedSteps] of plan) {
-    if (only && !only.includes(name)) continue;
+  for (const name of ['tensorflow', 'wasm', 'cpu'] as BackendName[]) {
+    if (only ? !only.includes(name) : name === 'cpu') continue;
     let info;
     try {
       info = await initBackend(name);
@@ -31,22 +77,24 @@ export async function bench(): Promise<Array<{ name: string; value: number; unit
     }
     if (info.name !== name) continue; // fell back to another backend: measured under its own name
     const model = buildModel(DEFAULT_UNET_SPEC, SIZE);
-    const optimizer = tf.train.adam(1e-3);
-    const variables = trainableVariables(model);
-    const x = tf.randomUniform([BATCH, SIZE, SIZE, 3]);
-    const y = tf.cast(tf.greater(tf.randomUniform([BATCH, SIZE, SIZE, 3]), 0.9), 'float32');
-    await trainStep(model, optimizer, variables, x, y); // warm-up: kernel set-up, first allocations
-    const t0 = performance.now();
-    for (let i = 0; i < timedSteps; i++) await trainStep(model, optimizer, variables, x, y);
-    const seconds = (performance.now() - t0) / 1000;
-    out.push({
-      name: `train step unet ${SIZE}² batch ${BATCH} (${name})`,
-      value: (timedSteps * BATCH) / seconds,
-      unit: 'images/s',
-      note: `${timedSteps} timed step(s) after 1 warm-up${info.simd !== null ? `, simd ${info.simd}, threads ${info.threads}` : ''}`,
-    });
-    tf.dispose([x, y]);
-    optimizer.dispose();
+    const here = inProcessRunner(model, 1e-3);
+    try {
+      out.push(...(await measure(`${name}, this thread`, here, 1)));
+    } finally {
+      await here.close();
+    }
+    if (name === 'wasm') {
+      for (const workers of [1, 2]) {
+        const runner = await workerRunner(model, { workers, learningRate: 1e-3, backend: name });
+        try {
+          out.push(
+            ...(await measure(`${name}, ${workers} worker thread${workers > 1 ? 's' : ''}`, runner, workers)),
+          );
+        } finally {
+          await runner.close();
+        }
+      }
+    }
     model.dispose();
   }
   return out;
