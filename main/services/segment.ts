@@ -95,9 +95,9 @@ export interface SegmentSummary {
 }
 
 /**
- * Two workers take ~2 s (1.5 s CPU) to load tfjs and the model, and save ~0.15 s per slice with the
- * default U-Net on wasm (measured on the 2-core machine; see test/bench/segment.bench.ts): below ~15
- * slices a single thread finishes first.
+ * Two workers take ~1.5–2 s to load tfjs and the model, and save ~0.12 s per slice with the default
+ * U-Net on wasm (263 → 144 ms/slice by CPU time on 2 cores; test/bench/segment.bench.ts): below ~15–20
+ * slices one thread finishes first.
  */
 export const AUTO_WORKERS_MIN_SLICES = 24;
 

@@ -5,12 +5,19 @@
  * initialises here, plus the process's peak RSS. Target: ≤ 10 s per 144-slice scan on 2 cores.
  * The pure-JS cpu backend is ~25× slower than wasm, so it times 2 slices only. A 1×1-conv stand-in with
  * the same input/output shows the share of reading, pre- and post-processing.
+ *
+ * Workers 1 vs 2 (wasm, batch 4, the pipeline `tractus segment` uses): the machine is shared, so besides
+ * wall time each run reports a CPU-time estimate of the wall time on an otherwise idle machine:
+ * max(busiest thread's CPU time, process CPU time / cores), from /proc/self/task/<tid>/stat.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Scan, SliceImage } from '../../main/core/types';
 import { initBackend, type BackendName } from '../../main/model/backend/select';
 import { segmentScan } from '../../main/model/infer';
-import { DEFAULT_MODEL_DIR, loadModel } from '../../main/model/model-io';
+import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../../main/model/model-io';
+import { startInferencePool } from '../../main/model/parallel/infer-pool';
 
 const SIDE = 266;
 
@@ -48,6 +55,98 @@ function syntheticScan(slices: number): Scan {
 
 type Row = { name: string; value: number; unit: string; note?: string };
 
+/** /proc reports thread times in USER_HZ, which Linux fixes at 100 per second for user space. */
+const USER_HZ = 100;
+
+/** CPU milliseconds (user + system) of every thread of this process, by thread id. */
+function threadCpuMs(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the parenthesised thread name: state is field 3, utime 14 and stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ);
+    } catch {
+      // the thread ended between listing and reading
+    }
+  }
+  return out;
+}
+
+interface Timing {
+  wallMs: number;
+  /** Whole process, all threads. */
+  cpuMs: number;
+  busiestThreadMs: number;
+  /** Wall time expected on an idle machine with this many cores. */
+  idleEstimateMs: number;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<Timing> {
+  const before = threadCpuMs();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  let busiestThreadMs = 0;
+  for (const [tid, ms] of threadCpuMs())
+    busiestThreadMs = Math.max(busiestThreadMs, ms - (before.get(tid) ?? 0));
+  const idleEstimateMs = Math.max(busiestThreadMs, cpuMs / os.availableParallelism());
+  return { wallMs, cpuMs, busiestThreadMs, idleEstimateMs };
+}
+
+/** 144 slices, batch 4, on 1 thread or spread over `workers` worker threads: wall and CPU-based rows. */
+async function workerRows(loaded: LoadedModel, workers: number, slices: number): Promise<Row[]> {
+  const scan = syntheticScan(slices);
+  const label = `segment ${SIDE}² → 256² unet (wasm, batch 4, ${workers} worker${workers > 1 ? 's' : ''})`;
+  const rows: Row[] = [];
+  let run: () => Promise<unknown> = () => segmentScan(scan, loaded, { batch: 4 });
+  let close = async () => {};
+  if (workers > 1) {
+    const start = await timed(async () => {
+      const pool = await startInferencePool({ modelDir: loaded.dir, backend: 'wasm', workers });
+      await segmentScan(syntheticScan(2 * workers), loaded, {
+        batch: 1,
+        predict: pool.predict,
+        inFlight: workers,
+      });
+      run = () => segmentScan(scan, loaded, { batch: 4, predict: pool.predict, inFlight: workers + 1 });
+      close = () => pool.close();
+    });
+    rows.push({
+      name: `segment: start ${workers} inference workers + warm-up`,
+      value: Math.round(start.wallMs),
+      unit: 'ms',
+      note: `CPU ${Math.round(start.cpuMs)} ms (loading tfjs and the model in each worker)`,
+    });
+  }
+  try {
+    const t = await timed(run);
+    rows.push(
+      {
+        name: label,
+        value: Number((t.wallMs / slices).toFixed(1)),
+        unit: 'ms/slice',
+        note: `${slices} slices, wall time on the shared machine (load ${os.loadavg()[0]!.toFixed(1)}): ${((t.wallMs / slices) * 0.144).toFixed(1)} s per 144-slice scan`,
+      },
+      {
+        name: `${label} (by CPU time)`,
+        value: Number((t.idleEstimateMs / slices).toFixed(1)),
+        unit: 'ms/slice',
+        note:
+          `idle-machine estimate: ${((t.idleEstimateMs / slices) * 0.144).toFixed(1)} s per 144-slice scan; ` +
+          `process CPU ${(t.cpuMs / slices).toFixed(0)} ms/slice, busiest thread ${(t.busiestThreadMs / slices).toFixed(0)} ms/slice`,
+      },
+    );
+  } finally {
+    await close();
+  }
+  return rows;
+}
+
 export async function bench(): Promise<Row[]> {
   const out: Row[] = [];
   const plan: Array<[BackendName, number]> = [
@@ -65,7 +164,8 @@ export async function bench(): Promise<Row[]> {
     if (info.name !== name) continue; // fell back: measured under its own name
     const loaded = await loadModel(DEFAULT_MODEL_DIR);
     await segmentScan(syntheticScan(4), loaded, { batch: 4 }); // warm-up: kernel set-up, first allocations
-    for (const batch of name === 'cpu' ? [4] : [1, 4, 8]) {
+    // wasm batch 4 over the whole scan is measured below, with 1 and 2 workers.
+    for (const batch of name === 'cpu' ? [4] : name === 'wasm' ? [1, 8] : [1, 4, 8]) {
       const n = batch === 4 ? slices : Math.min(slices, 32);
       const t0 = performance.now();
       await segmentScan(syntheticScan(n), loaded, { batch });
@@ -94,12 +194,12 @@ export async function bench(): Promise<Row[]> {
     }
     loaded.model.dispose();
   }
-  out.push({
-    name: 'segment with 2 workers',
-    value: NaN,
-    unit: 'ms/slice',
-    note: 'not measured: main/model/parallel has no inference pool yet',
-  });
+  // Workers 1 vs 2 on wasm, measured last so the rows above do not share the machine with idle workers.
+  if ((await initBackend('wasm')).name === 'wasm') {
+    const loaded = await loadModel(DEFAULT_MODEL_DIR);
+    for (const workers of [1, 2]) out.push(...(await workerRows(loaded, workers, 144)));
+    loaded.model.dispose();
+  }
   out.push({
     name: 'segment peak RSS',
     value: Math.round(process.resourceUsage().maxRSS / 1024),
