@@ -153,6 +153,7 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     async segmentScan(scan, { signal, onProgress }) {
       await initBackend('auto');
+      // One thread (no `predict` pool): the electron-vite bundle has no entry for parallel/infer-worker.ts yet.
       const result = await inferScan(scan, await activeModel(), {
         signal,
         onProgress: (done, total) => onProgress({ done, total }),
