@@ -9,10 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AUGMENT, sampleAugmentParams, type AugmentParams } from '../../main/model/augment';
+import { createRng } from '../../main/model/augment/random';
 import { buildModel } from '../../main/model/arch';
 import { initBackend } from '../../main/model/backend/select';
 import { inProcessRunner, workerRunner, type TrainRunner } from '../../main/model/parallel/train-runner';
-import { labelledSlices, SampleBuilder, validationBatches } from '../../main/model/train/dataset';
+import { augmentPacked } from '../../main/model/parallel/train-augment';
+import {
+  labelledSlices,
+  SampleBuilder,
+  trainingBatches,
+  validationBatches,
+} from '../../main/model/train/dataset';
 import { DEFAULT_LOOP, runTraining, type LoopOptions } from '../../main/model/train/loop';
 import { toyDataset } from './train-toy-data';
 
@@ -72,9 +80,16 @@ async function fixedBatch(n: number) {
   throw new Error('no batch');
 }
 
-async function stepLosses(runner: TrainRunner, steps: number, batch: Awaited<ReturnType<typeof fixedBatch>>) {
+async function stepLosses(
+  runner: TrainRunner,
+  steps: number,
+  batch: Awaited<ReturnType<typeof fixedBatch>>,
+  augment?: AugmentParams[],
+) {
   const losses: number[] = [];
-  for (let i = 0; i < steps; i++) losses.push(await runner.step(batch.x, batch.shape, batch.y, batch.shape));
+  for (let i = 0; i < steps; i++) {
+    losses.push(await runner.step(batch.x, batch.shape, batch.y, batch.shape, augment));
+  }
   return losses;
 }
 
@@ -84,6 +99,25 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
   return d;
 }
+
+describe('augmentation deferred to where the step runs', () => {
+  it('augmentPacked on a deferred batch gives exactly the batch trainingBatches augments itself', async () => {
+    const opts = { batchSize: 3, organFraction: 0.7, augment: DEFAULT_AUGMENT };
+    const direct = trainingBatches(slices, builder, opts, 2, 5, 3);
+    const deferred = trainingBatches(slices, builder, { ...opts, deferAugment: true }, 2, 5, 3);
+    for (let step = 0; step < 2; step++) {
+      const d = (await direct.next()).value!;
+      const l = (await deferred.next()).value!;
+      expect(d.augment).toBeUndefined();
+      expect(l.augment).toHaveLength(3);
+      const shape = [3, SIZE, SIZE, 3];
+      const applied = augmentPacked(l.x, shape, l.y, shape, l.augment!);
+      expect(applied.x).toEqual(d.x);
+      expect(applied.y).toEqual(d.y);
+      expect(applied.x).not.toEqual(l.x); // the augmentation did change something
+    }
+  });
+});
 
 describe('train runners: this thread vs worker threads', () => {
   it('one worker takes the same steps as this thread, through a learning-rate change and state transfer', async () => {
@@ -100,8 +134,11 @@ describe('train runners: this thread vs worker threads', () => {
       expect(a[2]!).toBeLessThan(a[0]!);
       await here.setLearningRate(0.001);
       await there.setLearningRate(0.001);
-      a.push(...(await stepLosses(here, 2, batch)));
-      b.push(...(await stepLosses(there, 2, batch)));
+      // Augmented steps: this thread augments before its step, the worker its share.
+      const rng = createRng(7);
+      const augment = Array.from({ length: 4 }, () => sampleAugmentParams(DEFAULT_AUGMENT, rng, SIZE, SIZE));
+      a.push(...(await stepLosses(here, 2, batch, augment)));
+      b.push(...(await stepLosses(there, 2, batch, augment)));
       // Same kernels on the same backend: only float summation order may differ (gradient averaging).
       expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
 
@@ -249,7 +286,14 @@ describe('training loop in worker threads', () => {
           val: big.slice(0, 4),
           builder: new SampleBuilder({ input: { height: size, width: size }, sliceStride: 1 }),
         },
-        loopOptions(tmp(), { epochs: 1, stepsPerEpoch: 3, batchSize: 4, workers: 1 }),
+        // With augmentation: it runs in the worker, not here.
+        loopOptions(tmp(), {
+          epochs: 1,
+          stepsPerEpoch: 3,
+          batchSize: 4,
+          workers: 1,
+          augment: DEFAULT_AUGMENT,
+        }),
       );
       expect(result.workers).toBe(1);
       stepMs = (4 * 1000) / result.imagesPerSecond;

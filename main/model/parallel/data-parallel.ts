@@ -7,6 +7,7 @@
  */
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { FlatTensors, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
+import type { AugmentParams } from '../augment';
 import type { BackendPreference } from '../backend/select';
 
 export interface DataParallelOptions {
@@ -31,8 +32,17 @@ export interface DataParallelTrainer {
   readonly workers: number;
   readonly params: number;
   readonly backend: string;
-  /** One optimizer step on a batch [N, …] of inputs x and targets y (row-major float32). */
-  step(x: Float32Array, xShape: number[], y: Float32Array, yShape: number[]): Promise<StepResult>;
+  /**
+   * One optimizer step on a batch [N, …] of inputs x and targets y (row-major float32); with `augment`
+   * (one parameter set per image) each worker first augments its share.
+   */
+  step(
+    x: Float32Array,
+    xShape: number[],
+    y: Float32Array,
+    yShape: number[],
+    augment?: AugmentParams[],
+  ): Promise<StepResult>;
   weights(worker?: number): Promise<Float32Array>;
   /** Replace every replica's weights (model.getWeights() order, flattened). */
   setWeights(weights: Float32Array): Promise<void>;
@@ -101,7 +111,7 @@ export async function createDataParallelTrainer(opts: DataParallelOptions): Prom
       workers,
       params: first.params,
       backend: first.backend,
-      async step(x, xShape, y, yShape) {
+      async step(x, xShape, y, yShape, augment) {
         const t0 = performance.now();
         const n = xShape[0]!;
         const xPer = x.length / n;
@@ -115,6 +125,7 @@ export async function createDataParallelTrainer(opts: DataParallelOptions): Prom
               xShape: [count, ...xShape.slice(1)],
               y: y.slice(start * yPer, (start + count) * yPer),
               yShape: [count, ...yShape.slice(1)],
+              ...(augment ? { augment: augment.slice(start, start + count) } : {}),
             }),
           ),
         )) as Array<Extract<TrainReply, { kind: 'grads' }>>;

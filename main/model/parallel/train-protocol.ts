@@ -1,4 +1,5 @@
 /** Requests and replies of the data-parallel training worker (train-worker.ts). */
+import type { AugmentParams } from '../augment';
 import type { BackendPreference } from '../backend/select';
 
 /** A function exported by a module, named by file URL so a worker thread can import it. */
@@ -30,7 +31,15 @@ export interface FlatTensors {
 
 export type TrainRequest =
   | { kind: 'init' }
-  | { kind: 'grads'; x: Float32Array; xShape: number[]; y: Float32Array; yShape: number[] }
+  | {
+      kind: 'grads';
+      x: Float32Array;
+      xShape: number[];
+      y: Float32Array;
+      yShape: number[];
+      /** Per image: augmentation the worker applies before the step (see train-augment.ts). */
+      augment?: AugmentParams[];
+    }
   | { kind: 'apply'; grads: Float32Array; stats: Float32Array }
   | { kind: 'getWeights' }
   | { kind: 'setWeights'; weights: Float32Array }

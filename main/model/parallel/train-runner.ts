@@ -7,16 +7,27 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { AugmentParams } from '../augment';
 import type { BackendPreference } from '../backend/select';
 import { segmentationLoss } from '../train/loss';
 import type { NamedTensor } from '../train/weights-file';
 import { createDataParallelTrainer } from './data-parallel';
+import { augmentPacked } from './train-augment';
 
 export interface TrainRunner {
   /** Worker threads doing the steps; 0 when they run in this thread. */
   readonly workers: number;
-  /** One Adam step on a batch (BN in training mode); returns the batch loss. */
-  step(x: Float32Array, xShape: number[], y: Float32Array, yShape: number[]): Promise<number>;
+  /**
+   * One Adam step on a batch (BN in training mode), after applying `augment` (one parameter set per
+   * image) where the step runs; returns the batch loss.
+   */
+  step(
+    x: Float32Array,
+    xShape: number[],
+    y: Float32Array,
+    yShape: number[],
+    augment?: AugmentParams[],
+  ): Promise<number>;
   /** Inference-mode loss and predictions (row-major, like y) on one batch. */
   evaluate(
     x: Float32Array,
@@ -77,9 +88,10 @@ export function inProcessRunner(model: tfl.LayersModel, learningRate: number): T
   };
   return {
     workers: 0,
-    async step(x, xShape, y, yShape) {
-      const xt = tf.tensor(x, xShape);
-      const yt = tf.tensor(y, yShape);
+    async step(x, xShape, y, yShape, augment) {
+      const batch = augment ? augmentPacked(x, xShape, y, yShape, augment) : { x, y };
+      const xt = tf.tensor(batch.x, xShape);
+      const yt = tf.tensor(batch.y, yShape);
       try {
         return await trainStep(model, optimizer, variables, xt, yt);
       } finally {
@@ -153,7 +165,7 @@ export async function workerRunner(model: tfl.LayersModel, opts: WorkerRunnerOpt
   });
   return {
     workers: trainer.workers,
-    step: async (x, xShape, y, yShape) => (await trainer.step(x, xShape, y, yShape)).loss,
+    step: async (x, xShape, y, yShape, augment) => (await trainer.step(x, xShape, y, yShape, augment)).loss,
     evaluate: (x, xShape, y, yShape) => trainer.evaluate(x, xShape, y, yShape),
     async pullWeights(target) {
       const tensors = unflatten(

@@ -11,6 +11,7 @@ import { initBackend } from '../backend/select';
 import { benchLoss } from '../backend/bench-unet';
 import type { NamedTensor } from '../train/weights-file';
 import { serveRequests, type WithTransfer } from './protocol';
+import { augmentPacked } from './train-augment';
 import type { FlatTensors, ModuleRef, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
 
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
@@ -81,10 +82,11 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
     case 'grads': {
       const m = requireModel();
       const t0 = performance.now();
+      const batch = req.augment ? augmentPacked(req.x, req.xShape, req.y, req.yShape, req.augment) : req;
       const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
       const { value, grads } = tf.tidy(() => {
-        const x = tf.tensor(req.x, req.xShape);
-        const y = tf.tensor(req.y, req.yShape);
+        const x = tf.tensor(batch.x, req.xShape);
+        const y = tf.tensor(batch.y, req.yShape);
         return tf.variableGrads(() => lossFn(y, m.apply(x, { training: true }) as tf.Tensor), vars);
       });
       const loss = (await value.data())[0]!;

@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors';
 import { ORGANS } from '../../core/organs';
 import type { Dataset, Scan, SliceMasks } from '../../core/types';
 import { augmentSample, sampleAugmentParams } from '../augment';
-import type { AugmentConfig, Planes } from '../augment';
+import type { AugmentConfig, AugmentParams, Planes } from '../augment';
 import { createRng } from '../augment/random';
 import type { Rng } from '../augment/random';
 import {
@@ -124,6 +124,8 @@ export interface BatchOptions {
   /** Share of drawn slices that show at least one organ (when both kinds exist); null = uniform. */
   organFraction: number | null;
   augment: AugmentConfig | null;
+  /** Return the drawn augmentation in Batch.augment instead of applying it (training workers apply it). */
+  deferAugment?: boolean;
 }
 
 export interface Batch {
@@ -132,6 +134,8 @@ export interface Batch {
   /** batch × H × W × 3 targets. */
   y: Float32Array;
   size: number;
+  /** With deferAugment: per image, the augmentation still to apply to x and y (augmentSample, fill 0). */
+  augment?: AugmentParams[];
 }
 
 /** Draws slices for one step: over-samples slices with organs to `organFraction`. */
@@ -172,13 +176,15 @@ export async function* trainingBatches(
   for (let step = 0; step < steps; step++) {
     const picks = drawSlices(slices, opts.batchSize, opts.organFraction, rng);
     const samples = await Promise.all(picks.map((s) => builder.sample(s)));
-    yield packBatch(
-      samples.map((s) => {
-        if (!opts.augment) return s;
-        const params = sampleAugmentParams(opts.augment, rng, s.image.width, s.image.height);
-        return augmentSample(s.image, s.masks, params, 0);
-      }),
-    );
+    const cfg = opts.augment;
+    const params = cfg
+      ? samples.map((s) => sampleAugmentParams(cfg, rng, s.image.width, s.image.height))
+      : null;
+    if (params && opts.deferAugment) yield { ...packBatch(samples), augment: params };
+    else
+      yield packBatch(
+        params ? samples.map((s, k) => augmentSample(s.image, s.masks, params[k]!, 0)) : samples,
+      );
   }
 }
 

@@ -208,17 +208,23 @@ async function epochs(
     const t0 = Date.now();
     let lossSum = 0;
     let step = 0;
-    for await (const batch of trainingBatches(sets.train, sets.builder, opts, steps, opts.seed, epoch)) {
+    // Augmentation is drawn here and applied where the step runs (in workers: in parallel, off this thread).
+    const batchOptions = { ...opts, deferAugment: true };
+    for await (const batch of trainingBatches(
+      sets.train,
+      sets.builder,
+      batchOptions,
+      steps,
+      opts.seed,
+      epoch,
+    )) {
       if (opts.signal?.aborted) break;
       const s0 = Date.now();
       let loss: number;
       try {
-        loss = await runner.step(batch.x, [batch.size, height!, width!, channels!], batch.y, [
-          batch.size,
-          height!,
-          width!,
-          ORGANS.length,
-        ]);
+        const xShape = [batch.size, height!, width!, channels!];
+        const yShape = [batch.size, height!, width!, ORGANS.length];
+        loss = await runner.step(batch.x, xShape, batch.y, yShape, batch.augment);
       } catch (e) {
         if (opts.signal?.aborted) break; // the workers were terminated mid-step
         throw e;
