@@ -97,9 +97,10 @@ describe('segmentScan on 2 inference workers', () => {
     const p = pool ?? (await startInferencePool({ modelDir: loaded.dir, backend: 'wasm', workers: 2 }));
     pool = undefined;
     const x = new Float32Array(64 * 32 * 32 * 3).fill(0.5);
-    const running = p.predict(x, 64);
+    // Expectation attached before close(): a rejection nobody listens to yet would crash the test process.
+    const running = expect(p.predict(x, 64)).rejects.toThrow(/worker exited/);
     await p.close();
-    await expect(running).rejects.toThrow(/worker exited/);
+    await running;
     await expect(p.predict(new Float32Array(32 * 32 * 3), 1)).rejects.toThrow();
   });
 });
