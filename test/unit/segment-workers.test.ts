@@ -105,6 +105,24 @@ describe('tractus segment --workers 2', () => {
     expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
   });
 
+  it('workers that cannot start: the run goes on, on this thread, and says so', async () => {
+    const root = await uwDataset([{ scan: 'case7_day3', slices: 2 }]);
+    const logs: string[] = [];
+    const summary = await segmentInput({
+      input: root,
+      out: path.join(tmp(), 'out'),
+      modelDir,
+      backend: 'wasm',
+      workers: 2,
+      inferWorkerUrl: new URL('./no-such-worker.ts', import.meta.url),
+      log: (m) => logs.push(m),
+    });
+    expect([summary.ok, summary.workers]).toEqual([1, 1]);
+    expect(logs.join('\n')).toMatch(
+      /2 inference workers did not start \(.*no-such-worker.*\); using this thread/,
+    );
+  });
+
   it('the CLI process exits by itself after a parallel run (workers closed)', async () => {
     const root = await uwDataset([{ scan: 'case7_day3', slices: 5 }]);
     const out = path.join(tmp(), 'cli');
