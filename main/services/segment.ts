@@ -7,6 +7,8 @@
  * One scan is in memory at a time. Each finished scan is saved as `.parts/<n>.json`, so an interrupted run
  * resumes where it stopped (unless `force`); the final files are merged from the parts and written
  * atomically. A scan that fails (bad file) is reported and skipped; the run fails only when all fail.
+ * The network may run in worker threads (`workers`), each scan's batches spread over them; reading,
+ * pre/post-processing and writing stay here, in slice order, so the files are the same as with one.
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
