@@ -130,7 +130,9 @@ async function workerRows(loaded: LoadedModel, workers: number, slices: number):
         name: label,
         value: Number((t.wallMs / slices).toFixed(1)),
         unit: 'ms/slice',
-        note: `${slices} slices, wall time on the shared machine (load ${os.loadavg()[0]!.toFixed(1)}): ${((t.wallMs / slices) * 0.144).toFixed(1)} s per 144-slice scan`,
+        note:
+          `${slices} slices, wall time on the shared machine (load ${os.loadavg()[0]!.toFixed(1)}, ` +
+          `${(t.cpuMs / t.wallMs).toFixed(2)} cores obtained): ${((t.wallMs / slices) * 0.144).toFixed(1)} s per 144-slice scan`,
       },
       {
         name: `${label} (by CPU time)`,
