@@ -272,6 +272,31 @@ describe('training loop in worker threads', () => {
     expect(existsSync(path.join(out, 'checkpoint', 'optimizer.bin'))).toBe(true);
   }, 120_000);
 
+  it('cancel while an epoch ends lets the checkpoint finish whole; resume continues from it', async () => {
+    tf.setBackend(backend);
+    const out = tmp();
+    const controller = new AbortController();
+    const result = await runTraining(
+      tinyModel(),
+      { train: slices, val: slices.slice(0, 2), builder },
+      loopOptions(out, {
+        workers: 2,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'validate' && p.epoch === 2) controller.abort();
+        },
+      }),
+    );
+    expect(result.cancelled).toBe(true);
+    expect(result.lastEpoch).toBe(2);
+    const resumed = await runTraining(
+      tinyModel(),
+      { train: slices, val: slices.slice(0, 2), builder },
+      loopOptions(out, { workers: 2, resume: true }),
+    );
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+  }, 120_000);
+
   it("keeps this thread's event loop responsive while the workers train (no gap > 200 ms)", async () => {
     tf.setBackend(backend);
     // Big enough that one step (≥ 200 ms of compute) would visibly block the thread it ran on.

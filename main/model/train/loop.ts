@@ -152,11 +152,24 @@ export async function runTraining(
     await runner.setOptimizerWeights(optimizerState);
     tf.dispose(optimizerState.map((t) => t.tensor));
   }
-  // Cancelling terminates the workers at once (an unfinished step is dropped; the last checkpoint stays).
-  const onAbort = (): void => void runner.close();
+  // Cancelling terminates the workers at once during a step or validation (the unfinished step is
+  // dropped); while a checkpoint is written it waits for the next step, so checkpoints are always whole.
+  let interruptible = false;
+  const interruptibly = async <T>(work: () => Promise<T>): Promise<T> => {
+    interruptible = true;
+    try {
+      return await work();
+    } finally {
+      interruptible = false;
+    }
+  };
+  const onAbort = (): void => {
+    if (interruptible) void runner.close();
+  };
   if (runner.workers > 0) opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await epochs(model, sets, opts, runner, state, ckpt, steps, [height!, width!, channels!]);
+    const shape = [height!, width!, channels!];
+    return await epochs(model, sets, opts, runner, interruptibly, state, ckpt, steps, shape);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await runner.close();
@@ -186,6 +199,7 @@ async function epochs(
   sets: TrainingSets,
   opts: LoopOptions,
   runner: TrainRunner,
+  interruptibly: <T>(work: () => Promise<T>) => Promise<T>,
   state: LoopState,
   ckpt: string,
   steps: number,
@@ -224,7 +238,7 @@ async function epochs(
       try {
         const xShape = [batch.size, height!, width!, channels!];
         const yShape = [batch.size, height!, width!, ORGANS.length];
-        loss = await runner.step(batch.x, xShape, batch.y, yShape, batch.augment);
+        loss = await interruptibly(() => runner.step(batch.x, xShape, batch.y, yShape, batch.augment));
       } catch (e) {
         if (opts.signal?.aborted) break; // the workers were terminated mid-step
         throw e;
@@ -261,10 +275,13 @@ async function epochs(
     });
     let val: ValidationResult | null;
     try {
-      val = sets.val.length
-        ? await validate(runner, [height!, width!, channels!], sets, opts.batchSize)
-        : null;
-      await runner.pullWeights(model);
+      val = await interruptibly(async () => {
+        const v = sets.val.length
+          ? await validate(runner, [height!, width!, channels!], sets, opts.batchSize)
+          : null;
+        await runner.pullWeights(model);
+        return v;
+      });
     } catch (e) {
       if (!opts.signal?.aborted) throw e;
       result.cancelled = true;
