@@ -187,7 +187,8 @@ async function startRunner(model: tfl.LayersModel, learningRate: number, opts: L
       backend: opts.backend ?? (tf.getBackend() as BackendPreference),
     });
   } catch (e) {
-    opts.log?.(
+    // Never silent: the caller's log, else the console (the app's engine passes no log).
+    (opts.log ?? console.warn)(
       `training in this thread: ${workers} worker thread(s) did not start (${(e as Error).message})`,
     );
     return inProcessRunner(model, learningRate);
