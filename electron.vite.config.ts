@@ -10,7 +10,15 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        input: { index: 'main/app/index.ts' },
+        // The worker threads' entries are built beside the app's: main/model/parallel/worker-entries.ts
+        // finds them by these fixed names next to whichever bundled file it lands in, so every file is
+        // emitted flat into out/main (no chunks/ folder).
+        input: {
+          index: 'main/app/index.ts',
+          'infer-worker': 'main/model/parallel/infer-worker.ts',
+          'train-worker': 'main/model/parallel/train-worker.ts',
+        },
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
         // Optional native tfjs backends: absent on most machines, loaded by dynamic import when present.
         external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
       },

@@ -9,6 +9,7 @@ import { createWorkerPool, type WorkerPool } from './pool';
 import type { FlatTensors, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
 import type { AugmentParams } from '../augment';
 import type { BackendPreference } from '../backend/select';
+import { workerEntryUrl } from './worker-entries';
 
 export interface DataParallelOptions {
   workers: number;
@@ -61,8 +62,6 @@ export interface DataParallelTrainer {
   close(): Promise<void>;
 }
 
-const TRAIN_WORKER = new URL('./train-worker.ts', import.meta.url);
-
 /** Split n items into `parts` contiguous shares as equal as possible: [start, count][]. */
 export function splitBatch(n: number, parts: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -86,7 +85,7 @@ export async function createDataParallelTrainer(opts: DataParallelOptions): Prom
     learningRate: opts.learningRate ?? 1e-3,
     backend: opts.backend,
   };
-  const pool = createWorkerPool<TrainRequest, TrainReply>(opts.workers, TRAIN_WORKER, data);
+  const pool = createWorkerPool<TrainRequest, TrainReply>(opts.workers, workerEntryUrl('train-worker'), data);
   const workers = opts.workers;
   try {
     const inits = await Promise.all(

@@ -9,8 +9,7 @@ import type { BackendName } from '../backend/select';
 import type { BatchPredictor } from '../infer';
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
-
-const INFER_WORKER = new URL('./infer-worker.ts', import.meta.url);
+import { workerEntryUrl } from './worker-entries';
 
 export interface InferencePool {
   readonly size: number;
@@ -55,7 +54,7 @@ export async function startInferencePool(opts: InferencePoolOptions): Promise<In
   const data: InferWorkerData = { modelDir: opts.modelDir, backend: opts.backend };
   const pool: WorkerPool<InferRequest, InferReply> = createWorkerPool(
     opts.workers,
-    opts.workerUrl ?? INFER_WORKER,
+    opts.workerUrl ?? workerEntryUrl('infer-worker'),
     data,
   );
   try {

@@ -10,14 +10,20 @@ export interface ModuleRef {
   options?: unknown;
 }
 
+export type TrainLoss = 'segmentation' | 'bench';
+
 export interface TrainWorkerData {
   /**
    * Exported function (options) => LayersModel | Promise<LayersModel>, or a Keras topology (model.toJSON)
    * that the worker rebuilds with tfjs-layers — how the training loop ships an already built or loaded model.
    */
   model: ModuleRef | { topology: unknown };
-  /** Exported function (yTrue, yPred) => scalar loss; defaults to the bench U-Net's Dice + BCE. */
-  loss?: ModuleRef;
+  /**
+   * Which loss the worker computes: the training loop's segmentationLoss (train/loss.ts) or, by default,
+   * the bench U-Net's Dice + BCE. Named rather than imported by URL so the worker links both statically
+   * and the bundled app needs no separate loss module.
+   */
+  loss?: TrainLoss;
   learningRate: number;
   backend?: BackendPreference;
 }

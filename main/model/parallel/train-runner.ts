@@ -4,7 +4,6 @@
  * batch; the caller's model only receives the weights when it asks, e.g. at epoch end). The loop talks to
  * both through TrainRunner, so checkpoints, resume, learning-rate changes and validation work the same.
  */
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { AugmentParams } from '../augment';
@@ -147,12 +146,6 @@ export interface WorkerRunnerOptions {
   backend: BackendPreference;
 }
 
-/** The loss module as a worker can import it (the .ts source under tsx, .js when built). */
-function lossModule(): string {
-  const ext = path.extname(new URL(import.meta.url).pathname) || '.js';
-  return new URL(`../train/loss${ext}`, import.meta.url).href;
-}
-
 /** Steps in `workers` threads, each holding a replica of `model` (topology and current weights). */
 export async function workerRunner(model: tfl.LayersModel, opts: WorkerRunnerOptions): Promise<TrainRunner> {
   const trainer = await createDataParallelTrainer({
@@ -160,7 +153,7 @@ export async function workerRunner(model: tfl.LayersModel, opts: WorkerRunnerOpt
     backend: opts.backend,
     learningRate: opts.learningRate,
     model: { topology: model.toJSON(null, false) },
-    loss: { module: lossModule(), export: 'segmentationLoss' },
+    loss: 'segmentation',
     initialWeights: flatten(model.getWeights()),
   });
   return {

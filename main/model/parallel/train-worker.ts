@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend/select';
 import { benchLoss } from '../backend/bench-unet';
+import { segmentationLoss } from '../train/loss';
 import type { NamedTensor } from '../train/weights-file';
 import { serveRequests, type WithTransfer } from './protocol';
 import { augmentPacked } from './train-augment';
@@ -75,7 +76,7 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
           : await (
               await importRef<(o: unknown) => tfl.LayersModel | Promise<tfl.LayersModel>>(data.model)
             )(data.model.options);
-      if (data.loss) lossFn = await importRef<LossFn>(data.loss);
+      lossFn = data.loss === 'segmentation' ? segmentationLoss : benchLoss;
       optimizer = tf.train.adam(learningRate);
       return { kind: 'init', params: model.countParams(), backend: info.name };
     }
