@@ -23,7 +23,7 @@ import { DEFAULT_LOOP, runTraining } from '../../main/model/train/loop';
 import { openTrainingSource } from '../../main/model/train/sources';
 import { openCocoDataset } from '../../main/imaging/coco-images';
 import { archSpecByName } from '../../main/services/train';
-import { HEAVY_AUGMENT, isolateSlices } from '../../main/services/crossval';
+import { HEAVY_AUGMENT, isolateSlices, oversample } from '../../main/services/crossval';
 
 const { values: a } = parseArgs({
   options: {
@@ -41,13 +41,18 @@ const { values: a } = parseArgs({
     /** One-slice scans: the real COCO slices have no neighbours (see main/services/crossval.ts). */
     isolate: { type: 'boolean', default: false },
     augment: { type: 'string', default: 'default' },
+    /** More labelled slices (e.g. SynthSeg) mixed in, `--real-share` of the draws staying with --data. */
+    extra: { type: 'string' },
+    'real-share': { type: 'string', default: '0.5' },
   },
 });
 if (!a.data || !a.out) throw new Error('--data and --out are required');
 
 const backend = await initBackend('wasm', (l) => process.stderr.write(l + '\n'));
 const dataset = await openTrainingSource(a.data, { coco: openCocoDataset, folder: (d) => openDataset(d) });
-const slices = labelledSlices(a.isolate ? isolateSlices(dataset) : dataset);
+const real = labelledSlices(a.isolate ? isolateSlices(dataset) : dataset);
+const extra = a.extra ? labelledSlices(await openDataset(a.extra)) : [];
+const slices = [...oversample(real, extra.length, Number(a['real-share'])), ...extra];
 const size = Number(a.size);
 const stride = Number(a.stride);
 let model: tfl.LayersModel;
@@ -91,14 +96,19 @@ const card = newModelCard({
   inputSize,
   sliceStride,
   training: {
-    summary: `${result.lastEpoch} epochs × ${a.steps} steps × batch ${a.batch} on ${slices.length} slices`,
+    summary:
+      `${result.lastEpoch} epochs × ${a.steps} steps × batch ${a.batch} on ${real.length} slices` +
+      (a.extra ? ` mixed with ${extra.length} extra slices (${a['real-share']} of draws real)` : ''),
     datasets: [
       {
         name: path.basename(a.data),
         source: path.resolve(a.data),
         patients: dataset.patients.length,
-        slices: slices.length,
+        slices: real.length,
       },
+      ...(a.extra
+        ? [{ name: path.basename(a.extra), source: path.resolve(a.extra), patients: 0, slices: extra.length }]
+        : []),
     ],
     provenance: {
       method: base ? 'fine-tune' : 'from scratch',
