@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ORGANS, type Organ } from '../../main/core/organs';
 import { readJsonOrExplain } from '../../main/io/files';
+import { initBackend } from '../../main/model/backend/select';
 import { newModelCard } from '../../main/model/card';
 import { DEFAULT_MODEL_DIR, loadModel, saveModel } from '../../main/model/model-io';
 import type { OrganPostprocess } from '../../main/model/postprocess';
@@ -37,6 +38,7 @@ const { values: a } = parseArgs({
 });
 if (!a.model || !a.crossval || !a.recipe) throw new Error('--model, --crossval and --recipe are required');
 
+await initBackend('wasm');
 const { model, card } = await loadModel(a.model);
 const report = (await readJsonOrExplain(a.crossval)) as CrossvalReport;
 const useTuned = a.postprocess === 'tuned';
