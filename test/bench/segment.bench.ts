@@ -181,7 +181,7 @@ export async function bench(): Promise<Row[]> {
     }
     if (name !== 'cpu') {
       // Same card, network replaced by one 1×1 conv: what remains is reading, 2.5D, letterbox, post-processing.
-      const input = tfl.input({ shape: [256, 256, 3] });
+      const input = tfl.input({ shape: [loaded.card.input.size.height, loaded.card.input.size.width, 3] });
       const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'sigmoid' });
       const trivial = tfl.model({ inputs: input, outputs: conv.apply(input) as tfl.SymbolicTensor });
       const t0 = performance.now();
