@@ -1,9 +1,14 @@
 /**
  * electron-vite build of the desktop app into out/: main (main/app/index.ts), preload (CommonJS, as sandboxed
- * preloads must be) and the renderer (same settings as renderer/vite.config.ts).
+ * preloads must be) and the renderer (same settings as renderer/vite.config.ts); the worker threads'
+ * entries beside the main bundle (main/model/parallel/worker-entries.ts).
  */
 import { defineConfig } from 'electron-vite';
 import { rendererConfig } from './renderer/vite.shared';
+
+/** Main-thread modules of the worker pools (the workers themselves never import them). */
+const POOL_MODULES =
+  /[\\/]main[\\/]model[\\/]parallel[\\/](pool|infer-pool|infer-pool-keeper|data-parallel|worker-entries)\.ts$/;
 
 export default defineConfig({
   main: {
@@ -18,7 +23,13 @@ export default defineConfig({
           'infer-worker': 'main/model/parallel/infer-worker.ts',
           'train-worker': 'main/model/parallel/train-worker.ts',
         },
-        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+        output: {
+          entryFileNames: '[name].js',
+          chunkFileNames: '[name]-[hash].js',
+          // The main-thread side of the pools in a chunk of its own (test/unit/bundle-workers.test.ts runs
+          // it from the build in plain Node, where index.js cannot load without Electron).
+          manualChunks: (id) => (POOL_MODULES.test(id) ? 'worker-pools' : undefined),
+        },
         // Optional native tfjs backends: absent on most machines, loaded by dynamic import when present.
         external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
       },

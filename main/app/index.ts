@@ -31,8 +31,9 @@ async function start(): Promise<void> {
   const home = app.getPath('userData');
   // Opening a folder adds it to the recent list: the File > Open Recent menu follows at once.
   const settings = new SettingsStore(path.join(home, 'settings.json'), () => void refreshMenu());
+  const engine = createEngine({ home });
   const handlers = createHandlers({
-    engine: createEngine({ home }),
+    engine,
     settings,
     emit: broadcast,
     transport: 'electron',
@@ -74,7 +75,10 @@ async function start(): Promise<void> {
   await refreshMenu();
   mainWindow = createMainWindow(paths, (await settings.get()).zoom);
   mainWindow.on('focus', () => void refreshMenu());
-  app.on('before-quit', () => handlers.jobs.cancelAll());
+  app.on('before-quit', () => {
+    handlers.jobs.cancelAll();
+    void engine.close?.();
+  });
 }
 
 // One instance per user: a second launch focuses the first window.

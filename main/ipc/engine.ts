@@ -18,6 +18,7 @@ import { ModelRegistry } from '../model/registry';
 import { initBackend } from '../model/backend/select';
 import { segmentScan as inferScan } from '../model/infer';
 import { loadModel, type LoadedModel } from '../model/model-io';
+import { keepInferencePool } from '../model/parallel/infer-pool-keeper';
 import type { EpochRecord } from '../model/train/history';
 import { train as trainModel, type TrainJob } from '../services/train';
 import { writeTrainingSet, type TrainingExample } from '../workspace/training-set';
@@ -70,6 +71,8 @@ export interface Engine {
   writeCoco(file: string, dataset: Dataset, masks: Map<string, SliceMasks>): Promise<void>;
   writeKaggleCsv(file: string, dataset: Dataset, masks: Map<string, SliceMasks>): Promise<void>;
   writePngMasks(dir: string, dataset: Dataset, masks: Map<string, SliceMasks>): Promise<string[]>;
+  /** Stop background work held between calls (the inference workers); optional for test fakes. */
+  close?(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -129,7 +132,12 @@ export interface EngineOptions {
   trainDefaults?: Partial<
     Pick<TrainJob, 'backend' | 'batchSize' | 'stepsPerEpoch' | 'learningRate' | 'seed'>
   >;
+  /** Close the inference workers after this long without a scan (ms); default INFERENCE_IDLE_MS. */
+  inferenceIdleMs?: number;
 }
+
+/** Long enough to cover a clinician moving from one scan to the next, short enough to free the memory. */
+export const INFERENCE_IDLE_MS = 3 * 60_000;
 
 export function createEngine(opts: EngineOptions): Engine {
   const registry = opts.shippedModelDir
@@ -142,6 +150,8 @@ export function createEngine(opts: EngineOptions): Engine {
     if (!cached || cached.dir !== dir) cached = { dir, model: loadModel(dir) };
     return cached.model;
   }
+  // Segmentation runs in worker threads so the main process (and so the window) stays responsive.
+  const inference = keepInferencePool({ idleMs: opts.inferenceIdleMs ?? INFERENCE_IDLE_MS });
   return {
     openDataset: (root) => openDataset(root),
     async backend() {
@@ -152,12 +162,16 @@ export function createEngine(opts: EngineOptions): Engine {
       };
     },
     async segmentScan(scan, { signal, onProgress }) {
-      await initBackend('auto');
-      // One thread (no `predict` pool): the electron-vite bundle has no entry for parallel/infer-worker.ts yet.
-      const result = await inferScan(scan, await activeModel(), {
-        signal,
-        onProgress: (done, total) => onProgress({ done, total }),
-      });
+      const backend = await initBackend('auto');
+      const loaded = await activeModel();
+      const result = await inference.use(loaded.dir, backend.name, signal, (pool) =>
+        inferScan(scan, loaded, {
+          signal,
+          onProgress: (done, total) => onProgress({ done, total }),
+          // One batch more than workers in flight keeps every worker busy while results are post-processed.
+          ...(pool ? { predict: pool.predict, inFlight: pool.size + 1 } : {}),
+        }),
+      );
       return new Map(result.slices.map((s) => [s.id, s.masks]));
     },
     async train({ examples, workDir, name, epochs, signal, onEpoch, onStep }) {
@@ -247,5 +261,6 @@ export function createEngine(opts: EngineOptions): Engine {
       }
       return files;
     },
+    close: () => inference.close(),
   };
 }

@@ -21,6 +21,8 @@ export interface InferencePool {
    * Every later predict fails with this error: close the pool and start a new one.
    */
   readonly broken: Error | undefined;
+  /** Whether the workers keep the process alive (default yes); see WorkerPool.keepProcessAlive. */
+  keepProcessAlive(alive: boolean): void;
   /** Terminates the workers (also mid-batch: pending predicts then reject). */
   close(): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function startInferencePool(opts: InferencePoolOptions): Promise<In
     get broken() {
       return broken;
     },
+    keepProcessAlive: (alive) => pool.keepProcessAlive(alive),
     async close() {
       closed = true;
       broken ??= new Error('inference pool is closed');

@@ -15,6 +15,8 @@ export interface WorkerPool<Req, Res> {
   run(request: Req, transfer?: Transferable[]): Promise<Res>;
   /** Run on worker `index` (queued behind its current job). */
   runOn(index: number, request: Req, transfer?: Transferable[]): Promise<Res>;
+  /** Whether the workers keep the process alive (Node's default); an idle kept pool should not. */
+  keepProcessAlive(alive: boolean): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,12 @@ export function createWorkerPool<Req, Res>(
     size: n,
     run,
     runOn,
+    keepProcessAlive(alive) {
+      for (const s of slots) {
+        if (alive) s.worker.ref();
+        else s.worker.unref();
+      }
+    },
     async close() {
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
