@@ -134,6 +134,8 @@ export interface EngineOptions {
   >;
   /** Close the inference workers after this long without a scan (ms); default INFERENCE_IDLE_MS. */
   inferenceIdleMs?: number;
+  /** Tests only: a stand-in inference worker module. */
+  inferenceWorkerUrl?: URL;
 }
 
 /** Long enough to cover a clinician moving from one scan to the next, short enough to free the memory. */
@@ -151,7 +153,10 @@ export function createEngine(opts: EngineOptions): Engine {
     return cached.model;
   }
   // Segmentation runs in worker threads so the main process (and so the window) stays responsive.
-  const inference = keepInferencePool({ idleMs: opts.inferenceIdleMs ?? INFERENCE_IDLE_MS });
+  const inference = keepInferencePool({
+    idleMs: opts.inferenceIdleMs ?? INFERENCE_IDLE_MS,
+    workerUrl: opts.inferenceWorkerUrl,
+  });
   return {
     openDataset: (root) => openDataset(root),
     async backend() {
