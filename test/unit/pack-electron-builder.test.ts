@@ -1,7 +1,8 @@
 /**
  * Packs the desktop app with electron-builder (`--dir`, Linux) against a stand-in Electron folder (the real
- * binary cannot be downloaded here) and checks the packed app: the built main/preload/renderer in app.asar,
- * the tfjs wasm binaries and the models outside it, the demo patient in resources. Also reads the config
+ * binary cannot be downloaded here) and checks the packed app: the built main (with the worker-thread
+ * entries beside it: Electron reads worker scripts from app.asar), preload and renderer in app.asar, the
+ * tfjs wasm binaries and the models outside it, the demo patient in resources. Also reads the config
  * statically for the three platforms' targets. Packing takes ~30 s; set TRACTUS_SKIP_PACK=1 to skip it.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/shared-data';
+
+/** The build's files the packed app needs: main bundle, worker-thread entries beside it, preload. */
+const BUILT = [
+  'out/main/index.js',
+  'out/main/infer-worker.js',
+  'out/main/train-worker.js',
+  'out/preload/index.cjs',
+];
 
 const WASM = [
   'tfjs-backend-wasm.wasm',
@@ -71,10 +80,7 @@ describe.skipIf(skipPack)('electron-builder --dir with a stand-in Electron', () 
     await writeFile(path.join(fakeDist, 'LICENSE'), 'stand-in');
 
     const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1', CI: '1' };
-    if (
-      !existsSync(path.join(REPO_ROOT, 'out/main/index.js')) ||
-      !existsSync(path.join(REPO_ROOT, 'out/preload/index.cjs'))
-    ) {
+    if (!BUILT.every((f) => existsSync(path.join(REPO_ROOT, f)))) {
       const build = spawnSync(
         process.execPath,
         ['node_modules/electron-vite/bin/electron-vite.js', 'build'],
@@ -104,12 +110,7 @@ describe.skipIf(skipPack)('electron-builder --dir with a stand-in Electron', () 
 
     const resources = path.join(output, 'linux-unpacked', 'resources');
     const files = await asarFiles(path.join(resources, 'app.asar'));
-    for (const f of [
-      'out/main/index.js',
-      'out/preload/index.cjs',
-      'out/renderer/index.html',
-      'package.json',
-    ]) {
+    for (const f of [...BUILT, 'out/renderer/index.html', 'package.json']) {
       expect(files).toContain(f);
     }
     const unpacked = path.join(resources, 'app.asar.unpacked');
