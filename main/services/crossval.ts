@@ -8,14 +8,14 @@
  * default each slice becomes its own one-slice scan, so a 2.5D input repeats the slice itself in both
  * neighbour channels — the same in training and scoring.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../core/errors';
 import { ORGANS, type Organ } from '../core/organs';
 import type { Dataset, Scan } from '../core/types';
-import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
+import { readFileOrExplain, readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { writePngRgb } from '../imaging/png';
 import { buildModel, type ArchSpec, type InputSize } from '../model/arch';
 import type { AugmentConfig } from '../model/augment';
@@ -320,7 +320,7 @@ async function readHeldOut(dir: string): Promise<{ fold: FoldResult; slices: Hel
       organs: Array<{ width: number; height: number; truth: boolean }>;
     }>;
   };
-  const bytes = await fs.readFile(path.join(dir, HELD_OUT_BIN));
+  const bytes = await readFileOrExplain(path.join(dir, HELD_OUT_BIN));
   let at = 0;
   const take = (n: number): Uint8Array => {
     if (at + n > bytes.length)

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,12 @@ describe('crossValidate', () => {
     const again = await crossValidate({ ...job, epochs: 50, stepsPerEpoch: 1000 });
     expect(again.untuned).toEqual(report.untuned);
     expect(again.tuned).toEqual(report.tuned);
+
+    // A damaged saved fold is reported with its file, not read as wrong numbers.
+    const bin = path.join(workDir, 'fold-case2', 'heldout.bin');
+    truncateSync(bin, 100);
+    await expect(crossValidate(job)).rejects.toThrow(InputError);
+    await expect(crossValidate(job)).rejects.toThrow(/heldout\.bin/);
   }, 60_000);
 
   it('explains what is wrong with data it cannot cross-validate', async () => {
