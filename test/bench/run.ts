@@ -21,6 +21,17 @@ interface SuiteResult {
   seconds: number;
   rows: BenchRow[];
   error?: string;
+  /** when and under what load (latest.* only: suites there come from different runs) */
+  measured?: string;
+}
+
+async function readLatest(file: string): Promise<SuiteResult[]> {
+  try {
+    const json = JSON.parse(await fs.readFile(file, 'utf8')) as { results?: SuiteResult[] };
+    return Array.isArray(json.results) ? json.results : [];
+  } catch {
+    return []; // no earlier run (or an unreadable one): latest.* start from this run
+  }
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,6 +61,8 @@ export function toMarkdown(results: SuiteResult[], meta: Record<string, string>)
       lines.push(`| ${r.suite} | ${row.name} | ${formatValue(row.value)} | ${row.unit} | ${note} |`);
     }
   }
+  const dated = results.filter((r) => r.measured);
+  if (dated.length > 0) lines.push('', 'Measured:', ...dated.map((r) => `- ${r.suite}: ${r.measured}`));
   return lines.join('\n') + '\n';
 }
 
@@ -97,11 +110,20 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' '),
   };
-  const md = toMarkdown(results, meta);
-  process.stdout.write(md);
+  process.stdout.write(toMarkdown(results, meta));
   const outDir = path.join(root, 'bench-results');
   await writeJsonAtomic(path.join(outDir, `${date.replace(/[:.]/g, '-')}.json`), { meta, results }, true);
-  await writeFileAtomic(path.join(outDir, 'latest.md'), md);
+  // latest.* hold every suite's most recent run: a subset run (`npm run bench -- segment`) replaces only its
+  // own suites, each keeping the date and load it was measured at.
+  const latestFile = path.join(outDir, 'latest.json');
+  const previous = await readLatest(latestFile);
+  const merged = [
+    ...previous.filter((r) => !results.some((n) => n.suite === r.suite)),
+    ...results.map((r) => ({ ...r, measured: `${meta.date} (load ${meta.load})` })),
+  ].sort((a, b) => a.suite.localeCompare(b.suite));
+  const latestMeta = { node: meta.node, cpu: meta.cpu, updated: date };
+  await writeJsonAtomic(latestFile, { meta: latestMeta, results: merged }, true);
+  await writeFileAtomic(path.join(outDir, 'latest.md'), toMarkdown(merged, latestMeta));
   if (results.some((r) => r.error)) process.exitCode = 1;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Inference speed of the shipped model (models/default: compact U-Net, 256² input) on a 144-slice
+ * Inference speed of the shipped model (models/default; input size from its card) on a 144-slice
  * 266×266 16-bit scan, the UW-Madison size: ms per slice including reading, 2.5D preprocessing,
  * letterboxing, post-processing at native size — `segmentScan` end to end — on each backend that
  * initialises here, plus the process's peak RSS. Target: ≤ 10 s per 144-slice scan on 2 cores.
@@ -99,9 +99,14 @@ async function timed(fn: () => Promise<unknown>): Promise<Timing> {
 }
 
 /** 144 slices, batch 4, on 1 thread or spread over `workers` worker threads: wall and CPU-based rows. */
+/** The network's input side, as the card says (the shipped model's, so rows name what was measured). */
+function inputSide(loaded: LoadedModel): number {
+  return loaded.card.input.size.width;
+}
+
 async function workerRows(loaded: LoadedModel, workers: number, slices: number): Promise<Row[]> {
   const scan = syntheticScan(slices);
-  const label = `segment ${SIDE}² → 256² unet (wasm, batch 4, ${workers} worker${workers > 1 ? 's' : ''})`;
+  const label = `segment ${SIDE}² → ${inputSide(loaded)}² ${loaded.card.architecture.name} (wasm, batch 4, ${workers} worker${workers > 1 ? 's' : ''})`;
   const rows: Row[] = [];
   let run: () => Promise<unknown> = () => segmentScan(scan, loaded, { batch: 4 });
   let close = async () => {};
@@ -173,7 +178,7 @@ export async function bench(): Promise<Row[]> {
       await segmentScan(syntheticScan(n), loaded, { batch });
       const ms = (performance.now() - t0) / n;
       out.push({
-        name: `segment ${SIDE}² → 256² unet (${name}, batch ${batch}, 1 worker)`,
+        name: `segment ${SIDE}² → ${inputSide(loaded)}² ${loaded.card.architecture.name} (${name}, batch ${batch}, 1 worker)`,
         value: Number(ms.toFixed(1)),
         unit: 'ms/slice',
         note: `${n} slices; ${((ms * 144) / 1000).toFixed(1)} s per 144-slice scan (target ≤ 10 s)`,
