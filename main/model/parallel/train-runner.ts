@@ -12,6 +12,7 @@ import { segmentationLoss } from '../train/loss';
 import type { NamedTensor } from '../train/weights-file';
 import { createDataParallelTrainer } from './data-parallel';
 import { augmentPacked } from './train-augment';
+import { flattenTensors, unflattenTensors } from './flat-tensors';
 
 export interface TrainRunner {
   /** Worker threads doing the steps; 0 when they run in this thread. */
@@ -119,26 +120,6 @@ export function inProcessRunner(model: tfl.LayersModel, learningRate: number): T
   };
 }
 
-function flatten(tensors: tf.Tensor[]): Float32Array {
-  const out = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
-  let o = 0;
-  for (const t of tensors) {
-    out.set(t.dataSync() as Float32Array, o);
-    o += t.size;
-  }
-  return out;
-}
-
-function unflatten(flat: Float32Array, shapes: ReadonlyArray<readonly number[]>): tf.Tensor[] {
-  let o = 0;
-  return shapes.map((shape) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(flat.subarray(o, o + size), [...shape]);
-    o += size;
-    return t;
-  });
-}
-
 export interface WorkerRunnerOptions {
   workers: number;
   learningRate: number;
@@ -154,14 +135,14 @@ export async function workerRunner(model: tfl.LayersModel, opts: WorkerRunnerOpt
     learningRate: opts.learningRate,
     model: { topology: model.toJSON(null, false) },
     loss: 'segmentation',
-    initialWeights: flatten(model.getWeights()),
+    initialWeights: flattenTensors(model.getWeights()),
   });
   return {
     workers: trainer.workers,
     step: async (x, xShape, y, yShape, augment) => (await trainer.step(x, xShape, y, yShape, augment)).loss,
     evaluate: (x, xShape, y, yShape) => trainer.evaluate(x, xShape, y, yShape),
     async pullWeights(target) {
-      const tensors = unflatten(
+      const tensors = unflattenTensors(
         await trainer.weights(0),
         target.getWeights().map((w) => w.shape),
       );
@@ -171,13 +152,16 @@ export async function workerRunner(model: tfl.LayersModel, opts: WorkerRunnerOpt
     setLearningRate: (lr) => trainer.setLearningRate(lr),
     async optimizerWeights() {
       const state = await trainer.optimizerState();
-      return unflatten(state.data, state.shapes).map((tensor, i) => ({ name: state.names[i]!, tensor }));
+      return unflattenTensors(state.data, state.shapes).map((tensor, i) => ({
+        name: state.names[i]!,
+        tensor,
+      }));
     },
     async setOptimizerWeights(weights) {
       await trainer.setOptimizerState({
         names: weights.map((w) => w.name),
         shapes: weights.map((w) => [...w.tensor.shape]),
-        data: flatten(weights.map((w) => w.tensor)),
+        data: flattenTensors(weights.map((w) => w.tensor)),
       });
     },
     close: () => trainer.close(),

@@ -13,6 +13,7 @@ import { segmentationLoss } from '../train/loss';
 import type { NamedTensor } from '../train/weights-file';
 import { serveRequests, type WithTransfer } from './protocol';
 import { augmentPacked } from './train-augment';
+import { flattenTensors, unflattenTensors } from './flat-tensors';
 import type { FlatTensors, ModuleRef, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
 
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
@@ -28,26 +29,6 @@ async function importRef<T>(ref: ModuleRef): Promise<T> {
   const fn = mod[ref.export];
   if (typeof fn !== 'function') throw new Error(`${ref.module} has no exported function ${ref.export}`);
   return fn as T;
-}
-
-function flatten(tensors: tf.Tensor[]): Float32Array {
-  const out = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
-  let o = 0;
-  for (const t of tensors) {
-    out.set(t.dataSync() as Float32Array, o);
-    o += t.size;
-  }
-  return out;
-}
-
-function unflatten(flat: Float32Array, like: Array<{ shape: readonly number[] | number[] }>): tf.Tensor[] {
-  let o = 0;
-  return like.map((w) => {
-    const size = w.shape.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(flat.subarray(o, o + size), [...w.shape]);
-    o += size;
-    return t;
-  });
 }
 
 /** Adam keeps its learning rate private: a new optimizer takes over the moments (and step count). */
@@ -91,27 +72,30 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
         return tf.variableGrads(() => lossFn(y, m.apply(x, { training: true }) as tf.Tensor), vars);
       });
       const loss = (await value.data())[0]!;
-      const flat = flatten(vars.map((v) => grads[v.name]!));
+      const flat = flattenTensors(vars.map((v) => grads[v.name]!));
       tf.dispose([value, ...Object.values(grads)]);
-      const stats = flatten(m.nonTrainableWeights.map((w) => w.read()));
+      const stats = flattenTensors(m.nonTrainableWeights.map((w) => w.read()));
       const reply: TrainReply = { kind: 'grads', loss, grads: flat, stats, ms: performance.now() - t0 };
       return { result: reply, transfer: [flat.buffer as ArrayBuffer, stats.buffer as ArrayBuffer] };
     }
     case 'apply': {
       const m = requireModel();
       const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-      const grads = unflatten(req.grads, vars);
+      const grads = unflattenTensors(
+        req.grads,
+        vars.map((v) => v.shape),
+      );
       optimizer!.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
-      const stats = unflatten(
+      const stats = unflattenTensors(
         req.stats,
-        m.nonTrainableWeights.map((w) => w.read()),
+        m.nonTrainableWeights.map((w) => w.read().shape),
       );
       m.nonTrainableWeights.forEach((w, i) => w.write(stats[i]!));
       tf.dispose(grads);
       return { kind: 'ok' };
     }
     case 'getWeights': {
-      const weights = flatten(requireModel().getWeights());
+      const weights = flattenTensors(requireModel().getWeights());
       return { result: { kind: 'weights', weights }, transfer: [weights.buffer as ArrayBuffer] };
     }
     case 'setLearningRate': {
@@ -127,15 +111,12 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
       const state: FlatTensors = {
         names: weights.map((w) => w.name),
         shapes: weights.map((w) => [...w.tensor.shape]),
-        data: flatten(weights.map((w) => w.tensor)),
+        data: flattenTensors(weights.map((w) => w.tensor)),
       };
       return { result: { kind: 'optimizer', state }, transfer: [state.data.buffer as ArrayBuffer] };
     }
     case 'setOptimizer': {
-      const tensors = unflatten(
-        req.state.data,
-        req.state.shapes.map((shape) => ({ shape })),
-      );
+      const tensors = unflattenTensors(req.state.data, req.state.shapes);
       await replaceOptimizer(
         learningRate,
         tensors.map((tensor, i) => ({ name: req.state.names[i]!, tensor })),
@@ -158,7 +139,10 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
     }
     case 'setWeights': {
       const m = requireModel();
-      const ws = unflatten(req.weights, m.getWeights());
+      const ws = unflattenTensors(
+        req.weights,
+        m.getWeights().map((w) => w.shape),
+      );
       m.setWeights(ws);
       tf.dispose(ws);
       return { kind: 'ok' };
