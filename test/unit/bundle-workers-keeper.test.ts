@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Scan, SliceImage } from '../../main/core/types';
+import type { Scan } from '../../main/core/types';
+import { inMemoryScan } from '../helpers/scans';
 import { createEngine } from '../../main/ipc/engine';
 import { initBackend } from '../../main/model/backend/select';
 import { segmentScan } from '../../main/model/infer';
@@ -19,27 +20,13 @@ import { saveTinyVariedModel } from './parallel-infer-fixtures';
 /** A scan of `n` 40×36 slices with a different ramp pattern each (no random numbers). */
 function rampScan(n: number): Scan {
   const [width, height] = [40, 36];
-  return {
+  return inMemoryScan({
     id: 'case7_day2',
-    patientId: 'case7',
-    studyId: 'case7_day2',
-    day: 'day2',
+    slices: n,
     width,
     height,
-    pixelSpacing: null,
-    sliceThickness: null,
-    intensity: 'uint16',
-    source: 'png',
-    slices: Array.from({ length: n }, (_, i) => ({ id: `s${i + 1}`, number: i + 1, width, height })),
-    readSlice: async (i: number): Promise<SliceImage> => ({
-      width,
-      height,
-      data: Uint16Array.from(
-        { length: width * height },
-        (_, p) => ((p % width) * (i + 5) * 11 + Math.floor(p / width) * 31 + i * 173) % 1700,
-      ),
-    }),
-  };
+    pixel: (i, p) => ((p % width) * (i + 5) * 11 + Math.floor(p / width) * 31 + i * 173) % 1700,
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

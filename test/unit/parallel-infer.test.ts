@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORGANS } from '../../main/core/organs';
-import type { Scan, SliceImage } from '../../main/core/types';
+import type { Scan } from '../../main/core/types';
+import { inMemoryScan } from '../helpers/scans';
 import { initBackend } from '../../main/model/backend/select';
 import { segmentScan } from '../../main/model/infer';
 import { loadModel, type LoadedModel } from '../../main/model/model-io';
@@ -18,27 +19,13 @@ import { saveTinyVariedModel } from './parallel-infer-fixtures';
 const CRASH_WORKER = new URL('./parallel-infer-crash-worker.ts', import.meta.url);
 
 function rampScan(n: number, width: number, height: number): Scan {
-  return {
+  return inMemoryScan({
     id: 'case1_day1',
-    patientId: 'case1',
-    studyId: 'case1_day1',
-    day: 'day1',
+    slices: n,
     width,
     height,
-    pixelSpacing: null,
-    sliceThickness: null,
-    intensity: 'uint16',
-    source: 'png',
-    slices: Array.from({ length: n }, (_, i) => ({ id: `s${i + 1}`, number: i + 1, width, height })),
-    readSlice: async (i: number): Promise<SliceImage> => ({
-      width,
-      height,
-      data: Uint16Array.from(
-        { length: width * height },
-        (_, p) => ((p % width) * (i + 3) * 13 + Math.floor(p / width) * 29 + i * 211) % 1500,
-      ),
-    }),
-  };
+    pixel: (i, p) => ((p % width) * (i + 3) * 13 + Math.floor(p / width) * 29 + i * 211) % 1500,
+  });
 }
 
 let loaded: LoadedModel;
