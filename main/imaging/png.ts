@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { decode, encode, type DecodedPng } from 'fast-png';
-import { InputError } from '../core/errors';
+import { InputError, isInputError } from '../core/errors';
 import type { SliceImage } from '../core/types';
 import { readFileOrExplain, writeFileAtomic } from '../io/files';
 
@@ -113,6 +113,7 @@ export function decodePngPixels(bytes: Uint8Array, where: string): PngPixels {
     checkChunkCrcs(bytes, where);
     png = decode(bytes);
   } catch (e) {
+    if (isInputError(e)) throw e; // already names the file and the problem (e.g. a chunk's CRC)
     throw new InputError(where, `corrupt or truncated PNG (${(e as Error).message ?? String(e)})`, {
       cause: e,
     });
