@@ -3,5 +3,7 @@ import { readFileSync } from 'node:fs';
 
 const r = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-process.exit(r.numFailedTests > 0 || r.numPassedTests === 0 ? 1 : 0);
+// A file that fails to load has no failed test of its own: count it as a failure too.
+const failed = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+console.log(`tests: ${r.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || r.numPassedTests === 0 ? 1 : 0);
