@@ -235,12 +235,7 @@ async function runScan(
     modelKey,
     slices,
     summary: {
-      id: scan.id,
-      slices: scan.slices.length,
-      width: scan.width,
-      height: scan.height,
-      pixelSpacing: scan.pixelSpacing,
-      sliceThickness: scan.sliceThickness,
+      ...scanHeader(scan),
       volumesMl: volumes(scan, voxels),
       voxels,
       seconds: result.seconds,
@@ -250,7 +245,10 @@ async function runScan(
   };
 }
 
-function failedSummary(scan: Scan, backend: string, e: unknown, seconds: number): ScanSummary {
+/** What a scan summary says of the scan itself, whether its segmentation worked or not. */
+function scanHeader(
+  scan: Scan,
+): Pick<ScanSummary, 'id' | 'slices' | 'width' | 'height' | 'pixelSpacing' | 'sliceThickness'> {
   return {
     id: scan.id,
     slices: scan.slices.length,
@@ -258,6 +256,12 @@ function failedSummary(scan: Scan, backend: string, e: unknown, seconds: number)
     height: scan.height,
     pixelSpacing: scan.pixelSpacing,
     sliceThickness: scan.sliceThickness,
+  };
+}
+
+function failedSummary(scan: Scan, backend: string, e: unknown, seconds: number): ScanSummary {
+  return {
+    ...scanHeader(scan),
     volumesMl: null,
     voxels: null,
     seconds,
