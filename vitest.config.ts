@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
 
+const PACK_TESTS = ['test/unit/pack-*.test.ts'];
+
 export default defineConfig({
   plugins: [vue()],
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 120_000,
@@ -15,5 +16,21 @@ export default defineConfig({
     // The JSON report lets .ci/run print one plain "N passed, N failed, N skipped" line.
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'tests',
+          include: ['test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          exclude: PACK_TESTS,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Packing copies out/, which the e2e tests rebuild when renderer sources changed: pack afterwards.
+        extends: true,
+        test: { name: 'pack', include: PACK_TESTS, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
