@@ -31,6 +31,7 @@ import {
 } from '../model/preprocess';
 import { labelledSlices, SampleBuilder, type LabelledSlice } from '../model/train/dataset';
 import { DEFAULT_LOOP, runTraining } from '../model/train/loop';
+import type { LrSchedule } from '../model/train/schedule';
 import { BASE_POSTPROCESS, HeldOutSet, type HeldOutSlice, type Score } from './crossval-score';
 import { archSpecByName } from './train';
 
@@ -52,6 +53,8 @@ export interface CrossvalJob {
   stepsPerEpoch: number;
   batchSize: number;
   learningRate: number;
+  /** Default `plateau` (on the training loss: folds have no validation set). */
+  lrSchedule?: LrSchedule;
   seed: number;
   /** Default HEAVY_AUGMENT; null for none. */
   augment?: AugmentConfig | null;
@@ -249,6 +252,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
           stepsPerEpoch: job.stepsPerEpoch,
           batchSize: job.batchSize,
           learningRate: job.learningRate,
+          ...(job.lrSchedule ? { lrSchedule: job.lrSchedule } : {}),
           seed: job.seed,
           augment: job.augment === undefined ? HEAVY_AUGMENT : job.augment,
           earlyStopPatience: Number.MAX_SAFE_INTEGER,

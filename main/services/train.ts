@@ -33,6 +33,7 @@ import {
   type LoopResult,
   type TrainProgress,
 } from '../model/train/loop';
+import type { LrSchedule } from '../model/train/schedule';
 import { openTrainingSource, DEFAULT_OPENERS, type SourceOpeners } from '../model/train/sources';
 import { parseValSpec, splitPatients } from '../model/train/split';
 
@@ -47,6 +48,8 @@ export interface TrainJob {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
+  /** Default `plateau` on the validation loss. */
+  lrSchedule?: LrSchedule;
   /** Patient ids ("case1,case2") or a fraction of patients ("0.2"). */
   val?: string;
   resume?: boolean;
@@ -193,6 +196,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       epochs,
       batchSize: job.batchSize ?? 4,
       learningRate: job.learningRate ?? (job.init ? 1e-4 : 1e-3),
+      ...(job.lrSchedule ? { lrSchedule: job.lrSchedule } : {}),
       seed,
       augment: job.augment === false ? null : DEFAULT_AUGMENT,
       outDir,

@@ -23,6 +23,7 @@ import { DEFAULT_LOOP, runTraining } from '../../main/model/train/loop';
 import { openTrainingSource } from '../../main/model/train/sources';
 import { openCocoDataset } from '../../main/imaging/coco-images';
 import { archSpecByName } from '../../main/services/train';
+import { lrScheduleOf } from '../../main/cli/options';
 import { HEAVY_AUGMENT, isolateSlices, oversample } from '../../main/services/crossval';
 
 const { values: a } = parseArgs({
@@ -37,6 +38,7 @@ const { values: a } = parseArgs({
     steps: { type: 'string', default: '50' },
     batch: { type: 'string', default: '4' },
     lr: { type: 'string', default: '1e-3' },
+    'lr-schedule': { type: 'string', default: 'plateau' },
     seed: { type: 'string', default: '1' },
     /** One-slice scans: the real COCO slices have no neighbours (see main/services/crossval.ts). */
     isolate: { type: 'boolean', default: false },
@@ -74,6 +76,7 @@ const result = await runTraining(
     stepsPerEpoch: Number(a.steps),
     batchSize: Number(a.batch),
     learningRate: Number(a.lr),
+    lrSchedule: lrScheduleOf(a['lr-schedule']!),
     seed: Number(a.seed),
     augment: a.augment === 'heavy' ? HEAVY_AUGMENT : DEFAULT_AUGMENT,
     earlyStopPatience: 1000,

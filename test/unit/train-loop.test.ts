@@ -68,4 +68,31 @@ describe('training loop', () => {
     expect(lines.length).toBe(result.lastEpoch);
     model.dispose();
   }, 300_000);
+
+  it('anneals the learning rate epoch by epoch with the cosine schedule', async () => {
+    tf.setBackend(backend);
+    const slices = labelledSlices(toyDataset(1, 2, SIZE));
+    const builder = new SampleBuilder({ input: { height: SIZE, width: SIZE }, sliceStride: 1 });
+    const model = tinyModel();
+    const result = await runTraining(
+      model,
+      { train: slices, val: [], builder },
+      {
+        ...DEFAULT_LOOP,
+        epochs: 3,
+        stepsPerEpoch: 1,
+        batchSize: 2,
+        learningRate: 0.01,
+        minLearningRate: 0.001,
+        lrSchedule: 'cosine',
+        outDir: tmp(),
+        resume: false,
+      },
+    );
+    // base, halfway ((0.01 + 0.001) / 2), floor
+    const rates = result.history.map((r) => r.learningRate);
+    expect(rates).toHaveLength(3);
+    [0.01, 0.0055, 0.001].forEach((lr, i) => expect(rates[i]).toBeCloseTo(lr, 12));
+    model.dispose();
+  }, 120_000);
 });

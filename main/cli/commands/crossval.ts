@@ -3,7 +3,7 @@
  * cross-validation — how well a model (fine-tuned from --init, or trained from scratch) does on patients
  * it never saw. Writes DIR/crossval.json (per-fold and pooled Dice, correct empties, tuned post-processing).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ORGANS } from '../../core/organs';
 import { openCocoDataset } from '../../imaging/coco-images';
 import { openDataset } from '../../imaging/open';
@@ -13,6 +13,8 @@ import { crossValidate, HEAVY_AUGMENT, type CrossvalReport } from '../../service
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../model/augment';
 import { InputError } from '../../core/errors';
 import type { Score } from '../../services/crossval-score';
+import type { LrSchedule } from '../../model/train/schedule';
+import { backendName, lrScheduleOf, positiveNumber, share, wholeNumber } from '../options';
 
 interface CrossvalCliOptions {
   data: string;
@@ -26,32 +28,13 @@ interface CrossvalCliOptions {
   stepsPerEpoch: number;
   batch: number;
   lr?: number;
+  lrSchedule: LrSchedule;
   seed: number;
   augment: string;
   folds?: string;
   overlays?: boolean;
   backend: BackendPreference;
   json?: boolean;
-}
-
-function wholeNumber(min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}`);
-    return n;
-  };
-}
-
-function share(v: string): number {
-  const n = Number(v);
-  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('expected a number in (0, 1]');
-  return n;
-}
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
-  return n;
 }
 
 function augmentOf(kind: string): AugmentConfig | null {
@@ -98,12 +81,13 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs per fold (0: score the --init model unchanged)', wholeNumber(0), 4)
     .option('--steps-per-epoch <n>', 'optimiser steps per epoch', wholeNumber(1), 25)
     .option('--batch <n>', 'batch size', wholeNumber(1), 4)
-    .option('--lr <x>', 'learning rate (default 3e-4 with --init, 1e-3 without)', positive)
+    .option('--lr <x>', 'learning rate (default 3e-4 with --init, 1e-3 without)', positiveNumber)
+    .option('--lr-schedule <kind>', 'plateau | cosine (decay to ~0 over the fold)', lrScheduleOf, 'plateau')
     .option('--seed <n>', 'random seed', wholeNumber(0), 1)
     .option('--augment <kind>', 'heavy (default) | default | none', 'heavy')
     .option('--folds <patients>', 'hold out only these patients, e.g. "case101,case11"')
     .option('--overlays', 'write truth|prediction PNGs of every held-out slice to <out>/overlays')
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: CrossvalCliOptions) => {
       const report = await crossValidate({
@@ -117,6 +101,7 @@ export function register(program: Command): void {
         stepsPerEpoch: o.stepsPerEpoch,
         batchSize: o.batch,
         learningRate: o.lr ?? (o.init ? 3e-4 : 1e-3),
+        lrSchedule: o.lrSchedule,
         seed: o.seed,
         augment: augmentOf(o.augment),
         ...(o.folds ? { folds: o.folds.split(',').map((f) => f.trim()) } : {}),

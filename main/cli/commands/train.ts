@@ -2,10 +2,12 @@
  * `tractus train --data <COCO | dataset folder | list> --out <DIR> …`: train or fine-tune a model,
  * write the model folder + history.jsonl, and register it (with --activate, make it the active model).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ORGANS } from '../../core/organs';
 import type { BackendPreference } from '../../model/backend/select';
+import type { LrSchedule } from '../../model/train/schedule';
 import { train } from '../../services/train';
+import { backendName, lrScheduleOf, positiveNumber, wholeNumber } from '../options';
 import { ProgressBar } from '../progress';
 
 interface TrainCliOptions {
@@ -16,6 +18,7 @@ interface TrainCliOptions {
   epochs: number;
   batch: number;
   lr?: number;
+  lrSchedule: LrSchedule;
   val: string;
   resume?: boolean;
   stepsPerEpoch?: number;
@@ -29,31 +32,6 @@ interface TrainCliOptions {
   json?: boolean;
 }
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
-function wholeNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected 0 or a positive whole number');
-  return n;
-}
-
-function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
-
-function backendName(v: string): BackendPreference {
-  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(v)) {
-    throw new InvalidArgumentError('expected auto, tensorflow, wasm or cpu');
-  }
-  return v as BackendPreference;
-}
-
 export function register(program: Command): void {
   program
     .command('train')
@@ -65,22 +43,28 @@ export function register(program: Command): void {
     )
     .option('--init <dir>', 'fine-tune this model folder instead of starting from scratch')
     .option('--arch <name>', 'unet | unet-small | effunet-b0 … effunet-b7 (ignored with --init)', 'unet')
-    .option('--epochs <n>', 'epochs', positiveInt, 50)
-    .option('--batch <n>', 'batch size', positiveInt, 4)
+    .option('--epochs <n>', 'epochs', wholeNumber(1), 50)
+    .option('--batch <n>', 'batch size', wholeNumber(1), 4)
     .option('--lr <x>', 'initial learning rate (default 1e-3, 1e-4 with --init)', positiveNumber)
+    .option(
+      '--lr-schedule <kind>',
+      'plateau (halve on a validation plateau) | cosine (decay over the epochs)',
+      lrScheduleOf,
+      'plateau',
+    )
     .option('--val <patients|fraction>', 'validation patients "case1,case2" or a fraction of patients', '0.2')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option(
       '--steps-per-epoch <n>',
       'optimiser steps per epoch (default: one pass over the slices)',
-      positiveInt,
+      wholeNumber(1),
     )
-    .option('--input-size <n>', 'network input side in pixels (ignored with --init)', positiveInt, 256)
+    .option('--input-size <n>', 'network input side in pixels (ignored with --init)', wholeNumber(1), 256)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
     .option(
       '--workers <n>',
       'worker threads sharing each batch (0: the main thread; default 2 on wasm/cpu with 2+ cores, 1 on tensorflow)',
-      wholeNumber,
+      wholeNumber(0),
     )
     .option('--seed <n>', 'random seed (split, sampling, augmentation)', (v) => Number.parseInt(v, 10), 1)
     .option('--no-augment', 'train without augmentation')
@@ -104,6 +88,7 @@ export function register(program: Command): void {
           epochs: opts.epochs,
           batchSize: opts.batch,
           ...(opts.lr ? { learningRate: opts.lr } : {}),
+          lrSchedule: opts.lrSchedule,
           val: opts.val,
           resume: Boolean(opts.resume),
           ...(opts.stepsPerEpoch ? { stepsPerEpoch: opts.stepsPerEpoch } : {}),

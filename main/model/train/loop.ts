@@ -18,6 +18,7 @@ import type { BackendPreference } from '../backend/select';
 import { inProcessRunner, workerRunner, type TrainRunner } from '../parallel/train-runner';
 import { trainingBatches, validationBatches, type LabelledSlice, type SampleBuilder } from './dataset';
 import { appendHistory, readHistory, truncateHistory, type EpochRecord } from './history';
+import { cosineLearningRate, type LrSchedule } from './schedule';
 import { loadTensors, saveTensors, type NamedTensor } from './weights-file';
 
 export { trainableVariables, trainStep } from '../parallel/train-runner';
@@ -37,6 +38,8 @@ export interface LoopOptions {
   lrPatience: number;
   lrFactor: number;
   minLearningRate: number;
+  /** `plateau` (default): ReduceLROnPlateau by lrPatience/lrFactor; `cosine`: decay to minLearningRate. */
+  lrSchedule?: LrSchedule;
   /** Where history.jsonl and checkpoint/ go. */
   outDir: string;
   resume: boolean;
@@ -223,6 +226,13 @@ async function epochs(
     const t0 = Date.now();
     let lossSum = 0;
     let step = 0;
+    if (opts.lrSchedule === 'cosine') {
+      const lr = cosineLearningRate(opts.learningRate, opts.minLearningRate, epoch, opts.epochs);
+      if (lr !== state.learningRate) {
+        await runner.setLearningRate(lr);
+        state.learningRate = lr;
+      }
+    }
     // Augmentation is drawn here and applied where the step runs (in workers: in parallel, off this thread).
     const batchOptions = { ...opts, deferAugment: true };
     for await (const batch of trainingBatches(
@@ -319,7 +329,7 @@ async function epochs(
     if (state.bestPlateauLoss === null || plateauLoss < state.bestPlateauLoss) {
       state.bestPlateauLoss = plateauLoss;
       state.epochsSincePlateauBest = 0;
-    } else if (++state.epochsSincePlateauBest >= opts.lrPatience) {
+    } else if (++state.epochsSincePlateauBest >= opts.lrPatience && opts.lrSchedule !== 'cosine') {
       const lr = Math.max(opts.minLearningRate, state.learningRate * opts.lrFactor);
       if (lr < state.learningRate) {
         await runner.setLearningRate(lr);

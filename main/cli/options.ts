@@ -1,0 +1,46 @@
+/**
+ * Option parsers shared by the CLI commands. Commander turns an InvalidArgumentError into
+ * "error: option '--flag <x>' argument 'value' is invalid. <message>", so the flag is always named.
+ */
+import { InvalidArgumentError } from 'commander';
+import type { BackendPreference } from '../model/backend/select';
+import { LR_SCHEDULES, type LrSchedule } from '../model/train/schedule';
+
+/** A whole number ≥ min. */
+export function wholeNumber(min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected a whole number ≥ ${min}`);
+    return n;
+  };
+}
+
+export function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+/** A fraction in (0, 1]. */
+export function share(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('expected a number in (0, 1]');
+  return n;
+}
+
+const BACKENDS: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export function backendName(v: string): BackendPreference {
+  if (!(BACKENDS as readonly string[]).includes(v)) {
+    throw new InvalidArgumentError(`expected ${BACKENDS.join(', ')}`);
+  }
+  return v as BackendPreference;
+}
+
+export function lrScheduleOf(v: string): LrSchedule {
+  if (!(LR_SCHEDULES as readonly string[]).includes(v)) {
+    throw new InvalidArgumentError(`expected ${LR_SCHEDULES.join(' or ')}`);
+  }
+  return v as LrSchedule;
+}
