@@ -30,7 +30,8 @@ import {
   type NormalisationSpec,
 } from '../model/preprocess';
 import { labelledSlices, SampleBuilder, type LabelledSlice } from '../model/train/dataset';
-import { DEFAULT_LOOP, runTraining } from '../model/train/loop';
+import { CHECKPOINT_DIR, DEFAULT_LOOP, runTraining } from '../model/train/loop';
+import { loadTensors } from '../model/train/weights-file';
 import type { LrSchedule } from '../model/train/schedule';
 import { BASE_POSTPROCESS, HeldOutSet, type HeldOutSlice, type Score } from './crossval-score';
 import { archSpecByName } from './train';
@@ -40,6 +41,13 @@ export interface CrossvalJob {
   dataset: Dataset;
   /** Base model folder to fine-tune in each fold; without it each fold trains `arch` from scratch. */
   init?: string;
+  /**
+   * An earlier cross-validation's work folder: each fold starts from the weights that run's fold for the
+   * same patient ended with — a model that never saw this patient — and `arch`, `inputSize` and
+   * `sliceStride` must be that run's. This measures fine-tuning a shipped recipe without leaking the
+   * held-out patient (the shipped model itself saw every patient).
+   */
+  initFolds?: string;
   arch?: string;
   inputSize?: number;
   /** 2.5D stride for models trained from scratch (default 0: the slice alone, repeated). */
@@ -145,7 +153,10 @@ interface ModelRecipe {
   card: ModelCard | null;
 }
 
-async function freshModel(job: CrossvalJob): Promise<{ model: tfl.LayersModel; recipe: ModelRecipe }> {
+async function freshModel(
+  job: CrossvalJob,
+  patient: string,
+): Promise<{ model: tfl.LayersModel; recipe: ModelRecipe }> {
   if (job.init) {
     const { model, card } = await loadModel(job.init);
     return {
@@ -161,8 +172,10 @@ async function freshModel(job: CrossvalJob): Promise<{ model: tfl.LayersModel; r
   }
   const architecture = archSpecByName(job.arch ?? 'unet-small');
   const size = job.inputSize ?? 128;
+  const model = buildModel(architecture, size);
+  if (job.initFolds) await loadFoldWeights(model, job.initFolds, patient);
   return {
-    model: buildModel(architecture, size),
+    model,
     recipe: {
       architecture,
       inputSize: { height: size, width: size },
@@ -171,6 +184,29 @@ async function freshModel(job: CrossvalJob): Promise<{ model: tfl.LayersModel; r
       card: null,
     },
   };
+}
+
+/** The weights an earlier run's fold for `patient` kept, into `model` (same architecture and size). */
+async function loadFoldWeights(model: tfl.LayersModel, runDir: string, patient: string): Promise<void> {
+  const dir = path.join(runDir, `fold-${patient}`, CHECKPOINT_DIR);
+  const file = path.join(dir, 'best.json');
+  if (!existsSync(file)) {
+    throw new InputError(file, `missing: ${runDir} has no trained fold for patient ${patient}`);
+  }
+  const saved = await loadTensors(dir, 'best');
+  try {
+    const expected = model.getWeights().map((w) => w.shape.join('×'));
+    const found = saved.map((t) => t.tensor.shape.join('×'));
+    if (expected.join() !== found.join()) {
+      throw new InputError(
+        file,
+        `weights do not fit this architecture (${found.length} tensors saved, ${expected.length} expected, or other shapes)`,
+      );
+    }
+    model.setWeights(saved.map((t) => t.tensor));
+  } finally {
+    tf.dispose(saved.map((t) => t.tensor));
+  }
 }
 
 /** Probability maps of `slices` at their native size, with their truth. */
@@ -216,6 +252,11 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
       `has ${patients.length} patient; cross-validation needs at least 2`,
     );
   }
+  if (job.initFolds && path.resolve(job.initFolds) === path.resolve(job.workDir)) {
+    throw new InputError(job.workDir, 'cannot start folds from the run being written (choose another --out)');
+  }
+  if (job.initFolds && job.init)
+    throw new InputError(job.initFolds, 'give either an init model or init folds');
   const folds = job.folds ?? patients;
   for (const f of folds) {
     if (!patients.includes(f)) throw new InputError(job.dataset.root, `has no patient "${f}" to hold out`);
@@ -235,7 +276,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
       log(`fold ${patient}: read back from ${foldDir}`);
       continue;
     }
-    const { model, recipe } = await freshModel(job);
+    const { model, recipe } = await freshModel(job, patient);
     const builder = new SampleBuilder({
       input: recipe.inputSize,
       sliceStride: recipe.sliceStride,

@@ -98,4 +98,41 @@ describe('crossValidate', () => {
       crossValidate({ ...base, dataset: dataset(['case1', 'case2']), folds: ['case9'] }),
     ).rejects.toThrow(/case9/);
   });
+
+  it('starts each fold from an earlier run’s model of the same fold (--init-folds)', async () => {
+    const first = mkdtempSync(path.join(tmpdir(), 'crossval-'));
+    const second = mkdtempSync(path.join(tmpdir(), 'crossval-'));
+    dirs.push(first, second);
+    const job = {
+      dataset: dataset(['case1', 'case2']),
+      arch: 'unet-small',
+      inputSize: SIDE,
+      epochs: 2,
+      stepsPerEpoch: 1,
+      batchSize: 2,
+      learningRate: 1e-2,
+      seed: 1,
+      workDir: first,
+      backend: 'cpu' as const,
+    };
+    const trained = await crossValidate(job);
+    // Nothing more trained: each fold must score exactly what the earlier run's fold scored.
+    const reused = await crossValidate({ ...job, epochs: 0, initFolds: first, workDir: second });
+    expect(reused.untuned).toEqual(trained.untuned);
+
+    await expect(crossValidate({ ...job, initFolds: first })).rejects.toThrow(/another --out/);
+    const third = mkdtempSync(path.join(tmpdir(), 'crossval-'));
+    dirs.push(third);
+    await expect(
+      crossValidate({ ...job, arch: 'unet', epochs: 0, initFolds: first, workDir: third }),
+    ).rejects.toThrow(/fold-case1.*do not fit/);
+    await expect(
+      crossValidate({
+        ...job,
+        epochs: 0,
+        initFolds: third,
+        workDir: mkdtempSync(path.join(tmpdir(), 'crossval-')),
+      }),
+    ).rejects.toThrow(/no trained fold for patient case1/);
+  }, 60_000);
 });

@@ -20,6 +20,7 @@ interface CrossvalCliOptions {
   data: string;
   out: string;
   init?: string;
+  initFolds?: string;
   arch: string;
   inputSize: number;
   extra?: string;
@@ -71,6 +72,10 @@ export function register(program: Command): void {
     .requiredOption('--data <source>', 'labelled real slices: COCO JSON, dataset folder, or list file')
     .requiredOption('--out <dir>', 'work folder: fold checkpoints, crossval.json, overlays/')
     .option('--init <dir>', 'base model folder to fine-tune in every fold (default: train from scratch)')
+    .option(
+      '--init-folds <dir>',
+      'an earlier crossval --out: each fold fine-tunes the model that run trained without this patient (give that run’s --arch/--input-size)',
+    )
     .option('--arch <name>', 'architecture when training from scratch', 'unet-small')
     .option('--input-size <n>', 'input side when training from scratch', wholeNumber(16), 128)
     .option(
@@ -81,7 +86,11 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'epochs per fold (0: score the --init model unchanged)', wholeNumber(0), 4)
     .option('--steps-per-epoch <n>', 'optimiser steps per epoch', wholeNumber(1), 25)
     .option('--batch <n>', 'batch size', wholeNumber(1), 4)
-    .option('--lr <x>', 'learning rate (default 3e-4 with --init, 1e-3 without)', positiveNumber)
+    .option(
+      '--lr <x>',
+      'learning rate (default 3e-4 with --init or --init-folds, 1e-3 without)',
+      positiveNumber,
+    )
     .option('--lr-schedule <kind>', 'plateau | cosine (decay to ~0 over the fold)', lrScheduleOf, 'plateau')
     .option('--seed <n>', 'random seed', wholeNumber(0), 1)
     .option('--augment <kind>', 'heavy (default) | default | none', 'heavy')
@@ -93,6 +102,7 @@ export function register(program: Command): void {
       const report = await crossValidate({
         dataset: await open(o.data),
         ...(o.init ? { init: o.init } : {}),
+        ...(o.initFolds ? { initFolds: o.initFolds } : {}),
         arch: o.arch,
         inputSize: o.inputSize,
         ...(o.extra ? { extra: await open(o.extra) } : {}),
@@ -100,7 +110,7 @@ export function register(program: Command): void {
         epochs: o.epochs,
         stepsPerEpoch: o.stepsPerEpoch,
         batchSize: o.batch,
-        learningRate: o.lr ?? (o.init ? 3e-4 : 1e-3),
+        learningRate: o.lr ?? (o.init || o.initFolds ? 3e-4 : 1e-3),
         lrSchedule: o.lrSchedule,
         seed: o.seed,
         augment: augmentOf(o.augment),
