@@ -38,6 +38,8 @@ export interface SliceInfo {
   height: number;
   /** File the slice came from, when it came from one file. */
   file?: string;
+  /** The image id a COCO input gave this slice (kept so predictions exported as COCO refer to it). */
+  cocoImageId?: number;
   /** Millimetres along the slice normal (DICOM ImagePositionPatient · normal), when the source says. */
   position?: number;
 }

@@ -24,6 +24,8 @@ interface ImageEntry {
   file: string;
   /** path as the source names it (COCO file_name, or the file name) */
   name: string;
+  /** the COCO image id, for COCO input */
+  cocoId?: number;
   width: number;
   height: number;
 }
@@ -94,7 +96,14 @@ async function groupIntoScans(entries: ImageEntry[], source: 'coco' | 'png'): Pr
       bitDepth = Math.max(bitDepth, header.bitDepth);
       const id = sliceId(scanId, number);
       sliceIds[entry] = id;
-      slices.push({ id, number, width: e.width, height: e.height, file: e.file });
+      slices.push({
+        id,
+        number,
+        width: e.width,
+        height: e.height,
+        file: e.file,
+        ...(e.cocoId === undefined ? {} : { cocoImageId: e.cocoId }),
+      });
     }
     // UW-Madison file names carry the pixel spacing; other names do not.
     const uw = parseUwSliceFileName(path.basename(slices[0]!.file!));
@@ -132,6 +141,7 @@ export async function openCocoDataset(jsonFile: string): Promise<Dataset> {
   const entries: ImageEntry[] = coco.images.map((image) => ({
     file: path.resolve(folder, image.file_name),
     name: image.file_name,
+    cocoId: image.id,
     width: image.width,
     height: image.height,
   }));

@@ -17,10 +17,10 @@ import { InputError } from '../core/errors';
 import { parseSliceId } from '../core/ids';
 import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } from '../core/types';
-import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
+import { writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { openDataset } from '../imaging/open';
 import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
-import { buildCocoDataset, parseCocoDataset, type CocoResult } from '../masks/coco';
+import { buildCocoDataset, type CocoResult } from '../masks/coco';
 import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
 import { initBackend, type BackendPreference } from '../model/backend/select';
@@ -121,21 +121,6 @@ interface ImageRef {
 
 // ---------------------------------------------------------------------------------------------------------
 
-/**
- * Open any input `openDataset` accepts. For a COCO dataset, also map each listed image file to its COCO id so
- * predictions keep the ids of the input.
- */
-export async function openSegmentInput(
-  input: string,
-): Promise<{ dataset: Dataset; imageIds?: Map<string, number> }> {
-  const dataset = await openDataset(input);
-  if (!/\.json$/i.test(input)) return { dataset };
-  const file = path.resolve(input);
-  const coco = parseCocoDataset(await readJsonOrExplain(file), file);
-  const base = path.dirname(file);
-  return { dataset, imageIds: new Map(coco.images.map((im) => [path.resolve(base, im.file_name), im.id])) };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 
 const UW_RELATIVE = /(?:^|\/)((?:train\/|test\/)?case\d+\/case\d+_day\d+\/scans\/[^/]+)$/;
@@ -154,16 +139,20 @@ function fileNameOf(slice: SliceInfo, root: string): string {
 }
 
 /** Image ids and file names for every slice, fixed before any scan runs so resumed runs agree. */
-function assignImages(dataset: Dataset, scans: Scan[], cocoIds?: Map<string, number>): Map<Scan, ImageRef[]> {
+function assignImages(dataset: Dataset, scans: Scan[]): Map<Scan, ImageRef[]> {
   const root = dataset.root;
   const rootDir = existsSync(root) && !/\.(json|nii|nii\.gz|dcm)$/i.test(root) ? root : path.dirname(root);
   const refs = new Map<Scan, ImageRef[]>();
-  let next = cocoIds ? Math.max(0, ...cocoIds.values()) + 1 : 1;
+  // A COCO input's slices keep their ids; other slices are numbered after the largest of those.
+  const given = scans.flatMap((scan) =>
+    scan.slices.flatMap((s) => (s.cocoImageId === undefined ? [] : [s.cocoImageId])),
+  );
+  let next = Math.max(0, ...given) + 1;
   for (const scan of scans) {
     refs.set(
       scan,
       scan.slices.map((slice) => ({
-        imageId: (slice.file && cocoIds?.get(path.resolve(slice.file))) || next++,
+        imageId: slice.cocoImageId ?? next++,
         fileName: fileNameOf(slice, rootDir),
       })),
     );
@@ -281,12 +270,14 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
   req.signal?.addEventListener('abort', cancel, { once: true });
   try {
     if (loaded.card.placeholder) log(`model ${loaded.card.name} is a PLACEHOLDER: it is not trained`);
-    const { dataset, imageIds } = await openSegmentInput(req.input);
+    const dataset = await openDataset(req.input);
     const scans = allScans(dataset);
     if (scans.length === 0) throw new InputError(req.input, 'no scans found');
     const out = path.resolve(req.out);
     await fs.mkdir(path.join(out, '.parts'), { recursive: true });
-    const refs = assignImages(dataset, scans, imageIds);
+    const refs = assignImages(dataset, scans);
+    // A COCO input already lists its images (and ids); other inputs get an images.coco.json.
+    const cocoInput = scans.some((scan) => scan.slices.some((sl) => sl.cocoImageId !== undefined));
     const modelKey = modelKeyOf(loaded);
     const parts: Array<ScanPart | undefined> = [];
     const summaries: ScanSummary[] = [];
@@ -357,7 +348,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       req.onScanDone?.(summaries[summaries.length - 1]!);
     }
 
-    const files = await writeOutputs(out, scans, refs, parts, !imageIds);
+    const files = await writeOutputs(out, scans, refs, parts, !cocoInput);
     const summary: SegmentSummary = {
       input: path.resolve(req.input),
       model: {
