@@ -226,6 +226,17 @@ async function epochs(
     const t0 = Date.now();
     let lossSum = 0;
     let step = 0;
+    const progress = (phase: TrainProgress['phase'], loss: number, record?: EpochRecord): void =>
+      opts.onProgress?.({
+        phase,
+        epoch,
+        epochs: opts.epochs,
+        step,
+        steps,
+        loss,
+        learningRate: state.learningRate,
+        ...(record ? { record } : {}),
+      });
     if (opts.lrSchedule === 'cosine') {
       const lr = cosineLearningRate(opts.learningRate, opts.minLearningRate, epoch, opts.epochs);
       if (lr !== state.learningRate) {
@@ -258,15 +269,7 @@ async function epochs(
       images += batch.size;
       lossSum += loss;
       step++;
-      opts.onProgress?.({
-        phase: 'train',
-        epoch,
-        epochs: opts.epochs,
-        step,
-        steps,
-        loss: lossSum / step,
-        learningRate: state.learningRate,
-      });
+      progress('train', lossSum / step);
       // Let timers and abort handlers run between synchronous tfjs steps.
       await new Promise((r) => setImmediate(r));
     }
@@ -275,15 +278,7 @@ async function epochs(
       break;
     }
     const trainLoss = lossSum / Math.max(1, step);
-    opts.onProgress?.({
-      phase: 'validate',
-      epoch,
-      epochs: opts.epochs,
-      step,
-      steps,
-      loss: trainLoss,
-      learningRate: state.learningRate,
-    });
+    progress('validate', trainLoss);
     let val: ValidationResult | null;
     try {
       val = await interruptibly(async () => {
@@ -345,16 +340,7 @@ async function epochs(
     tf.dispose(optimizerWeights.map((w) => w.tensor));
     await writeJsonAtomic(path.join(ckpt, 'state.json'), state, true);
     result.lastEpoch = epoch;
-    opts.onProgress?.({
-      phase: 'epoch-end',
-      epoch,
-      epochs: opts.epochs,
-      step,
-      steps,
-      loss: trainLoss,
-      learningRate: state.learningRate,
-      record,
-    });
+    progress('epoch-end', trainLoss, record);
     if (state.epochsSinceBest >= opts.earlyStopPatience) {
       result.stoppedEarly = true;
       break;
