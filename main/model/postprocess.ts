@@ -15,6 +15,8 @@ export const organPostprocessSchema = z.object({
    */
   gateThreshold: z.number().min(0).max(1),
   gateMinPixels: z.number().int().min(0),
+  /** Same in mm²; used instead of `gateMinPixels` when the slice's pixel spacing is known. */
+  gateMinMm2: z.number().min(0).optional(),
   /** Connected components (8-neighbour) smaller than this many pixels are dropped. */
   minComponentPixels: z.number().int().min(0),
   /** Same in mm²; used instead of `minComponentPixels` when the slice's pixel spacing is known. */
@@ -84,15 +86,32 @@ export function removeSmallComponents(mask: BinaryMask, minPixels: number): numb
   return cleared;
 }
 
+/**
+ * An area rule in pixels: the mm² value when it is given and the spacing is known (so the rule covers the
+ * same anatomy at any resolution), else the pixel value.
+ */
+function areaInPixels(
+  pixels: number,
+  mm2: number | undefined,
+  spacing: [row: number, column: number] | null,
+): number {
+  if (mm2 !== undefined && spacing && spacing[0] > 0 && spacing[1] > 0) {
+    return Math.ceil(mm2 / (spacing[0] * spacing[1]));
+  }
+  return pixels;
+}
+
 /** Minimum component size in pixels: the mm² rule when spacing is known, else the pixel rule. */
 export function minComponentPixelsFor(
   p: OrganPostprocess,
   spacing: [row: number, column: number] | null,
 ): number {
-  if (p.minComponentMm2 !== undefined && spacing && spacing[0] > 0 && spacing[1] > 0) {
-    return Math.ceil(p.minComponentMm2 / (spacing[0] * spacing[1]));
-  }
-  return p.minComponentPixels;
+  return areaInPixels(p.minComponentPixels, p.minComponentMm2, spacing);
+}
+
+/** Empty-organ gate in pixels: the mm² rule when spacing is known, else the pixel rule. */
+export function gateMinPixelsFor(p: OrganPostprocess, spacing: [row: number, column: number] | null): number {
+  return areaInPixels(p.gateMinPixels, p.gateMinMm2, spacing);
 }
 
 /** Turn one organ's probability map (row-major, width×height) into its mask on that slice. */
@@ -114,7 +133,7 @@ export function postprocessOrgan(
       any = true;
     }
   }
-  if (!any || gateCount < p.gateMinPixels) return { mask: undefined, score: 0 };
+  if (!any || gateCount < gateMinPixelsFor(p, spacing)) return { mask: undefined, score: 0 };
   const mask: BinaryMask = { width, height, data };
   removeSmallComponents(mask, minComponentPixelsFor(p, spacing));
   let sum = 0;

@@ -16,8 +16,8 @@ import { BASE_POSTPROCESS } from '../../main/services/crossval-score';
 
 /**
  * The site sample's 512² PNGs are upscaled UW-Madison slices (about 266 px at 1.5 mm), so one of their
- * pixels covers about (1.5 · 266 / 512)² ≈ 0.6 mm²; the mm² rule then carries the tuned component size
- * over to scans whose pixel spacing is known.
+ * pixels covers about (1.5 · 266 / 512)² ≈ 0.6 mm²; the mm² rules then carry the tuned gate and component
+ * sizes over to scans whose pixel spacing is known (at 266² the same anatomy has ≈ 3.7× fewer pixels).
  */
 const SITE_SAMPLE_MM2_PER_PIXEL = 0.6;
 
@@ -45,7 +45,8 @@ const useTuned = a.postprocess === 'tuned';
 const postprocess = Object.fromEntries(
   ORGANS.map((o) => {
     const p = useTuned ? report.postprocess[o] : BASE_POSTPROCESS;
-    return [o, { ...p, minComponentMm2: Math.round(p.minComponentPixels * SITE_SAMPLE_MM2_PER_PIXEL) }];
+    const mm2 = (pixels: number): number => Math.round(pixels * SITE_SAMPLE_MM2_PER_PIXEL);
+    return [o, { ...p, gateMinMm2: mm2(p.gateMinPixels), minComponentMm2: mm2(p.minComponentPixels) }];
   }),
 ) as Record<Organ, OrganPostprocess>;
 const tuned = useTuned ? report.tuned : report.untuned;

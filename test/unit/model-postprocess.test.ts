@@ -3,6 +3,7 @@ import { pythonWith } from '../helpers/python';
 import { describe, expect, it } from 'vitest';
 import {
   labelComponents,
+  gateMinPixelsFor,
   minComponentPixelsFor,
   postprocessOrgan,
   removeSmallComponents,
@@ -87,6 +88,15 @@ describe('postprocessOrgan', () => {
     // two pixels exceed 0.8: kept with gateMinPixels 2, dropped with 3
     expect(postprocessOrgan(prob, 4, 4, { ...P, gateMinPixels: 3 })).toEqual({ mask: undefined, score: 0 });
     expect(postprocessOrgan(prob, 4, 4, P).mask).toBeDefined();
+  });
+
+  it('sizes the gate in mm² when the spacing is known, so it covers the same anatomy at any resolution', () => {
+    // 6 mm² at 1.5 × 1.5 mm pixels (2.25 mm²) = 2.7 → 3 pixels: two pixels above 0.8 are too few
+    expect(gateMinPixelsFor({ ...P, gateMinMm2: 6 }, [1.5, 1.5])).toBe(3);
+    expect(postprocessOrgan(prob, 4, 4, { ...P, gateMinMm2: 6 }, [1.5, 1.5]).mask).toBeUndefined();
+    // 4 mm² = 1.8 → 2 pixels: kept; without spacing the pixel rule (2) applies
+    expect(postprocessOrgan(prob, 4, 4, { ...P, gateMinMm2: 4 }, [1.5, 1.5]).mask).toBeDefined();
+    expect(gateMinPixelsFor({ ...P, gateMinPixels: 9, gateMinMm2: 6 }, null)).toBe(9);
   });
 
   it('drops small components, by pixels or by mm² when the spacing is known', () => {
