@@ -10,7 +10,7 @@ import type { AugmentParams } from '../augment';
 import type { BackendPreference } from '../backend/select';
 import { segmentationLoss } from '../train/loss';
 import type { NamedTensor } from '../train/weights-file';
-import { createDataParallelTrainer } from './data-parallel';
+import { createDataParallelTrainer, type DataParallelTrainer } from './data-parallel';
 import { augmentPacked } from './train-augment';
 import { flattenTensors, unflattenTensors } from './flat-tensors';
 
@@ -29,12 +29,7 @@ export interface TrainRunner {
     augment?: AugmentParams[],
   ): Promise<number>;
   /** Inference-mode loss and predictions (row-major, like y) on one batch. */
-  evaluate(
-    x: Float32Array,
-    xShape: number[],
-    y: Float32Array,
-    yShape: number[],
-  ): Promise<{ loss: number; pred: Float32Array }>;
+  evaluate: DataParallelTrainer['evaluate'];
   /** Make `model` hold the trained weights (nothing to do in this thread). */
   pullWeights(model: tfl.LayersModel): Promise<void>;
   setLearningRate(learningRate: number): Promise<void>;
