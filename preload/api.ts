@@ -4,6 +4,7 @@
  * preload, and the loopback HTTP server for browsers) carry exactly these shapes, so every value is
  * plain JSON: pixels and masks travel in the compact encodings of ./wire.
  */
+import type { OrientationLetters } from '../main/core/orientation';
 import type { Organ } from '../main/core/organs';
 
 /** Review state of one slice: straight from the model, corrected by a person, or signed off. */
@@ -34,6 +35,8 @@ export interface ScanSummary {
   height: number;
   pixelSpacing: [row: number, column: number] | null;
   sliceThickness: number | null;
+  /** Patient direction at each image edge as displayed ('R', 'A', …); absent when the source does not say. */
+  orientation?: OrientationLetters;
   slices: SliceSummary[];
   approved: boolean;
 }

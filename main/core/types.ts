@@ -3,6 +3,7 @@
  * patient → study (one treatment day) → scan (an ordered stack of slices) and organ masks per slice.
  * Pure types: no Node, no DOM, so the renderer may share them.
  */
+import type { OrientationLetters } from './orientation';
 import type { Organ } from './organs';
 
 export type IntensityType = 'uint8' | 'uint16' | 'int16' | 'float32';
@@ -62,6 +63,11 @@ export interface ScanInfo {
   sliceSpacing?: number | null;
   intensity: IntensityType;
   source: SourceKind;
+  /**
+   * Patient directions at the image's edges as displayed (see core/orientation); absent when the source
+   * gives no orientation (a DICOM without ImageOrientationPatient).
+   */
+  orientation?: OrientationLetters;
   /** Ordered along the slice axis (UW-Madison: by slice number; DICOM: along the slice normal). */
   slices: SliceInfo[];
 }

@@ -3,6 +3,7 @@
  * assembles its result, and the lazy PNG-backed scan that UW-Madison, plain folders and COCO share.
  */
 import { InputError } from '../core/errors';
+import { ASSUMED_AXIAL_RADIOLOGICAL } from '../core/orientation';
 import type { Dataset, IntensityType, Patient, Scan, ScanInfo, SliceImage, SliceMasks } from '../core/types';
 import { readPngSlice } from './png';
 
@@ -37,6 +38,8 @@ export function naturalCompare(a: string, b: string): number {
 /** A scan whose slices are PNG files, decoded only when asked for. */
 export function pngScan(info: ScanInfo): Scan {
   return {
+    // PNG slices carry no orientation: the UW-Madison data are axial, shown radiologically
+    orientation: { ...ASSUMED_AXIAL_RADIOLOGICAL },
     ...info,
     async readSlice(index: number): Promise<SliceImage> {
       const slice = info.slices[index];

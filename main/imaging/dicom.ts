@@ -15,6 +15,7 @@ import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { InputError, isInputError } from '../core/errors';
 import { sliceId } from '../core/ids';
+import { orientationLetters } from '../core/orientation';
 import type { Dataset, DatasetWarning, IntensityType, Scan, SliceImage } from '../core/types';
 import { readFileOrExplain } from '../io/files';
 import { assembleDataset, naturalCompare } from './assemble';
@@ -522,6 +523,10 @@ function seriesScan(id: string, files: ImageFile[]): Scan {
     sliceSpacing: sliceSpacingOf(slices, first),
     intensity,
     source: 'dicom',
+    // shown as stored: ImageOrientationPatient's row cosine runs along the columns, its column cosine down
+    ...(first.imageOrientation
+      ? { orientation: orientationLetters(first.imageOrientation[0], first.imageOrientation[1]) }
+      : {}),
     slices: slices.map((s, i) => ({
       id: sliceId(id, i + 1),
       number: i + 1,

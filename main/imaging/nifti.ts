@@ -1,7 +1,10 @@
 /**
  * NIfTI-1 and NIfTI-2 volumes (.nii, .nii.gz) → one scan of axial slices in radiological display
  * convention, the way an axial DICOM is shown: rows run anterior → posterior, columns patient right →
- * patient left, slices inferior → superior.
+ * patient left (so patient right is on the image's left), slices inferior → superior.
+ *
+ * NIfTI world coordinates are RAS+: +x is patient RIGHT, +y anterior, +z superior (DICOM's LPS+ with x
+ * and y negated). Columns therefore run toward −x.
  *
  * The voxel → world (RAS+) affine comes from the sform when sform_code > 0, else the qform quaternion when
  * qform_code > 0, else the voxel sizes alone (NIfTI "method 1", treated as RAS: the file says nothing).
@@ -12,6 +15,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../core/errors';
 import { sliceId } from '../core/ids';
+import { orientationLetters, type LpsDirection, type OrientationLetters } from '../core/orientation';
 import type { Dataset, DatasetWarning, Scan, SliceImage } from '../core/types';
 import { readFileOrExplain } from '../io/files';
 import { assembleDataset } from './assemble';
@@ -187,8 +191,8 @@ export interface DisplayMapping {
 
 /**
  * Match each voxel axis to the world axis it runs most along (largest |component| first, so the result is
- * a permutation) and reverse it where needed: columns increase toward patient left (+x in RAS), rows toward
- * posterior (−y), slices toward superior (+z).
+ * a permutation) and reverse it where needed: columns increase toward patient left (−x in RAS+), rows
+ * toward posterior (−y), slices toward superior (+z).
  */
 export function displayMapping(affine: Matrix3x4, where: string): DisplayMapping {
   const column = (axis: number) => [affine[0][axis]!, affine[1][axis]!, affine[2][axis]!];
@@ -216,11 +220,30 @@ export function displayMapping(affine: Matrix3x4, where: string): DisplayMapping
   };
   const norm = (world: number) => Math.hypot(...column(axisOfWorld[world]!));
   return {
-    column: along(0, true), // +x = patient left
+    column: along(0, false), // RAS+: +x is patient right, so patient left is −x
     row: along(1, false), // rows run toward posterior = −y
     slice: along(2, true), // +z = superior
     spacing: { column: norm(0), row: norm(1), slice: norm(2) },
   };
+}
+
+/**
+ * Letters at the displayed image's edges, from the true directions of the display's column and row axes
+ * (an oblique volume, snapped to the nearest axis, gets two-letter labels such as 'RA').
+ */
+export function displayOrientation(affine: Matrix3x4, mapping: DisplayMapping): OrientationLetters {
+  const lpsDirection = ({ axis, reversed }: { axis: number; reversed: boolean }): LpsDirection => {
+    const sign = reversed ? -1 : 1;
+    // RAS+ → LPS+: negate x and y
+    return [-sign * affine[0][axis]!, -sign * affine[1][axis]!, sign * affine[2][axis]!];
+  };
+  return orientationLetters(lpsDirection(mapping.column), lpsDirection(mapping.row));
+}
+
+function orientationOf(header: NiftiHeader, mapping: DisplayMapping): OrientationLetters {
+  const letters = displayOrientation(header.affine, mapping);
+  // without sform/qform the file says nothing: the letters rest on the RAS assumption warned about
+  return header.affineSource === 'pixdim' ? { ...letters, assumed: true } : letters;
 }
 
 /** A loaded volume: header, a reader of its scaled voxel values (first volume) and how to show it. */
@@ -337,6 +360,7 @@ export async function openNifti(file: string): Promise<Dataset> {
     sliceSpacing: round(spacing.slice),
     intensity,
     source: 'nifti',
+    orientation: orientationOf(volume.header, volume.mapping),
     slices: Array.from({ length: depth }, (_, n) => ({
       id: sliceId(identity.id, n + 1),
       number: n + 1,

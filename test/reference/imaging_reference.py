@@ -5,6 +5,7 @@ Usage:
   imaging_reference.py png <file>            -> JSON stats of a PNG read by Pillow
   imaging_reference.py dicom <file>...       -> JSON stats per file of pydicom's pixel_array (rescaled)
   imaging_reference.py nifti-write <dir>     -> writes test volumes with nibabel and prints what was written
+  imaging_reference.py nifti-anatomy <template.dcm> <dir> -> one patient in several voxel orders + as DICOM
 Stats: width, height, dtype, min, max, sum and sha256 of the values as little-endian float64.
 """
 import hashlib
@@ -167,6 +168,86 @@ def cmd_nifti_write(folder):
     print(json.dumps({'shape': shape, 'marker': marker, 'written': written}))
 
 
+def cmd_nifti_anatomy(template, folder):
+    """One "patient" stored in several voxel orders, with anatomy of known side, written by nibabel; plus the
+    same patient as an axial DICOM series (pydicom, standard LPS storage) for comparison.
+
+    The patient is built in RAS+ millimetres (nibabel's world: +x patient RIGHT): a "liver" (value 200) around
+    x = +90 mm, a "spleen" (100) around x = -97 mm, a "stomach" (150) anterior-left, and a marker (50) on the
+    most superior slice only. For every file, nibabel's own as_closest_canonical gives the RAS voxel array;
+    the radiological display (patient right on the image's left, anterior on top, slices inferior → superior)
+    is then display[k][r][c] = canon[nx-1-c, ny-1-r, k]. Also printed: each file's axis codes and the world
+    x of the liver and spleen centroids computed from the stored file's own affine.
+    """
+    import os
+
+    import nibabel as nib
+    import pydicom
+    from nibabel.orientations import axcodes2ornt, ornt_transform
+    from pydicom.uid import generate_uid
+
+    os.makedirs(folder, exist_ok=True)
+    nx, ny, nz, mm = 48, 36, 4, 5.0
+    ras_affine = np.diag([mm, mm, mm, 1.0])
+    ras_affine[:3, 3] = [-(nx - 1) * mm / 2, -(ny - 1) * mm / 2, -40.0]
+    world = lambda i, j, k: ras_affine[:3, :3] @ [i, j, k] + ras_affine[:3, 3]  # noqa: E731
+    data = np.zeros((nx, ny, nz), dtype=np.int16)
+    for i in range(nx):
+        for j in range(ny):
+            x, y, _ = world(i, j, 0)
+            if abs(x - 90) <= 15 and abs(y) <= 30:
+                data[i, j, :] = 200
+            elif abs(x + 97) <= 10 and abs(y + 10) <= 20:
+                data[i, j, :] = 100
+            elif abs(x + 40) <= 15 and abs(y - 50) <= 15:
+                data[i, j, :] = 150
+    data[nx // 2, ny // 2, nz - 1] = 50
+    canonical = nib.Nifti1Image(data, ras_affine)
+    result = {}
+    for code in ('RAS', 'LPS', 'LAS', 'LPI', 'PIR', 'SRA'):
+        ornt = ornt_transform(axcodes2ornt('RAS'), axcodes2ornt(tuple(code)))
+        img = canonical.as_reoriented(ornt)
+        img.set_qform(img.affine, code=1)
+        img.set_sform(img.affine, code=1)
+        name = f'anatomy_{code}.nii'
+        nib.save(img, os.path.join(folder, name))
+        loaded = nib.load(os.path.join(folder, name))
+        stored = np.asarray(loaded.dataobj)
+        canon = np.asarray(nib.as_closest_canonical(loaded).dataobj)
+        display = np.transpose(canon[::-1, ::-1, :], (2, 1, 0))
+        centroid = lambda v: nib.affines.apply_affine(loaded.affine, np.argwhere(stored == v).mean(axis=0))  # noqa: E731
+        result[name] = {
+            'axcodes': ''.join(nib.aff2axcodes(loaded.affine)),
+            'liverWorldX': float(centroid(200)[0]),
+            'spleenWorldX': float(centroid(100)[0]),
+            'display': display.astype(int).tolist(),
+        }
+    # The same patient as DICOM: pixel (r, c) of slice k is the voxel at LPS x = c (toward patient left),
+    # y = r (toward posterior), the standard axial storage with ImageOrientationPatient 1\0\0\0\1\0.
+    lps = data[::-1, ::-1, :]
+    series = generate_uid()
+    dicom_folder = os.path.join(folder, 'anatomy_dicom')
+    os.makedirs(dicom_folder, exist_ok=True)
+    for k in range(nz):
+        ds = pydicom.dcmread(template)
+        ds.SeriesInstanceUID = series
+        ds.SOPInstanceUID = generate_uid()
+        ds.SeriesNumber = 1
+        ds.InstanceNumber = k + 1
+        ds.Rows, ds.Columns = ny, nx
+        ds.PixelSpacing = [f'{mm}', f'{mm}']
+        ds.ImageOrientationPatient = ['1', '0', '0', '0', '1', '0']
+        # LPS position of pixel (0, 0): RAS (x, y) of voxel (nx-1, ny-1) negated
+        x, y, z = world(nx - 1, ny - 1, k)
+        ds.ImagePositionPatient = [f'{-x:.3f}', f'{-y:.3f}', f'{z:.3f}']
+        for tag in ('RescaleSlope', 'RescaleIntercept'):
+            if tag in ds:
+                delattr(ds, tag)
+        ds.PixelData = np.ascontiguousarray(lps[:, :, k].T).astype('<i2').tobytes()
+        ds.save_as(os.path.join(dicom_folder, f'{k + 1}.dcm'))
+    print(json.dumps(result))
+
+
 if __name__ == '__main__':
     cmd, *args = sys.argv[1:]
     if cmd == 'png':
@@ -177,5 +258,7 @@ if __name__ == '__main__':
         cmd_dicom_series(args[0], args[1])
     elif cmd == 'nifti-write':
         cmd_nifti_write(args[0])
+    elif cmd == 'nifti-anatomy':
+        cmd_nifti_anatomy(args[0], args[1])
     else:
         sys.exit(f'unknown command {cmd}')
