@@ -133,7 +133,8 @@ function inflater(bytes: Uint8Array, position: number): Uint8Array {
   return out;
 }
 
-function parseDataSet(bytes: Uint8Array, where: string): DataSet {
+/** Parse a DICOM file's data elements (Part 10, headerless or deflated); also used by the RT/SEG readers. */
+export function parseDataSet(bytes: Uint8Array, where: string): DataSet {
   let options: dicomParser.ParseDicomOptions = { inflater };
   if (!hasDicmMagic(bytes)) {
     const syntax = sniffHeaderless(bytes);
