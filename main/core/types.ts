@@ -3,6 +3,7 @@
  * patient → study (one treatment day) → scan (an ordered stack of slices) and organ masks per slice.
  * Pure types: no Node, no DOM, so the renderer may share them.
  */
+import type { AcquisitionInfo } from './acquisition';
 import type { OrientationLetters } from './orientation';
 import type { Organ } from './organs';
 
@@ -68,6 +69,8 @@ export interface ScanInfo {
    * gives no orientation (a DICOM without ImageOrientationPatient).
    */
   orientation?: OrientationLetters;
+  /** Modality, body part, image type and plane, where the source records them (DICOM). */
+  acquisition?: AcquisitionInfo;
   /** Ordered along the slice axis (UW-Madison: by slice number; DICOM: along the slice normal). */
   slices: SliceInfo[];
 }

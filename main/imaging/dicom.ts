@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { InputError, isInputError } from '../core/errors';
+import { planeOfNormal } from '../core/acquisition';
 import { sliceId } from '../core/ids';
 import { orientationLetters } from '../core/orientation';
 import type { Dataset, DatasetWarning, IntensityType, Scan, SliceImage } from '../core/types';
@@ -63,6 +64,10 @@ export interface DicomImageHeader {
   seriesNumber?: number;
   seriesDescription?: string;
   modality?: string;
+  /** BodyPartExamined (0018,0015) */
+  bodyPart?: string;
+  /** ImageType (0008,0008) values */
+  imageType?: string[];
   instanceNumber?: number;
   imagePosition?: Vec3;
   /** row direction cosines then column direction cosines */
@@ -233,6 +238,8 @@ function readHeader(ds: DataSet, file: string): DicomImageHeader | { reason: str
     seriesNumber: number(ds, 'x00200011'),
     seriesDescription: text(ds, 'x0008103e'),
     modality,
+    bodyPart: text(ds, 'x00180015'),
+    imageType: text(ds, 'x00080008')?.split('\\'),
     instanceNumber: number(ds, 'x00200013'),
     imagePosition: position?.length === 3 ? (position as Vec3) : undefined,
     imageOrientation:
@@ -528,6 +535,14 @@ function seriesScan(id: string, files: ImageFile[]): Scan {
     ...(first.imageOrientation
       ? { orientation: orientationLetters(first.imageOrientation[0], first.imageOrientation[1]) }
       : {}),
+    acquisition: {
+      ...(first.modality ? { modality: first.modality } : {}),
+      ...(first.bodyPart ? { bodyPart: first.bodyPart } : {}),
+      ...(first.imageType ? { imageType: first.imageType } : {}),
+      ...(first.imageOrientation
+        ? { plane: planeOfNormal(cross(first.imageOrientation[0], first.imageOrientation[1])) }
+        : {}),
+    },
     slices: slices.map((s, i) => ({
       id: sliceId(id, i + 1),
       number: i + 1,

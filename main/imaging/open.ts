@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { acquisitionConcerns, acquisitionWarning } from '../core/acquisition';
 import { InputError } from '../core/errors';
 import { allScans, type Dataset } from '../core/types';
 import { openCocoDataset, openColourMaskPairs } from './coco-images';
@@ -90,6 +91,16 @@ export async function openDataset(input: string, opts: OpenDatasetOptions = {}):
   const stat = await statOrExplain(target);
   const dataset = stat.isDirectory() ? await openFolder(target, opts) : await openFile(target);
   const usedCsv = allScans(dataset).some((s) => s.source === 'uwmgi');
+  // A CT or a brain image would be segmented all the same: say so wherever warnings are shown.
+  for (const scan of allScans(dataset)) {
+    const concerns = acquisitionConcerns(scan.acquisition);
+    if (concerns.length > 0) {
+      dataset.warnings = [
+        ...(dataset.warnings ?? []),
+        { where: scan.id, problem: acquisitionWarning(concerns) },
+      ];
+    }
+  }
   if (opts.csv && !usedCsv) {
     dataset.warnings = [
       ...(dataset.warnings ?? []),

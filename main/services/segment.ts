@@ -13,10 +13,12 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { acquisitionConcerns, type AcquisitionInfo } from '../core/acquisition';
 import { InputError } from '../core/errors';
 import { parseSliceId } from '../core/ids';
 import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } from '../core/types';
+import { formatWarnings } from '../core/warnings';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { openDataset } from '../imaging/open';
 import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
@@ -78,6 +80,11 @@ export interface ScanSummary {
   backend: string;
   status: 'ok' | 'failed';
   reason?: string;
+  /**
+   * What the source says the scan is (DICOM modality, body part, image type, plane) and why it is not the
+   * axial abdominal MR the model was made for (`concerns`, empty when nothing says so).
+   */
+  acquisition: AcquisitionInfo & { concerns: string[] };
   /** True when the result came from an earlier run's part file. */
   resumed?: boolean;
 }
@@ -237,7 +244,10 @@ async function runScan(
 /** What a scan summary says of the scan itself, whether its segmentation worked or not. */
 function scanHeader(
   scan: Scan,
-): Pick<ScanSummary, 'id' | 'slices' | 'width' | 'height' | 'pixelSpacing' | 'sliceThickness'> {
+): Pick<
+  ScanSummary,
+  'id' | 'slices' | 'width' | 'height' | 'pixelSpacing' | 'sliceThickness' | 'acquisition'
+> {
   return {
     id: scan.id,
     slices: scan.slices.length,
@@ -245,6 +255,7 @@ function scanHeader(
     height: scan.height,
     pixelSpacing: scan.pixelSpacing,
     sliceThickness: scan.sliceThickness,
+    acquisition: { ...scan.acquisition, concerns: acquisitionConcerns(scan.acquisition) },
   };
 }
 
@@ -271,6 +282,8 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
   try {
     if (loaded.card.placeholder) log(`model ${loaded.card.name} is a PLACEHOLDER: it is not trained`);
     const dataset = await openDataset(req.input);
+    // skipped files and non-abdominal-MR scans, once each and grouped by reason, before the long run
+    for (const line of formatWarnings(dataset.warnings ?? [])) log(`warning: ${line}`);
     const scans = allScans(dataset);
     if (scans.length === 0) throw new InputError(req.input, 'no scans found');
     const out = path.resolve(req.out);
@@ -316,7 +329,8 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       const previous = req.force ? undefined : await readPart(file, modelKey);
       if (previous) {
         parts.push(previous);
-        summaries.push({ ...previous.summary, resumed: true });
+        // part files of older versions lack the acquisition: it comes from the scan, not the run
+        summaries.push({ ...previous.summary, acquisition: scanHeader(scan).acquisition, resumed: true });
         req.onScanDone?.(summaries[summaries.length - 1]!);
         continue;
       }

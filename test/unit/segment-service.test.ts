@@ -13,7 +13,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../main/model/backend/select';
 import { buildProgram } from '../../main/cli/program';
+import { acquisitionConcerns } from '../../main/core/acquisition';
 import { ORGANS } from '../../main/core/organs';
+import { allScans } from '../../main/core/types';
+import { openDataset } from '../../main/imaging/open';
 import { writePng16 } from '../../main/imaging/png';
 import { decodeCocoRle } from '../../main/masks/coco-rle';
 import { parseCocoDataset, parseCocoResults } from '../../main/masks/coco';
@@ -277,5 +280,47 @@ describeWithSharedData('tractus segment: the real site-sample COCO dataset', () 
     const summary = await segmentInput({ input: file, out, modelDir, backend: 'cpu' });
     expect(summary.failed).toBe(0);
     expectStomachEverywhere(outputs(out), new Map(coco.images.map((i) => [i.id, [i.width, i.height]])));
+  });
+});
+
+describe('input modality check: not the axial abdominal MR the model was made for', () => {
+  it('a real CT slice (pydicom CT_small.dcm) is warned about and recorded in summary.json; MR is not', async () => {
+    const dir = tmp();
+    copyFileSync(path.join(FIXTURES, 'imaging/dicom/CT_small.dcm'), path.join(dir, 'ct.dcm'));
+    copyFileSync(path.join(FIXTURES, 'imaging/dicom/MR_small.dcm'), path.join(dir, 'mr.dcm'));
+    const out = path.join(tmp(), 'out');
+    const logged: string[] = [];
+    const summary = await segmentInput({
+      input: dir,
+      out,
+      modelDir,
+      backend: 'cpu',
+      log: (m) => logged.push(m),
+    });
+    const written = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as SegmentSummary;
+    const byModality = new Map(written.scans.map((s) => [s.acquisition.modality, s]));
+    expect(byModality.get('CT')!.acquisition).toMatchObject({
+      modality: 'CT',
+      plane: 'axial',
+      concerns: ['modality CT, not MR'],
+    });
+    expect(byModality.get('MR')!.acquisition.concerns).toEqual([]);
+    expect(summary.warnings.map((w) => w.problem)).toEqual([
+      expect.stringMatching(/^not the axial abdominal MR the model was made for \(modality CT, not MR\)/),
+    ]);
+    // said once on the terminal, before the run
+    expect(logged.filter((l) => l.includes('modality CT'))).toHaveLength(1);
+  });
+});
+
+describeWithSharedData('input modality check on real shared DICOM', () => {
+  it('the dicom3tools brain perfusion image (0051.dcm: MR BRAIN, ASL MOSAIC) gets every concern', async () => {
+    const dataset = await openDataset(sharedPath('dicom/dicom3tools/0051.dcm'));
+    const [scan] = allScans(dataset);
+    expect(acquisitionConcerns(scan!.acquisition)).toEqual([
+      'body part BRAIN, not abdomen',
+      'image type ASL/MOSAIC, not an anatomical image',
+    ]);
+    expect(dataset.warnings?.map((w) => w.where)).toContain(scan!.id);
   });
 });

@@ -3,6 +3,7 @@
  * spacing, masks, and anything it skipped) — the first thing to run on a new export from the scanner.
  */
 import type { Command } from 'commander';
+import { formatWarnings } from '../../core/warnings';
 import { describeDataset, formatDatasetSummary, openDataset } from '../../imaging/open';
 
 export function register(program: Command): void {
@@ -23,6 +24,7 @@ export function register(program: Command): void {
         return;
       }
       process.stdout.write(formatDatasetSummary(summary) + '\n');
-      for (const w of dataset.warnings ?? []) process.stdout.write(`warning: ${w.where}: ${w.problem}\n`);
+      // grouped by reason: one line per kind of problem, not one per file
+      for (const line of formatWarnings(dataset.warnings ?? [])) process.stdout.write(`warning: ${line}\n`);
     });
 }

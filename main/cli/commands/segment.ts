@@ -99,7 +99,9 @@ function formatSummary(s: SegmentSummary, out: string): string {
           .map(([organ, ml]) => `${organ} ${ml === null ? '—' : `${ml.toFixed(1)} mL`}`)
           .join(', ')
       : 'volumes unknown (no pixel spacing)';
-    return `${scan.id}: ${scan.slices} slices ${scan.width}×${scan.height}, ${scan.seconds.toFixed(1)} s; ${vol}`;
+    const concerns = scan.acquisition.concerns;
+    const warn = concerns.length > 0 ? ` — WARNING: ${concerns.join('; ')}` : '';
+    return `${scan.id}: ${scan.slices} slices ${scan.width}×${scan.height}, ${scan.seconds.toFixed(1)} s; ${vol}${warn}`;
   });
   const warn = s.model.placeholder ? `\nWARNING: ${s.model.name} is a placeholder model, not trained.` : '';
   return `${lines.join('\n')}\n${s.ok} of ${s.scans.length} scans segmented (backend ${s.backend}, ${s.workers} worker${s.workers === 1 ? '' : 's'}); results in ${out}${warn}\n`;
