@@ -4,8 +4,9 @@
  * Files are grouped into scans by SeriesInstanceUID and ordered along the slice normal
  * (ImagePositionPatient · (row × column direction of ImageOrientationPatient)); InstanceNumber is the
  * fallback. Modality rescale (slope/intercept) is applied. Supported transfer syntaxes: implicit and
- * explicit VR little endian, explicit VR big endian, deflated explicit little endian and RLE Lossless
- * (our own decoder); JPEG, JPEG-LS, JPEG 2000 and other compressed syntaxes are refused with their name.
+ * explicit VR little endian, explicit VR big endian, deflated explicit little endian, RLE Lossless (our own
+ * decoder) and, through maintained WebAssembly codecs (dicom-codecs.ts), JPEG Baseline/Extended (8-bit),
+ * JPEG Lossless, JPEG-LS, JPEG 2000 and HTJ2K; other compressed syntaxes are refused with their name.
  * Files without pixel data (RT structure sets, DICOMDIR, reports) and refused files are listed in
  * `Dataset.warnings` and do not stop the rest of the folder from loading.
  */
@@ -20,6 +21,7 @@ import { orientationLetters } from '../core/orientation';
 import type { Dataset, DatasetWarning, IntensityType, Scan, SliceImage } from '../core/types';
 import { readFileOrExplain } from '../io/files';
 import { assembleDataset, naturalCompare } from './assemble';
+import { CONVERT_ADVICE, decodeCompressedFrame, describeSyntax } from './dicom-codecs';
 import { decodeDicomRle } from './dicom-rle';
 import { combineRanges, convertValues, intensityForRange, measureValues, type ValueRange } from './intensity';
 
@@ -29,23 +31,6 @@ const DEFLATED_LE = '1.2.840.10008.1.2.1.99';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
 const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
 const SUPPORTED = new Set([IMPLICIT_LE, EXPLICIT_LE, DEFLATED_LE, EXPLICIT_BE, RLE_LOSSLESS]);
-
-/** Names of the compressed syntaxes we refuse, so the message tells the user what the file is. */
-const REFUSED_NAMES: Record<string, string> = {
-  '1.2.840.10008.1.2.4.50': 'JPEG Baseline',
-  '1.2.840.10008.1.2.4.51': 'JPEG Extended',
-  '1.2.840.10008.1.2.4.57': 'JPEG Lossless',
-  '1.2.840.10008.1.2.4.70': 'JPEG Lossless (first-order prediction)',
-  '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless',
-  '1.2.840.10008.1.2.4.81': 'JPEG-LS Near-Lossless',
-  '1.2.840.10008.1.2.4.90': 'JPEG 2000 Lossless',
-  '1.2.840.10008.1.2.4.91': 'JPEG 2000',
-  '1.2.840.10008.1.2.4.201': 'High-Throughput JPEG 2000 Lossless',
-  '1.2.840.10008.1.2.4.202': 'High-Throughput JPEG 2000 (RPCL) Lossless',
-  '1.2.840.10008.1.2.4.203': 'High-Throughput JPEG 2000',
-  '1.2.840.10008.1.2.4.100': 'MPEG-2 video',
-  '1.2.840.10008.1.2.4.102': 'MPEG-4 video',
-};
 
 /** 1 GiB of pixels in one file is beyond any MR series; larger sizes mean a corrupt header. */
 const MAX_PIXEL_BYTES = 1 << 30;
@@ -189,12 +174,11 @@ function readHeader(ds: DataSet, file: string): DicomImageHeader | { reason: str
     return { reason: `no pixel data${modality ? ` (a ${modality} object)` : ''}, not an image` };
   }
   const transferSyntax = text(ds, 'x00020010') ?? IMPLICIT_LE;
-  if (!SUPPORTED.has(transferSyntax)) {
-    const name = REFUSED_NAMES[transferSyntax] ?? 'an unsupported transfer syntax';
+  if (!SUPPORTED.has(transferSyntax) && !describeSyntax(transferSyntax)?.codec) {
+    const name = describeSyntax(transferSyntax)?.name ?? 'an unsupported transfer syntax';
     throw new InputError(
       file,
-      `compressed with ${name} (${transferSyntax}); Tractus reads uncompressed and RLE DICOM — ` +
-        'convert it first, e.g. `dcmdjpeg`/`gdcmconv --raw`',
+      `compressed with ${name} (${transferSyntax}), which Tractus cannot decode — ${CONVERT_ADVICE}`,
     );
   }
   const rows = ds.uint16('x00280010') ?? 0;
@@ -261,6 +245,30 @@ function readHeader(ds: DataSet, file: string): DicomImageHeader | { reason: str
   };
 }
 
+/** The compressed bytes of one frame of encapsulated pixel data. */
+function encapsulatedFrame(ds: DataSet, header: DicomImageHeader, frame: number, name: string): Uint8Array {
+  const pixelData = ds.elements.x7fe00010 as Element;
+  const fragments = pixelData.fragments ?? [];
+  try {
+    if (!pixelData.encapsulatedPixelData || fragments.length === 0) throw new Error('no fragments');
+    if (header.frames === 1) {
+      return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixelData, 0, fragments.length);
+    }
+    if (fragments.length === header.frames) {
+      return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixelData, frame, 1);
+    }
+    return dicomParser.readEncapsulatedImageFrame(ds, pixelData, frame);
+  } catch (e) {
+    throw new InputError(
+      header.file,
+      `cannot find the ${name} data of frame ${frame + 1} (${describeThrown(e)})`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 /** The raw bytes of one frame, little-endian, exactly rows × columns × bytes per sample long. */
 function frameBytes(ds: DataSet, header: DicomImageHeader, frame: number): Uint8Array {
   const where = header.file;
@@ -268,20 +276,18 @@ function frameBytes(ds: DataSet, header: DicomImageHeader, frame: number): Uint8
   const pixels = header.rows * header.columns;
   const frameLength = (pixels * header.bitsAllocated) / 8;
   if (header.transferSyntax === RLE_LOSSLESS) {
-    const fragments = pixelData.fragments ?? [];
-    let encoded: Uint8Array;
-    try {
-      if (header.frames === 1) {
-        encoded = dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixelData, 0, fragments.length);
-      } else if (fragments.length === header.frames) {
-        encoded = dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixelData, frame, 1);
-      } else {
-        encoded = dicomParser.readEncapsulatedImageFrame(ds, pixelData, frame);
-      }
-    } catch (e) {
-      throw new InputError(where, `cannot find RLE frame ${frame + 1} (${describeThrown(e)})`, { cause: e });
-    }
-    return decodeDicomRle(encoded, pixels, 1, header.bitsAllocated, where);
+    return decodeDicomRle(
+      encapsulatedFrame(ds, header, frame, 'RLE'),
+      pixels,
+      1,
+      header.bitsAllocated,
+      where,
+    );
+  }
+  const compressed = describeSyntax(header.transferSyntax);
+  if (compressed) {
+    const encoded = encapsulatedFrame(ds, header, frame, compressed.name);
+    return decodeCompressedFrame(encoded, header.transferSyntax, header, where);
   }
   if (pixelData.encapsulatedPixelData)
     throw new InputError(where, 'encapsulated pixel data in an uncompressed syntax');
