@@ -39,7 +39,7 @@ const electronOnlyInApp = {
   group: ['electron', 'electron/*'],
   message: 'Only main/app may import electron.',
 };
-const NODE_SIDE = ['app', 'ipc', 'cli', 'imaging', 'model', 'workspace', 'synth', 'io', 'services'];
+const NODE_SIDE = ['app', 'ipc', 'cli', 'imaging', 'model', 'workspace', 'synth', 'io', 'services', 'export'];
 
 export default tseslint.config(
   {
