@@ -6,6 +6,7 @@
  */
 import type { OrientationLetters } from '../main/core/orientation';
 import type { Organ } from '../main/core/organs';
+import type { SourceKind } from '../main/core/types';
 
 /** Review state of one slice: straight from the model, corrected by a person, or signed off. */
 export type SliceState = 'auto' | 'edited' | 'approved';
@@ -35,6 +36,8 @@ export interface ScanSummary {
   height: number;
   pixelSpacing: [row: number, column: number] | null;
   sliceThickness: number | null;
+  /** The input format the scan came from (tells the viewer which way the slice stack runs). */
+  source?: SourceKind;
   /** Patient direction at each image edge as displayed ('R', 'A', …); absent when the source does not say. */
   orientation?: OrientationLetters;
   slices: SliceSummary[];
@@ -66,6 +69,20 @@ export interface SliceImageWire {
   /** 1st and 99.5th percentiles, a sensible starting window. */
   low: number;
   high: number;
+}
+
+/**
+ * A whole scan at low cost, for the coronal and sagittal reformats: every slice box-averaged to at most
+ * `size` pixels in-plane and quantised to bytes (base64, x fastest, then y, then slice); stored value =
+ * offset + byte × scale, so windows in the scan's units still apply.
+ */
+export interface VolumeWire {
+  width: number;
+  height: number;
+  depth: number;
+  data: string;
+  offset: number;
+  scale: number;
 }
 
 /** A binary mask as row-major run lengths starting with a run of zeros (see wire.encodeMask). */
@@ -123,6 +140,8 @@ export interface JobSummary {
   error?: string;
   /** ISO time the job started. */
   startedAt?: string;
+  /** The dataset (root folder) the job works on, so another folder's finished job is not shown as this one's. */
+  datasetRoot?: string;
 }
 
 export type ExportFormat = 'coco' | 'kaggle-csv' | 'png-masks';
@@ -197,6 +216,8 @@ export interface Calls {
     args: { scanId: string; indices: number[]; size: number };
     result: Array<{ index: number; image: SliceImageWire }>;
   };
+  /** The whole scan, downsampled and quantised (see VolumeWire), for reformats. */
+  'scan:volume': { args: { scanId: string; size: number }; result: VolumeWire };
   'masks:get': { args: { scanId: string }; result: ScanMasks };
   /** Save the corrected masks of one slice (autosave); marks it edited unless `state` says otherwise. */
   'masks:save': {

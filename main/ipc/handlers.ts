@@ -15,6 +15,7 @@ import { JobManager } from './jobs';
 import { DatasetSession, sliceDescriber, sliceMasksFromWire, sliceMasksToWire } from './session';
 import { SettingsStore } from './settings';
 import { thumbnail } from './thumbnail';
+import { scanVolume } from './scan-volume';
 import { organVolumesMl, organVoxels } from './volumes';
 
 export interface HandlerContext {
@@ -98,6 +99,8 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       return out;
     },
 
+    'scan:volume': ({ scanId, size }) => scanVolume(current().scan(scanId), size),
+
     'masks:get': ({ scanId }) => current().scanMasks(scanId),
     'masks:save': async ({ scanId, sliceId, masks, state }) => {
       const s = current();
@@ -141,7 +144,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     'segment:start': async ({ scope, id, resume }) => {
       const s = current();
       const scans = scopeScans(s, scope, id);
-      const jobId = jobs.start('segment', async (job) => {
+      const jobId = jobs.start('segment', { datasetRoot: s.dataset.root }, async (job) => {
         const items = scans.map((x) => ({ scanId: x.id, status: 'queued' as const }));
         const status = items.map((i) => ({
           ...i,
@@ -222,7 +225,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         workDir = path.join(s.store.dir, 'training', `${stamp}-${n}`);
       }
       runFolders.add(workDir);
-      const jobId = jobs.start('train', async (job) => {
+      const jobId = jobs.start('train', { datasetRoot: s.dataset.root }, async (job) => {
         job.progress(0, epochs, `preparing ${examples.length} slices`);
         const result = await ctx.engine.train({
           examples,
@@ -251,7 +254,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       const s = current();
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const dir = outDir ? path.resolve(outDir) : path.join(s.store.dir, 'exports', stamp);
-      const jobId = jobs.start('export', async (job) => {
+      const jobId = jobs.start('export', { datasetRoot: s.dataset.root }, async (job) => {
         const scans = s.allScans();
         job.progress(0, 2, 'collecting masks');
         const masks = await s.decodedMasks(scans.map((x) => x.id));

@@ -27,7 +27,8 @@ export class JobManager {
 
   constructor(private readonly publish: (summary: JobSummary) => void) {}
 
-  start(kind: JobKind, run: JobRunner): string {
+  /** `about` is copied onto the summary (which dataset the job works on). */
+  start(kind: JobKind, about: Pick<JobSummary, 'datasetRoot'>, run: JobRunner): string {
     const id = randomUUID();
     const abort = new AbortController();
     const summary: JobSummary = {
@@ -38,6 +39,7 @@ export class JobManager {
       total: 0,
       message: '',
       startedAt: new Date().toISOString(),
+      ...about,
     };
     let last = 0;
     const emit = (force: boolean) => {

@@ -30,6 +30,7 @@ export const ARG_SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
       size: z.number().int().min(8).max(512),
     })
     .strict(),
+  'scan:volume': z.object({ scanId: id, size: z.number().int().min(16).max(512) }).strict(),
   'masks:get': z.object({ scanId: id }).strict(),
   'masks:save': z
     .object({ scanId: id, sliceId: id, masks: sliceMasksWireSchema, state: sliceStateSchema.optional() })

@@ -165,6 +165,7 @@ export class DatasetSession {
       height: scan.height,
       pixelSpacing: scan.pixelSpacing,
       sliceThickness: scan.sliceThickness,
+      source: scan.source,
       ...(scan.orientation ? { orientation: scan.orientation } : {}),
       approved: m.approved,
       slices: scan.slices.map((s) => ({

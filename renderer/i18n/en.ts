@@ -7,7 +7,12 @@ export default {
     folderPrompt: 'Folder to open (path on this machine):',
     recent: 'Recent',
   },
-  tree: { patients: 'Patients', slices: '{n} slices', approved: 'approved', empty: 'No dataset open.' },
+  tree: {
+    patients: 'Patients',
+    slices: '{n} slice | {n} slices',
+    approved: 'approved',
+    empty: 'No dataset open.',
+  },
   organs: { large_bowel: 'Large bowel', small_bowel: 'Small bowel', stomach: 'Stomach' },
   states: { auto: 'auto', edited: 'edited', approved: 'approved' },
   sources: { none: 'no mask', 'ground-truth': 'ground truth', prediction: 'model', workspace: 'corrected' },
@@ -19,6 +24,15 @@ export default {
     compare: 'Two days side by side',
     noImage: 'Loading…',
     window: 'W {w} / L {l}',
+    axial: 'Axial',
+    coronal: 'Coronal',
+    sagittal: 'Sagittal',
+    reformats: 'Coronal + sagittal',
+    patient: 'Patient {id}',
+    study: 'Study {day}',
+    series: 'Series {name}',
+    image: 'Im {n}/{total}',
+    orientationAssumed: 'orientation assumed (the files do not say)',
   },
   presets: {
     title: 'Window',
@@ -26,9 +40,15 @@ export default {
     soft: 'Soft tissue',
     contrast: 'High contrast',
     full: 'Full range',
+    width: 'W',
+    level: 'L',
   },
   tools: {
     title: 'Correct',
+    navigate: 'Navigate',
+    editingOn: '{tool} on: the left button edits {organ} (Esc: back to navigation)',
+    navigateHint:
+      'Left-drag: window/level · wheel, arrows, Home/End: slices · Ctrl+wheel: zoom · middle-drag: pan',
     brush: 'Brush',
     eraser: 'Eraser',
     fill: 'Fill',
@@ -71,12 +91,13 @@ export default {
     valLoss: 'Validation loss',
     lossTitle: 'Loss',
     diceTitle: 'Validation Dice per organ',
-    explain: 'Learns from the {n} slices you corrected or approved in this folder.',
+    explain:
+      'No slice of this folder is corrected or approved yet. | Learns from the slice you corrected or approved in this folder. | Learns from the {n} slices you corrected or approved in this folder.',
     from: 'Starts from: {model}.',
     shipped: 'shipped default model',
     noValidation:
       'No validation curve: the reviewed slices come from one patient, and validation needs a patient the model has not seen.',
-    newModel: 'New model {id}, trained on {n} slices.',
+    newModel: 'New model {id}, trained on {n} slice. | New model {id}, trained on {n} slices.',
     bestDice: 'best epoch {epoch}, mean Dice {dice}',
     useNew: 'Use the new model',
     inUse: 'in use',
@@ -94,9 +115,13 @@ export default {
   backend: 'Backend: {name}',
   jobs: {
     running: '{kind} {done}/{total}',
+    starting: 'starting…',
     status: { queued: 'queued', running: 'running', done: 'done', failed: 'failed', cancelled: 'cancelled' },
   },
-  warnings: { title: '{n} problem(s) while opening this folder (nothing was lost; details)' },
+  warnings: {
+    title:
+      '{n} problem while opening this folder (nothing was lost; details) | {n} problems while opening this folder (nothing was lost; details)',
+  },
   language: 'Language',
   dismiss: 'Dismiss',
 };

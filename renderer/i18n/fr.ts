@@ -12,7 +12,7 @@ const fr: typeof en = {
   },
   tree: {
     patients: 'Patients',
-    slices: '{n} coupes',
+    slices: '{n} coupe | {n} coupes',
     approved: 'validé',
     empty: 'Aucun jeu de données ouvert.',
   },
@@ -32,6 +32,15 @@ const fr: typeof en = {
     compare: 'Deux jours côte à côte',
     noImage: 'Chargement…',
     window: 'F {w} / N {l}',
+    axial: 'Axiale',
+    coronal: 'Coronale',
+    sagittal: 'Sagittale',
+    reformats: 'Coronale + sagittale',
+    patient: 'Patient {id}',
+    study: 'Examen {day}',
+    series: 'Série {name}',
+    image: 'Im {n}/{total}',
+    orientationAssumed: 'orientation supposée (les fichiers ne la donnent pas)',
   },
   presets: {
     title: 'Fenêtre',
@@ -39,9 +48,15 @@ const fr: typeof en = {
     soft: 'Tissus mous',
     contrast: 'Contraste élevé',
     full: 'Plage complète',
+    width: 'F',
+    level: 'N',
   },
   tools: {
     title: 'Corriger',
+    navigate: 'Naviguer',
+    editingOn: '{tool} actif : le bouton gauche modifie {organ} (Échap : retour à la navigation)',
+    navigateHint:
+      'Glisser (bouton gauche) : fenêtre/niveau · molette, flèches, Début/Fin : coupes · Ctrl+molette : zoom · bouton du milieu : déplacer',
     brush: 'Pinceau',
     eraser: 'Gomme',
     fill: 'Remplir',
@@ -89,12 +104,13 @@ const fr: typeof en = {
     valLoss: 'Perte de validation',
     lossTitle: 'Perte',
     diceTitle: 'Dice de validation par organe',
-    explain: 'Apprend des {n} coupes que vous avez corrigées ou validées dans ce dossier.',
+    explain:
+      'Aucune coupe de ce dossier n’est encore corrigée ou validée. | Apprend de la coupe que vous avez corrigée ou validée dans ce dossier. | Apprend des {n} coupes que vous avez corrigées ou validées dans ce dossier.',
     from: 'Part de : {model}.',
     shipped: 'modèle livré par défaut',
     noValidation:
       'Pas de courbe de validation : les coupes relues viennent d’un seul patient, et la validation demande un patient que le modèle n’a pas vu.',
-    newModel: 'Nouveau modèle {id}, entraîné sur {n} coupes.',
+    newModel: 'Nouveau modèle {id}, entraîné sur {n} coupe. | Nouveau modèle {id}, entraîné sur {n} coupes.',
     bestDice: 'meilleure époque {epoch}, Dice moyen {dice}',
     useNew: 'Utiliser le nouveau modèle',
     inUse: 'utilisé',
@@ -112,6 +128,7 @@ const fr: typeof en = {
   backend: 'Moteur : {name}',
   jobs: {
     running: '{kind} {done}/{total}',
+    starting: 'démarrage…',
     status: {
       queued: 'en attente',
       running: 'en cours',
@@ -120,7 +137,10 @@ const fr: typeof en = {
       cancelled: 'annulé',
     },
   },
-  warnings: { title: '{n} problème(s) à l’ouverture de ce dossier (rien n’est perdu ; détails)' },
+  warnings: {
+    title:
+      '{n} problème à l’ouverture de ce dossier (rien n’est perdu ; détails) | {n} problèmes à l’ouverture de ce dossier (rien n’est perdu ; détails)',
+  },
   language: 'Langue',
   dismiss: 'Fermer',
 };

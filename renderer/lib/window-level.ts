@@ -1,7 +1,11 @@
 /**
  * Grey-level display: window (width) and level (centre) map stored values to 0–255, as radiology viewers do.
- * Presets are relative to the slice's own percentiles because MRI intensities have no absolute scale.
+ * MRI intensities have no absolute scale, so the presets are percentiles of the body's own values in the
+ * scan's stored units (air around the patient would otherwise pull every preset toward black), and each
+ * preset is nested inside the one before: "Soft tissue" is never wider than "Auto".
  */
+import { minMax } from '../../main/core/arrays';
+
 export interface WindowLevel {
   level: number;
   width: number;
@@ -9,24 +13,51 @@ export interface WindowLevel {
 
 export type WindowPreset = 'auto' | 'soft' | 'contrast' | 'full';
 
-export function presetWindow(
-  preset: WindowPreset,
-  low: number,
-  high: number,
-  min: number,
-  max: number,
-): WindowLevel {
-  const span = Math.max(1, high - low);
-  switch (preset) {
-    case 'auto':
-      return { level: (low + high) / 2, width: span };
-    case 'soft':
-      return { level: low + span * 0.45, width: span * 1.3 };
-    case 'contrast':
-      return { level: low + span * 0.45, width: span * 0.6 };
-    case 'full':
-      return { level: (min + max) / 2, width: Math.max(1, max - min) };
-  }
+/** Body percentiles of each preset's window edges (full range is min…max instead). */
+export const PRESET_PERCENTILES: Record<Exclude<WindowPreset, 'full'>, [low: number, high: number]> = {
+  auto: [1, 99.5],
+  soft: [5, 95],
+  contrast: [20, 80],
+};
+
+/** What the presets need from a slice: its range and the sorted values of its body (air left out). */
+export interface WindowStats {
+  min: number;
+  max: number;
+  /** Threshold below which a pixel counts as air. */
+  air: number;
+  /** A sorted sample (≤ ~64k values) of the pixels above `air`. */
+  body: Float64Array;
+}
+
+/**
+ * MR background is dark noise: a pixel below a tenth of the way from the minimum to the bright tissue
+ * level (99th percentile of the slice) is air. Sampled so a 512² slice costs a few milliseconds.
+ */
+export function windowStats(data: ArrayLike<number>): WindowStats {
+  const step = Math.max(1, Math.floor(data.length / 65536));
+  const sample: number[] = [];
+  for (let i = 0; i < data.length; i += step) sample.push(data[i]!);
+  sample.sort((a, b) => a - b);
+  const [min, max] = minMax(data);
+  const bright = sample.length ? sample[Math.min(sample.length - 1, Math.floor(0.99 * sample.length))]! : 0;
+  const air = min + 0.1 * (bright - min);
+  const body = Float64Array.from(sample.filter((v) => v > air));
+  return { min, max, air, body: body.length ? body : Float64Array.from(sample) };
+}
+
+/** The p-th percentile (0–100) of a sorted array, nearest rank. */
+export function sortedPercentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor((p / 100) * sorted.length)))]!;
+}
+
+export function presetWindow(preset: WindowPreset, stats: WindowStats): WindowLevel {
+  const [lo, hi] =
+    preset === 'full'
+      ? [stats.min, stats.max]
+      : PRESET_PERCENTILES[preset].map((p) => sortedPercentile(stats.body, p));
+  return { level: (lo! + hi!) / 2, width: Math.max(1e-6, hi! - lo!) };
 }
 
 /** Dragging right widens the window, dragging down raises the level; `sensitivity` is value units per pixel. */
@@ -53,4 +84,20 @@ export function renderGrey(data: ArrayLike<number>, wl: WindowLevel, rgba: Uint8
   }
 }
 
-export { minMax } from '../../main/core/arrays';
+const statsCache = new WeakMap<object, WindowStats>();
+
+/** windowStats of a slice's pixel array, computed once per array (presets are re-applied on every scan). */
+export function cachedWindowStats(data: ArrayLike<number> & object): WindowStats {
+  let stats = statsCache.get(data);
+  if (!stats) {
+    stats = windowStats(data);
+    statsCache.set(data, stats);
+  }
+  return stats;
+}
+
+/** A window typed by the user: finite numbers, the width at least 1e-6 (a zero width would divide by 0). */
+export function typedWindow(width: number, level: number): WindowLevel | null {
+  if (!Number.isFinite(width) || !Number.isFinite(level) || width <= 0) return null;
+  return { level, width };
+}

@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import type { ExportFormat, ExportResult, JobSummary, ModelInfo, TrainEpoch } from '../../preload/api';
+import { latestJobFor } from '../lib/job-display';
 import { api } from './api';
 import { useDatasetStore } from './dataset';
 
@@ -113,8 +114,9 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   const running = computed(() => [...jobs.values()].filter((j) => j.status === 'running'));
+  /** This folder's newest job of a kind: a job of a folder opened earlier is not this one's progress. */
   const latest = (kind: JobSummary['kind']) =>
-    [...jobs.values()].filter((j) => j.kind === kind).at(-1) ?? null;
+    latestJobFor(jobs.values(), kind, useDatasetStore().summary?.root ?? null);
 
   return {
     jobs,

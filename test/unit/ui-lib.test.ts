@@ -4,7 +4,7 @@ import { boundary, fillPolygon, floodFill, paintDisc, paintSegment } from '../..
 import { interpolateMasks } from '../../renderer/lib/interpolate';
 import { UndoHistory } from '../../renderer/lib/undo';
 import { canvasToImage, fitViewport, imageToCanvas, pixelToMm, zoomAt } from '../../renderer/lib/viewport';
-import { dragWindow, grey, presetWindow } from '../../renderer/lib/window-level';
+import { dragWindow, grey } from '../../renderer/lib/window-level';
 
 const blank = (w: number, h: number) => ({ width: w, height: h, data: new Uint8Array(w * h) });
 const count = (d: Uint8Array) => d.reduce((n, v) => n + v, 0);
@@ -109,7 +109,6 @@ describe('viewport and window/level', () => {
     expect(grey(75, wl)).toBe(0);
     expect(grey(125, wl)).toBe(255);
     expect(grey(100, wl)).toBe(128);
-    expect(presetWindow('auto', 10, 90, 0, 200)).toEqual({ level: 50, width: 80 });
     expect(dragWindow(wl, 10, -4, 2)).toEqual({ level: 92, width: 70 });
   });
 });
