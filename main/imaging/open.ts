@@ -11,6 +11,7 @@ import { acquisitionConcerns, acquisitionWarning } from '../core/acquisition';
 import { InputError } from '../core/errors';
 import { allScans, type Dataset } from '../core/types';
 import { openCocoDataset, openColourMaskPairs } from './coco-images';
+import { attachDicomContours } from './dicom-contours';
 import { listDicomFiles, looksLikeDicomFile, openDicomFile, openDicomFiles } from './dicom';
 import { openNifti } from './nifti';
 import { isPngFileName, openPngFolder } from './png-folder';
@@ -66,7 +67,7 @@ async function describeFolder(dir: string): Promise<string> {
 async function openFolder(dir: string, opts: OpenDatasetOptions): Promise<Dataset> {
   if (await looksLikeUwmgi(dir)) return openUwmgi(dir, opts);
   const dicom = await listDicomFiles(dir);
-  if (dicom.length > 0) return openDicomFiles(dir, dicom);
+  if (dicom.length > 0) return attachDicomContours(await openDicomFiles(dir, dicom));
   const names = (await fs.readdir(dir)).sort();
   if (names.some(isPngFileName)) return openPngFolder(dir);
   const nifti = names.filter((n) => NIFTI_RE.test(n));
