@@ -95,6 +95,7 @@ interface WasmInstance {
 interface WasmGlobal {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => WasmInstance;
+  RuntimeError: new () => Error;
 }
 const Wasm = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
 
@@ -172,21 +173,33 @@ interface Decoded {
 function runWasm(codec: keyof typeof WASM_CODECS, encoded: Uint8Array): Decoded {
   const decoder = new (wasmDecoderClass(codec))();
   try {
-    decoder.getEncodedBuffer(encoded.length).set(encoded);
-    decoder.decode();
-    const info = decoder.getFrameInfo();
-    // The decoded buffer is a view into the module's memory: copy it before the decoder is freed.
-    const data = decoder.getDecodedBuffer().slice();
-    return {
-      width: info.width,
-      height: info.height,
-      bytesPerSample: info.bitsPerSample > 8 ? 2 : 1,
-      components: info.componentCount,
-      data,
-    };
+    return decodeWith(decoder, encoded);
+  } catch (e) {
+    // A trap or abort() leaves an Emscripten module unusable: the next file gets a fresh instance.
+    // (C++ exceptions, thrown as numbers, leave it intact.)
+    if (e instanceof Wasm.RuntimeError) loaded.delete(codec);
+    throw e;
   } finally {
-    decoder.delete();
+    try {
+      decoder.delete();
+    } catch {
+      // an aborted module cannot free anything; it is dropped anyway
+    }
   }
+}
+
+function decodeWith(decoder: WasmDecoder, encoded: Uint8Array): Decoded {
+  decoder.getEncodedBuffer(encoded.length).set(encoded);
+  decoder.decode();
+  const info = decoder.getFrameInfo();
+  return {
+    width: info.width,
+    height: info.height,
+    bytesPerSample: info.bitsPerSample > 8 ? 2 : 1,
+    components: info.componentCount,
+    // A view into the module's memory: copied before the decoder is freed.
+    data: decoder.getDecodedBuffer().slice(),
+  };
 }
 
 function runJpegLossless(encoded: Uint8Array): Decoded {

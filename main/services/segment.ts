@@ -357,7 +357,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
         if (req.signal?.aborted) throw req.signal.reason ?? e;
         parts.push(undefined);
         summaries.push(failedSummary(scan, backendInfo.name, e, (performance.now() - started) / 1000));
-        log(`scan ${scan.id} failed: ${summaries[summaries.length - 1]!.reason}`);
+        // reported once: through onScanDone (the CLI prints it as it happens) and summary.json
       }
       req.onScanDone?.(summaries[summaries.length - 1]!);
     }

@@ -93,7 +93,8 @@ export function register(program: Command): void {
 
 function formatSummary(s: SegmentSummary, out: string): string {
   const lines = s.scans.map((scan) => {
-    if (scan.status === 'failed') return `${scan.id}: failed: ${scan.reason}`;
+    // the reason was printed when the scan failed (onScanDone): not again
+    if (scan.status === 'failed') return `${scan.id}: failed (reason above)`;
     const vol = scan.volumesMl
       ? Object.entries(scan.volumesMl)
           .map(([organ, ml]) => `${organ} ${ml === null ? '—' : `${ml.toFixed(1)} mL`}`)
