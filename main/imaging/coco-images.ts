@@ -4,134 +4,18 @@
  *   folder) with its annotations as masks;
  * - `openColourMaskPairs(imagesDir, masksDir)`: site-sample style pairs, an image and a colour-coded mask
  *   of the same name.
- * Grouping into scans: a path with `caseN_dayD` and `slice_NNNN` (parseSlicePath) joins scan `caseN_dayD`
- * as that slice; other images are grouped by their folder, one scan per folder named after it, numbered by
- * the number in their names (as a plain PNG folder is).
+ * Grouping into scans: see png-folder's groupIntoScans.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../core/errors';
-import { parseSlicePath, parseUwSliceFileName, sliceId } from '../core/ids';
-import type { Dataset, DatasetWarning, Scan, SliceInfo, SliceMasks } from '../core/types';
+import type { Dataset, SliceMasks } from '../core/types';
 import { readJsonOrExplain } from '../io/files';
 import { cocoToSliceMasks, parseCocoDataset } from '../masks/coco';
 import { colourMaskToSliceMasks } from '../masks/colour-masks';
-import { assembleDataset, intensityOfBitDepth, naturalCompare, pngScan } from './assemble';
+import { assembleDataset, naturalCompare } from './assemble';
 import { readPngHeader, readPngPixels } from './png';
-import { isPngFileName, sliceNumbers } from './png-folder';
-
-interface ImageEntry {
-  file: string;
-  /** path as the source names it (COCO file_name, or the file name) */
-  name: string;
-  /** the COCO image id, for COCO input */
-  cocoId?: number;
-  width: number;
-  height: number;
-}
-
-interface Grouped {
-  scans: Scan[];
-  /** slice id of each entry, in entry order */
-  sliceIds: string[];
-}
-
-/** Group image files into scans (see module comment); reads each PNG header for size and bit depth. */
-async function groupIntoScans(entries: ImageEntry[], source: 'coco' | 'png'): Promise<Grouped> {
-  const groups = new Map<
-    string,
-    { patientId: string; day: string; members: { entry: number; number: number }[] }
-  >();
-  const byFolder = new Map<string, number[]>();
-  entries.forEach((e, i) => {
-    const key = parseSlicePath(e.name);
-    if (key) {
-      const g = groups.get(key.scanId) ?? { patientId: key.patientId, day: key.day, members: [] };
-      g.members.push({ entry: i, number: key.sliceNumber });
-      groups.set(key.scanId, g);
-    } else {
-      const folder = path.dirname(e.file);
-      byFolder.set(folder, [...(byFolder.get(folder) ?? []), i]);
-    }
-  });
-  for (const [folder, members] of byFolder) {
-    const id = path.basename(folder) || 'images';
-    const sorted = [...members].sort((a, b) => naturalCompare(entries[a]!.name, entries[b]!.name));
-    const numbers = sliceNumbers(sorted.map((i) => path.basename(entries[i]!.name)));
-    const scanId = groups.has(id) ? `${id}_${groups.size}` : id;
-    groups.set(scanId, {
-      patientId: scanId,
-      day: 'unknown',
-      members: sorted.map((entry, k) => ({ entry, number: numbers[k]! })),
-    });
-  }
-  const sliceIds: string[] = new Array(entries.length);
-  const scans: Scan[] = [];
-  for (const [scanId, group] of groups) {
-    group.members.sort((a, b) => a.number - b.number);
-    const slices: SliceInfo[] = [];
-    let bitDepth = 0;
-    for (const { entry, number } of group.members) {
-      const e = entries[entry]!;
-      const header = await readPngHeader(e.file);
-      if (header.width !== e.width || header.height !== e.height) {
-        throw new InputError(
-          e.file,
-          `image is ${header.width}×${header.height} but ${e.width}×${e.height} is listed`,
-        );
-      }
-      const first = slices[0];
-      if (first && (first.width !== e.width || first.height !== e.height)) {
-        throw new InputError(
-          e.file,
-          `is ${e.width}×${e.height} while ${first.file} of scan ${scanId} is ${first.width}×${first.height}`,
-        );
-      }
-      if (slices.length > 0 && slices[slices.length - 1]!.number === number) {
-        throw new InputError(
-          e.file,
-          `is slice ${number} of ${scanId}, like ${slices[slices.length - 1]!.file}`,
-        );
-      }
-      bitDepth = Math.max(bitDepth, header.bitDepth);
-      const id = sliceId(scanId, number);
-      sliceIds[entry] = id;
-      slices.push({
-        id,
-        number,
-        width: e.width,
-        height: e.height,
-        file: e.file,
-        ...(e.cocoId === undefined ? {} : { cocoImageId: e.cocoId }),
-      });
-    }
-    // UW-Madison file names carry the pixel spacing; other names do not.
-    const uw = parseUwSliceFileName(path.basename(slices[0]!.file!));
-    scans.push(
-      pngScan({
-        id: scanId,
-        patientId: group.patientId,
-        studyId: scanId,
-        day: group.day,
-        width: slices[0]!.width,
-        height: slices[0]!.height,
-        pixelSpacing: uw ? [uw.spacingY, uw.spacingX] : null,
-        sliceThickness: uw ? 3 : null,
-        intensity: intensityOfBitDepth(bitDepth),
-        source,
-        slices,
-      }),
-    );
-  }
-  return { scans, sliceIds };
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-}
+import { groupIntoScans, isPngFileName, type ImageEntry } from './png-folder';
 
 export async function openCocoDataset(jsonFile: string): Promise<Dataset> {
   const file = path.resolve(jsonFile);
@@ -145,18 +29,20 @@ export async function openCocoDataset(jsonFile: string): Promise<Dataset> {
     width: image.width,
     height: image.height,
   }));
-  const missing: string[] = [];
-  for (const e of entries) if (!(await exists(e.file))) missing.push(e.file);
-  if (missing.length > 0) {
-    const more =
-      missing.length > 1 ? ` (and ${missing.length - 1} more listed in ${file})` : ` (listed in ${file})`;
-    throw new InputError(missing[0]!, `image file not found${more}`);
+  // A missing or unreadable image fails only its scan (listed in the warnings), not the whole dataset.
+  const { scans, sliceIds, warnings } = await groupIntoScans(entries, 'coco');
+  if (warnings.length === entries.length) {
+    throw new InputError(
+      file,
+      `none of the ${entries.length} listed images can be read (${warnings[0]!.where}: ${warnings[0]!.problem})`,
+    );
   }
-  const { scans, sliceIds } = await groupIntoScans(entries, 'coco');
   const byImage = cocoToSliceMasks(coco, file);
   const masks = new Map<string, SliceMasks>();
   coco.images.forEach((image, i) => masks.set(sliceIds[i]!, byImage.get(image.id) ?? {}));
-  return assembleDataset(file, scans, masks);
+  const dataset = assembleDataset(file, scans, masks);
+  if (warnings.length > 0) dataset.warnings = warnings;
+  return dataset;
 }
 
 async function pngNames(dir: string): Promise<string[]> {
@@ -182,9 +68,8 @@ export async function openColourMaskPairs(imagesDir: string, masksDir: string): 
     const header = await readPngHeader(path.join(images, name));
     entries.push({ file: path.join(images, name), name, width: header.width, height: header.height });
   }
-  const { scans, sliceIds } = await groupIntoScans(entries, 'png');
+  const { scans, sliceIds, warnings } = await groupIntoScans(entries, 'png');
   const masks = new Map<string, SliceMasks>();
-  const warnings: DatasetWarning[] = [];
   for (const [i, e] of entries.entries()) {
     const name = path.basename(e.file);
     if (!maskNames.has(name)) {

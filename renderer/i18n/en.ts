@@ -23,6 +23,7 @@ export default {
     fit: 'Fit',
     compare: 'Two days side by side',
     noImage: 'Loading…',
+    loadFailed: 'This slice cannot be shown: {problem}',
     window: 'W {w} / L {l}',
     axial: 'Axial',
     coronal: 'Coronal',
@@ -120,7 +121,7 @@ export default {
   },
   warnings: {
     title:
-      '{n} problem while opening this folder (nothing was lost; details) | {n} problems while opening this folder (nothing was lost; details)',
+      '{n} problem while opening this folder: a file skipped or a scan that may fail (details) | {n} problems while opening this folder: files skipped or scans that may fail (details)',
   },
   language: 'Language',
   dismiss: 'Dismiss',

@@ -31,6 +31,7 @@ const fr: typeof en = {
     fit: 'Ajuster',
     compare: 'Deux jours côte à côte',
     noImage: 'Chargement…',
+    loadFailed: 'Cette coupe ne peut pas être affichée : {problem}',
     window: 'F {w} / N {l}',
     axial: 'Axiale',
     coronal: 'Coronale',
@@ -139,7 +140,7 @@ const fr: typeof en = {
   },
   warnings: {
     title:
-      '{n} problème à l’ouverture de ce dossier (rien n’est perdu ; détails) | {n} problèmes à l’ouverture de ce dossier (rien n’est perdu ; détails)',
+      '{n} problème à l’ouverture de ce dossier : un fichier ignoré ou une série qui peut échouer (détails) | {n} problèmes à l’ouverture de ce dossier : fichiers ignorés ou séries qui peuvent échouer (détails)',
   },
   language: 'Langue',
   dismiss: 'Fermer',

@@ -52,6 +52,8 @@ export const useDatasetStore = defineStore('dataset', () => {
 
   const sliceCache = new Map<string, LoadedSlice>();
   const inflight = new Map<string, Promise<LoadedSlice>>();
+  /** Why a slice could not be loaded (a truncated file…), so its viewer shows that instead of "Loading…". */
+  const sliceErrors = new Map<string, string>();
   const scanMasks = new Map<string, LoadedScanMasks>();
   const undo = new UndoHistory();
   const pendingSaves = new Map<string, { scanId: string; timer: ReturnType<typeof setTimeout> }>();
@@ -67,6 +69,7 @@ export const useDatasetStore = defineStore('dataset', () => {
   async function adopt(next: DatasetSummary): Promise<void> {
     summary.value = next;
     sliceCache.clear();
+    sliceErrors.clear();
     scanMasks.clear();
     undo.clear();
     const first = next.patients[0]?.days[0]?.scans[0];
@@ -128,6 +131,10 @@ export const useDatasetStore = defineStore('dataset', () => {
     return sliceCache.get(`${id}/${index}`);
   }
 
+  function sliceError(id: string, index: number): string | undefined {
+    return sliceErrors.get(`${id}/${index}`);
+  }
+
   function loadSlice(id: string, index: number): Promise<LoadedSlice> {
     const key = `${id}/${index}`;
     const hit = sliceCache.get(key);
@@ -142,6 +149,11 @@ export const useDatasetStore = defineStore('dataset', () => {
         sliceCache.set(key, loaded);
         sliceVersion.value++;
         return loaded;
+      })
+      .catch((e: unknown) => {
+        sliceErrors.set(key, e instanceof Error ? e.message : String(e));
+        sliceVersion.value++;
+        throw e;
       })
       .finally(() => inflight.delete(key));
     inflight.set(key, p);
@@ -401,6 +413,7 @@ export const useDatasetStore = defineStore('dataset', () => {
     step,
     linkedIndex,
     cachedSlice,
+    sliceError,
     loadSlice,
     loadMasks,
     masksOf,

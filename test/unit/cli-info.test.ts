@@ -2,6 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../main/cli/program';
 import { REPO_ROOT, describeWithSharedData, sharedPath } from '../helpers/shared-data';
 import path from 'node:path';
+import { mkdtempSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { writePngGray8 } from '../../main/imaging/png';
 
 async function infoJson(...args: string[]): Promise<Record<string, unknown>> {
   const chunks: string[] = [];
@@ -36,5 +39,38 @@ describeWithSharedData('tractus info on real DICOM', () => {
       expect.arrayContaining(['MR_truncated.dcm', 'rtstruct.dcm', 'MR_small_jpeg_ls_lossless.dcm']),
     );
     expect(summary.scans).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('tractus info: damaged files', () => {
+  it('reports a truncated PNG (header intact, pixels cut off) once, naming the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tractus-info-'));
+    const scanDir = path.join(dir, 'case3_day1');
+    for (let k = 1; k <= 3; k++) {
+      await writePngGray8(path.join(scanDir, `slice_000${k}.png`), {
+        width: 16,
+        height: 16,
+        data: Uint8Array.from({ length: 256 }, (_, i) => (i * 7 + k) % 251),
+      });
+    }
+    const bad = path.join(scanDir, 'slice_0002.png');
+    truncateSync(bad, 60);
+    const summary = await infoJson(scanDir);
+    const warnings = summary.warningList as Array<{ where: string; problem: string }>;
+    expect(warnings).toEqual([{ where: bad, problem: expect.stringMatching(/truncated PNG/) }]);
+
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+      lines.push(...String(c).split('\n'));
+      return true;
+    });
+    try {
+      await buildProgram().exitOverride().parseAsync(['node', 'tractus', 'info', scanDir]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.filter((l) => l.includes('slice_0002.png'))).toEqual([
+      expect.stringMatching(/^warning: .*slice_0002\.png: truncated PNG/),
+    ]);
   });
 });

@@ -54,14 +54,40 @@ describe('COCO datasets with their images', () => {
     expect((await scan!.readSlice(0)).data).toBeInstanceOf(Uint8Array);
   });
 
-  it('a listed image that is missing is an InputError naming it', async () => {
-    const json = JSON.parse(readFileSync(path.join(SAMPLE, 'annotations.coco.json'), 'utf8'));
-    json.images[0].file_name = 'images/case101_day20_slice_0099.png';
-    const copy = path.join(tmp, 'missing.coco.json');
-    writeFileSync(copy, JSON.stringify(json));
-    await expect(openCocoDataset(copy)).rejects.toThrow(
-      `${path.join(tmp, 'images/case101_day20_slice_0099.png')}: image file not found`,
+  it('a listed image that is missing fails only its scan: the others open, the file is named once', async () => {
+    const dir = path.join(tmp, 'partly-missing');
+    const names = ['case1_day1_slice_0001.png', 'case1_day1_slice_0002.png', 'case2_day1_slice_0001.png'];
+    for (const name of names)
+      await writePngGray8(path.join(dir, 'images', name), {
+        width: 2,
+        height: 1,
+        data: new Uint8Array([1, 2]),
+      });
+    const file = path.join(dir, 'dataset.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        images: [...names, 'case1_day1_slice_0003.png'].map((n, i) => ({
+          id: i + 1,
+          file_name: `images/${n}`,
+          width: 2,
+          height: 1,
+        })),
+        annotations: [],
+        categories: [],
+      }),
     );
+    const dataset = await openCocoDataset(file);
+    const missing = path.join(dir, 'images/case1_day1_slice_0003.png');
+    expect(dataset.warnings).toEqual([{ where: missing, problem: expect.stringMatching(/^file not found/) }]);
+    const scans = new Map(allScans(dataset).map((s) => [s.id, s]));
+    expect(Array.from((await scans.get('case2_day1')!.readSlice(0)).data)).toEqual([1, 2]);
+    await expect(scans.get('case1_day1')!.readSlice(2)).rejects.toThrow(`${missing}: file not found`);
+    // every image missing: nothing to open, one line
+    const none = path.join(dir, 'none.json');
+    const image = { id: 1, file_name: 'x.png', width: 2, height: 1 };
+    writeFileSync(none, JSON.stringify({ images: [image], annotations: [], categories: [] }));
+    await expect(openCocoDataset(none)).rejects.toThrow(/none of the 1 listed images can be read/);
   });
 
   it('images without caseN_dayD names are grouped by folder and numbered by their names', async () => {

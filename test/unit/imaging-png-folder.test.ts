@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { allScans } from '../../main/core/types';
 import { writePngGray8 } from '../../main/imaging/png';
 import { openPngFolder, sliceNumberInName, sliceNumbers } from '../../main/imaging/png-folder';
+import { describeWithSharedData, sharedPath } from '../helpers/shared-data';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'tractus-pngdir-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -45,5 +46,39 @@ describe('plain PNG folders', () => {
     await writePngGray8(path.join(bad, '1.png'), { width: 2, height: 2, data: new Uint8Array(4) });
     writeFileSync(path.join(bad, '2.png'), 'not a png');
     await expect(openPngFolder(bad)).rejects.toThrow(/2\.png: not a PNG file/);
+  });
+});
+
+describe('PNG folder of caseN_dayD_slice_NNNN.png files', () => {
+  it('is split into one scan per case-day by the ids in the names', async () => {
+    const dir = path.join(tmp, 'named-slices');
+    for (const name of [
+      'case1_day1_slice_0002.png',
+      'case1_day1_slice_0001.png',
+      'case22_day3_slice_0040.png',
+    ]) {
+      await writePngGray8(path.join(dir, name), { width: 2, height: 1, data: new Uint8Array([1, 2]) });
+    }
+    const dataset = await openPngFolder(dir);
+    expect(dataset.patients.map((p) => p.id)).toEqual(['case1', 'case22']);
+    expect(allScans(dataset).map((s) => [s.id, s.day, s.slices.map((sl) => sl.id)])).toEqual([
+      ['case1_day1', 'day1', ['case1_day1_slice_0001', 'case1_day1_slice_0002']],
+      ['case22_day3', 'day3', ['case22_day3_slice_0040']],
+    ]);
+  });
+});
+
+describeWithSharedData('PNG folder: the real site-sample images', () => {
+  it('16 slices of six patients open as six patients, not one scan', async () => {
+    const dataset = await openPngFolder(sharedPath('site-sample/images'));
+    expect(dataset.patients.map((p) => p.id)).toEqual([
+      'case11',
+      'case101',
+      'case107',
+      'case110',
+      'case113',
+      'case114',
+    ]);
+    expect(allScans(dataset).reduce((n, s) => n + s.slices.length, 0)).toBe(16);
   });
 });

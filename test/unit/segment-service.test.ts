@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../main/model/backend/select';
 import { buildProgram } from '../../main/cli/program';
@@ -322,5 +322,41 @@ describeWithSharedData('input modality check on real shared DICOM', () => {
       'image type ASL/MOSAIC, not an anatomical image',
     ]);
     expect(dataset.warnings?.map((w) => w.where)).toContain(scan!.id);
+  });
+});
+
+describe('tractus segment: a damaged file is reported once', () => {
+  it('a truncated PNG gives one line on the terminal, not three', async () => {
+    const root = await uwDataset([
+      { scan: 'case7_day3', slices: 2, w: 24, h: 20 },
+      { scan: 'case9_day1', slices: 2, w: 24, h: 20 },
+    ]);
+    truncateSync(path.join(root, 'train/case9/case9_day1/scans/slice_0002_24_20_1.50_1.50.png'), 60);
+    const out: string[] = [];
+    const capture = (c: string | Uint8Array) => {
+      out.push(...String(c).split('\n'));
+      return true;
+    };
+    const spies = [
+      vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+      vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+    ];
+    const previous = process.exitCode;
+    try {
+      await buildProgram().parseAsync([
+        ...['node', 'tractus', 'segment', root, '--out', path.join(tmp(), 'out')],
+        ...['--model', modelDir, '--backend', 'cpu'],
+      ]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      process.exitCode = previous;
+    }
+    expect(out.filter((l) => l.includes('truncated PNG'))).toEqual([
+      expect.stringMatching(/^case9_day1: FAILED: .*slice_0002_24_20_1\.50_1\.50\.png: truncated PNG/),
+    ]);
+    expect(out.filter((l) => l.startsWith('case9_day1'))).toEqual([
+      expect.stringMatching(/^case9_day1: FAILED/),
+      'case9_day1: failed (reason above)',
+    ]);
   });
 });

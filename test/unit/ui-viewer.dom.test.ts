@@ -180,3 +180,20 @@ describe('WorkstationView keyboard', () => {
     expect(view.tool).toBe('brush');
   });
 });
+
+describe('SliceViewer: a slice that cannot be read', () => {
+  it('shows the problem instead of "Loading…" forever', async () => {
+    const problem = '/data/case1_day1/slice_0004.png: truncated PNG (a chunk runs 785 bytes past the end)';
+    fake.handlers['scan:slice'] = () => {
+      throw new Error(problem);
+    };
+    const w = mount(SliceViewer, {
+      props: { scanId: 'case1_day1', index: 3, editable: true },
+      global: { plugins: [pinia, createTractusI18n()] },
+    });
+    mounted.push(w);
+    await flushPromises();
+    expect(w.find('[data-testid="slice-error"]').text()).toContain('truncated PNG');
+    expect(w.text()).not.toContain('Loading…');
+  });
+});
