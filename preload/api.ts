@@ -94,6 +94,27 @@ export interface MaskWire {
 
 export type SliceMasksWire = Partial<Record<Organ, MaskWire>>;
 
+/** A contour layer of a scan: the dataset's own ground truth, or model run N. */
+export type LayerId = 'truth' | `run:${number}`;
+
+export interface LayerSummary {
+  id: LayerId;
+  /** Registry id of the model of a run (`default`: the shipped model). */
+  model?: string;
+  /** ISO time of a run. */
+  at?: string;
+  /** Slices with at least one organ pixel in this layer. */
+  slices: number;
+}
+
+/** Edits set aside when another layer became the working contour (restored by choosing `base` again). */
+export interface ShelvedSummary {
+  at: string;
+  base: LayerId;
+  replacedBy: LayerId;
+  slices: number;
+}
+
 export interface ScanMasks {
   scanId: string;
   /** By slice id; slices without any mask are absent. */
@@ -101,6 +122,31 @@ export interface ScanMasks {
   sources: Record<string, MaskSource>;
   states: Record<string, SliceState>;
   approved: boolean;
+  /** The layer the working contour starts from; a clinician's edits are on top of it. */
+  base: LayerId;
+  layers: LayerSummary[];
+  shelved: ShelvedSummary[];
+  /** Masks of the base layer under each edited slice (an edit undone back to these is no edit). */
+  baseMasks: Record<string, SliceMasksWire>;
+  /** Slices a person has been shown (recorded with approvals). */
+  viewed: string[];
+}
+
+/** Human contours a segmentation of a scan would replace as its working contour. */
+export interface HumanContours {
+  scanId: string;
+  /** Slices whose working contour is the imported ground truth. */
+  truth: number;
+  edited: number;
+  approved: number;
+}
+
+export interface ApproveResult {
+  approved: boolean;
+  /** Slices approved by this call. */
+  approvedSlices: number;
+  /** Slices never shown to a person, left unapproved. */
+  unviewed: number;
 }
 
 export interface OrganVolumes {
@@ -119,6 +165,7 @@ export interface ModelInfo {
   id: string;
   createdAt: string;
   active: boolean;
+  /** The model card's description: for fine-tunes, their date and data. */
   note?: string;
   metrics?: Record<string, number>;
 }
@@ -184,10 +231,34 @@ export interface TrainEpoch {
   seconds: number;
 }
 
+/** One model's Dice on the held-out slices of a fine-tune. */
+export interface ModelScore {
+  /** Registry id, or `default` for the shipped model. */
+  model: string;
+  /** Mean per-slice Dice per organ; null where neither the masks nor the model show the organ. */
+  dice: Record<Organ, number | null>;
+  /** Mean of the organs' Dice that are defined; null when none is. */
+  mean: number | null;
+}
+
+/** The model in use and the fine-tuned one, scored the same way on the same held-out slices. */
+export interface ModelComparison {
+  slices: number;
+  patients: string[];
+  current: ModelScore;
+  candidate: ModelScore;
+  /** True only when the candidate scores a higher mean Dice than the current model. */
+  recommend: boolean;
+}
+
 /** What a finished (or cancelled) fine-tune job returns. */
 export interface TrainResult {
   /** Registry id of the new model; null when the run was cancelled (nothing registered). */
   modelId: string | null;
+  /** What the new model is called: date and data ("fine-tune 2026-11-30, 16 slices of case11_day20"). */
+  title: string;
+  /** Current vs new model on the held-out slices; null without held-out patients or when cancelled. */
+  comparison: ModelComparison | null;
   /** The model it was fine-tuned from: registry id, or null for the shipped default. */
   baseModelId: string | null;
   /** The COCO training set written into the workspace (corrected/approved slices and their images). */
@@ -228,10 +299,30 @@ export interface Calls {
     args: { scanId: string; sliceId: string; state: SliceState };
     result: { state: SliceState };
   };
-  'scan:approve': { args: { scanId: string; approved: boolean }; result: { approved: boolean } };
+  /**
+   * Approve the slices a person was shown (`viewed` adds to those recorded), or every slice with
+   * `includeUnviewed`; records who, when, from which layer and what changed in the scan's audit trail.
+   */
+  'scan:approve': {
+    args: { scanId: string; approved: boolean; viewed?: string[]; includeUnviewed?: boolean };
+    result: ApproveResult;
+  };
+  /** Masks of one layer of a scan by slice id (for side-by-side and difference views). */
+  'layers:masks': { args: { scanId: string; layer: LayerId }; result: Record<string, SliceMasksWire> };
+  /** Make a layer the working contour; the edits on the old one are shelved, those on this one restored. */
+  'layers:use': { args: { scanId: string; layer: LayerId }; result: ScanMasks };
+  /** Scans of a segmentation scope whose human contours a new run would replace (empty: nothing to ask). */
+  'segment:check': {
+    args: { scope: 'scan' | 'patient' | 'dataset'; id?: string };
+    result: HumanContours[];
+  };
   'scan:volumes': { args: { scanId: string }; result: OrganVolumes };
+  /**
+   * Each run is a new layer; it becomes the working contour of scans with human contours only when
+   * `replace` (the user was asked), otherwise only of scans without any.
+   */
   'segment:start': {
-    args: { scope: 'scan' | 'patient' | 'dataset'; id?: string; resume?: boolean };
+    args: { scope: 'scan' | 'patient' | 'dataset'; id?: string; resume?: boolean; replace?: boolean };
     result: { jobId: string };
   };
   'train:start': {

@@ -119,3 +119,30 @@ export function countPixels(mask: BinaryMask): number {
   for (let i = 0; i < mask.data.length; i++) c += mask.data[i]!;
   return c;
 }
+
+function isEmptyWire(wire: MaskWire | undefined): boolean {
+  return !wire || wire.runs.every((len, r) => r % 2 === 0 || len === 0);
+}
+
+/**
+ * True when two slices' masks have the same pixels on every organ (an absent mask is an empty one): a
+ * slice whose masks equal the layer they came from carries no edit.
+ */
+export function sameSliceMasks(
+  a: Partial<Record<string, MaskWire>> | undefined,
+  b: Partial<Record<string, MaskWire>> | undefined,
+): boolean {
+  const organs = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  for (const organ of organs) {
+    const x = a?.[organ];
+    const y = b?.[organ];
+    if (isEmptyWire(x) && isEmptyWire(y)) continue;
+    if (!x || !y || x.width !== y.width || x.height !== y.height) return false;
+    if (x.runs.length === y.runs.length && x.runs.every((v, i) => v === y.runs[i])) continue;
+    // Runs may be written differently (zero-length runs) for the same pixels.
+    const dx = decodeMask(x).data;
+    const dy = decodeMask(y).data;
+    for (let i = 0; i < dx.length; i++) if (dx[i] !== dy[i]) return false;
+  }
+  return true;
+}

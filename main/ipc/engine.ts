@@ -3,11 +3,18 @@
  * Engine interface, so tests can drive them with a small fake and the engine can grow behind this adapter.
  */
 import type { Dataset, Scan, SliceMasks } from '../core/types';
-import type { BackendInfo, ModelInfo, TrainEpoch, TrainResult } from '../../preload/api';
+import type {
+  BackendInfo,
+  MaskSource,
+  ModelInfo,
+  SliceState,
+  TrainEpoch,
+  TrainResult,
+} from '../../preload/api';
 import path from 'node:path';
 import { ORGANS, type Organ } from '../core/organs';
 import { allScans } from '../core/types';
-import { writeFileAtomic, writeJsonAtomic } from '../io/files';
+import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { openDataset } from '../imaging/open';
 import { writePngRgb } from '../imaging/png';
 import { buildCocoDataset } from '../masks/coco';
@@ -18,8 +25,11 @@ import { ModelRegistry } from '../model/registry';
 import { initBackend } from '../model/backend/select';
 import { segmentScan as inferScan } from '../model/infer';
 import { loadModel, type LoadedModel } from '../model/model-io';
+import { chooseOnnx } from '../model/onnx/choose';
 import { keepInferencePool } from '../model/parallel/infer-pool-keeper';
 import type { EpochRecord } from '../model/train/history';
+import { CHECKPOINT_DIR } from '../model/train/loop';
+import { compareOnHeldOut } from '../services/compare-models';
 import { train as trainModel, type TrainJob } from '../services/train';
 import { writeTrainingSet, type TrainingExample } from '../workspace/training-set';
 
@@ -46,6 +56,8 @@ export interface TrainRequest {
   workDir: string;
   /** Name of the model folder, and so of the registered model (after its time stamp). */
   name: string;
+  /** What the model card calls it: date and data (see services/compare-models fineTuneTitle). */
+  title: string;
   epochs: number;
   signal: AbortSignal;
   onEpoch: (e: TrainEpoch) => void;
@@ -68,7 +80,17 @@ export interface Engine {
   listModels(): Promise<ModelInfo[]>;
   activateModel(id: string): Promise<ModelInfo[]>;
   rollbackModel(): Promise<ModelInfo[]>;
-  writeCoco(file: string, dataset: Dataset, masks: Map<string, SliceMasks>): Promise<void>;
+  /**
+   * A COCO instances file of every slice, `file_name`s relative to the file's own folder (so it opens
+   * from where it is written); with `review`, each image and annotation says where its contour came from
+   * and its review state, and the audit trail of every scan travels in a top-level `tractus` block.
+   */
+  writeCoco(
+    file: string,
+    dataset: Dataset,
+    masks: Map<string, SliceMasks>,
+    review?: CocoReview,
+  ): Promise<void>;
   writeKaggleCsv(file: string, dataset: Dataset, masks: Map<string, SliceMasks>): Promise<void>;
   writePngMasks(dir: string, dataset: Dataset, masks: Map<string, SliceMasks>): Promise<string[]>;
   /** Stop background work held between calls (the inference workers); optional for test fakes. */
@@ -117,10 +139,29 @@ export function epochOf(record: EpochRecord, epochs: number): TrainEpoch {
   };
 }
 
-function relativeFile(dataset: Dataset, file: string | undefined, fallback: string): string {
-  return file
-    ? path.relative(dataset.root, path.resolve(dataset.root, file)).split(path.sep).join('/')
-    : fallback;
+/** Review facts of one exported slice (COCO readers ignore keys they do not know). */
+export interface ImageReview {
+  scan_id: string;
+  slice_id: string;
+  /** Where the contour came from: ground-truth (imported), prediction (model run), workspace (edited). */
+  source: MaskSource;
+  /** The layer under it (`truth`, `run:N`) and the model of a run. */
+  layer: string;
+  model?: string;
+  review_state: SliceState;
+  viewed: boolean;
+}
+
+export interface CocoReview {
+  slices: Map<string, ImageReview>;
+  /** Audit trail by scan id (main/workspace/schema AuditEntry). */
+  audit: Record<string, unknown[]>;
+  exportedBy: string;
+}
+
+/** `file` (relative to the dataset root) as seen from `fromDir`, '/'-separated; `fallback` without a file. */
+function relativeFile(dataset: Dataset, file: string | undefined, fallback: string, fromDir: string): string {
+  return file ? path.relative(fromDir, path.resolve(dataset.root, file)).split(path.sep).join('/') : fallback;
 }
 
 export interface EngineOptions {
@@ -161,6 +202,12 @@ export function createEngine(opts: EngineOptions): Engine {
     openDataset: (root) => openDataset(root),
     async backend() {
       const info = await initBackend('auto');
+      // What runs the active model's forward passes: ONNX Runtime when its model.onnx passes the self-check.
+      const onnx = await activeModel().then(
+        (loaded) => chooseOnnx(loaded, 'auto', console.warn),
+        () => null,
+      );
+      if (onnx?.ok) return { name: 'onnxruntime', detail: onnx.detail };
       return {
         name: info.name,
         detail: `${info.package} ${info.version}${info.simd ? ' SIMD' : ''}${info.gpu ? ` GPU ${info.gpu}` : ''}`,
@@ -169,17 +216,23 @@ export function createEngine(opts: EngineOptions): Engine {
     async segmentScan(scan, { signal, onProgress }) {
       const backend = await initBackend('auto');
       const loaded = await activeModel();
-      const result = await inference.use(loaded.dir, backend.name, signal, (pool) =>
+      const onnx = await chooseOnnx(loaded, 'auto', console.warn);
+      const name = onnx.ok ? 'onnxruntime' : backend.name;
+      const result = await inference.use(loaded.dir, name, signal, (pool) =>
         inferScan(scan, loaded, {
           signal,
           onProgress: (done, total) => onProgress({ done, total }),
           // One batch more than workers in flight keeps every worker busy while results are post-processed.
-          ...(pool ? { predict: pool.predict, inFlight: pool.size + 1 } : {}),
+          ...(pool
+            ? { predict: pool.predict, inFlight: pool.size + 1 }
+            : onnx.ok
+              ? { predict: onnx.predict }
+              : {}),
         }),
       );
       return new Map(result.slices.map((s) => [s.id, s.masks]));
     },
-    async train({ examples, workDir, name, epochs, signal, onEpoch, onStep }) {
+    async train({ examples, workDir, name, title, epochs, signal, onEpoch, onStep }) {
       onStep?.({ epoch: 0, epochs, step: 0, steps: examples.length, phase: 'prepare' });
       const set = await writeTrainingSet(path.join(workDir, 'data'), examples, { signal });
       const baseModelId = await registry.activeId();
@@ -189,6 +242,7 @@ export function createEngine(opts: EngineOptions): Engine {
         data: set.file,
         outDir: path.join(workDir, name),
         init,
+        description: title,
         epochs,
         // Patient-wise validation needs two patients; with one, every reviewed slice is for training.
         val: set.patients >= 2 ? '0.2' : '0',
@@ -203,8 +257,24 @@ export function createEngine(opts: EngineOptions): Engine {
         },
       });
       const validation = outcome.card.validation;
+      // The held-out patients of this run (services/train fixes the split in its checkpoint config).
+      const config = (await readJsonOrExplain(path.join(outcome.outDir, CHECKPOINT_DIR, 'config.json'))) as {
+        valPatients?: string[];
+      };
+      const heldOut = examples.filter((e) => config.valPatients?.includes(e.scan.patientId));
+      const comparison =
+        outcome.registered && !outcome.result.cancelled
+          ? await compareOnHeldOut(
+              heldOut,
+              { id: baseModelId ?? 'default', dir: init },
+              { id: outcome.registered.id, dir: outcome.registered.dir },
+              signal,
+            )
+          : null;
       return {
         modelId: outcome.registered?.id ?? null,
+        title,
+        comparison,
         baseModelId,
         trainingSet: set.file,
         outDir: outcome.outDir,
@@ -224,19 +294,33 @@ export function createEngine(opts: EngineOptions): Engine {
       await registry.rollback();
       return (await registry.list()).map(modelInfo);
     },
-    async writeCoco(file, dataset, masks) {
-      const images = allScans(dataset).flatMap((scan) =>
-        scan.slices.map((s) => ({
-          fileName: relativeFile(dataset, s.file, s.id),
-          width: s.width,
-          height: s.height,
-          masks: masks.get(s.id) ?? {},
-        })),
-      );
-      await writeJsonAtomic(
-        file,
-        buildCocoDataset(images, { info: { description: 'Tractus reviewed organ masks' } }),
-      );
+    async writeCoco(file, dataset, masks, review) {
+      const slices = allScans(dataset).flatMap((scan) => scan.slices);
+      const images = slices.map((s) => ({
+        fileName: relativeFile(dataset, s.file, s.id, path.dirname(path.resolve(file))),
+        width: s.width,
+        height: s.height,
+        masks: masks.get(s.id) ?? {},
+      }));
+      const coco = buildCocoDataset(images, {
+        info: {
+          description: 'Tractus reviewed organ masks',
+          date_created: new Date().toISOString(),
+          ...(review ? { exported_by: review.exportedBy } : {}),
+        },
+      });
+      if (!review) return writeJsonAtomic(file, coco);
+      // Image k is slice k (buildCocoDataset numbers images from 1 in input order).
+      const facts = slices.map((s) => review.slices.get(s.id));
+      await writeJsonAtomic(file, {
+        ...coco,
+        images: coco.images.map((image, k) => ({ ...image, ...(facts[k] ? { tractus: facts[k] } : {}) })),
+        annotations: coco.annotations.map((a) => {
+          const f = facts[a.image_id - 1];
+          return f ? { ...a, tractus: { source: f.source, review_state: f.review_state } } : a;
+        }),
+        tractus: { format: 'tractus-export', audit: review.audit },
+      });
     },
     async writeKaggleCsv(file, dataset, masks) {
       const rows: KaggleMaskRow[] = [];

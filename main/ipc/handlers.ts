@@ -4,11 +4,13 @@
  * (main/app) and the loopback HTTP server (./http-server) both dispatch to these.
  */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ArgsOf, Calls, Channel, Events, ResultOf } from '../../preload/api';
 import { InputError } from '../core/errors';
 import { encodeSliceImage } from '../../preload/wire';
 import { WorkspaceStore, defaultWorkspaceDir } from '../workspace/store';
+import { fineTuneTitle } from '../model/registry';
 import { ARG_SCHEMAS } from './schemas';
 import type { Engine, TrainingExample } from './engine';
 import { JobManager } from './jobs';
@@ -29,6 +31,8 @@ export interface HandlerContext {
   demoDir: string;
   /** Where workspaces live (one sub-folder per dataset). */
   workspaceBase: string;
+  /** Name recorded in the audit trail; default the OS user (os.userInfo). */
+  user?: string;
 }
 
 export type Handler<C extends Channel> = (args: unknown) => Promise<ResultOf<C>>;
@@ -45,6 +49,22 @@ export function createHandlers(ctx: HandlerContext): Handlers {
   const jobs = new JobManager((summary) => ctx.emit('job:update', summary));
   /** Fine-tune run folders handed out in this process (two runs started within one second differ). */
   const runFolders = new Set<string>();
+
+  /** Who is at the workstation, for the audit trail. */
+  function user(): string {
+    if (ctx.user) return ctx.user;
+    try {
+      return os.userInfo().username;
+    } catch {
+      // No passwd entry for this uid (some containers): the uid still names the person's account.
+      return `uid ${process.getuid?.() ?? 'unknown'}`;
+    }
+  }
+
+  /** The model a segmentation uses: the active registered one, or `default` (the shipped model). */
+  async function activeModelId(): Promise<string> {
+    return (await ctx.engine.listModels()).find((m) => m.active)?.id ?? 'default';
+  }
 
   function current(): DatasetSession {
     if (!session) throw new InputError('dataset', 'no dataset is open; open a folder or the demo first');
@@ -115,24 +135,39 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           );
         }
       }
-      const doc = await s.store.saveEdit(scanId, sliceId, masks, state ?? 'edited');
-      return { version: doc.version, state: doc.states[sliceId]! };
+      // Masks undone back to their layer are no edit: the slice is not "edited" any more.
+      const same = await s.sameAsBase(scanId, sliceId, masks);
+      const doc = await s.store.saveEdit(scanId, sliceId, masks, state ?? 'edited', same);
+      return { version: doc.version, state: doc.states[sliceId] ?? 'auto' };
     },
     'slice:setState': async ({ scanId, sliceId, state }) => {
       const s = current();
+      if (state === 'approved') return { state: await s.approveSlice(scanId, sliceId, user()) };
       s.sliceIndex(s.scan(scanId), sliceId);
       const doc = await s.store.setState(scanId, sliceId, state);
       return { state: doc.states[sliceId]! };
     },
-    'scan:approve': async ({ scanId, approved }) => {
-      const s = current();
-      const scan = s.scan(scanId);
-      const doc = await s.store.setApproved(
-        scanId,
+    'scan:approve': ({ scanId, approved, viewed, includeUnviewed }) =>
+      current().approve(scanId, {
         approved,
-        scan.slices.map((x) => x.id),
-      );
-      return { approved: doc.approved };
+        viewed: viewed ?? [],
+        includeUnviewed: includeUnviewed ?? false,
+        user: user(),
+      }),
+    'layers:masks': ({ scanId, layer }) => current().layerMasks(scanId, layer),
+    'layers:use': async ({ scanId, layer }) => {
+      const s = current();
+      await s.store.useLayer(scanId, layer, user());
+      return s.scanMasks(scanId);
+    },
+    'segment:check': async ({ scope, id }) => {
+      const s = current();
+      const out = [];
+      for (const scan of scopeScans(s, scope, id)) {
+        const h = await s.humanContours(scan.id);
+        if (h.truth + h.edited + h.approved > 0) out.push(h);
+      }
+      return out;
     },
     'scan:volumes': async ({ scanId }) => {
       const s = current();
@@ -141,7 +176,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       return { scanId, voxels, ml: organVolumesMl(scan, voxels) };
     },
 
-    'segment:start': async ({ scope, id, resume }) => {
+    'segment:start': async ({ scope, id, resume, replace }) => {
       const s = current();
       const scans = scopeScans(s, scope, id);
       const jobId = jobs.start('segment', { datasetRoot: s.dataset.root }, async (job) => {
@@ -160,7 +195,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
             break;
           }
           const doc = await s.store.load(scan.id);
-          if (resume && Object.keys(doc.predictions).length > 0) {
+          if (resume && doc.runs.length > 0) {
             status[i]!.status = 'done';
             doneBefore += scan.slices.length;
             job.setItems(status);
@@ -179,7 +214,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
             }
             const wire: Record<string, ReturnType<typeof sliceMasksToWire>> = {};
             for (const [sliceId, masks] of predicted) wire[sliceId] = sliceMasksToWire(masks);
-            await s.store.savePredictions(scan.id, wire, 'active');
+            // Human contours stay the working contour unless the user agreed to replace them.
+            const h = await s.humanContours(scan.id);
+            await s.store.savePredictions(scan.id, wire, await activeModelId(), {
+              makeBase: replace === true || h.truth + h.edited + h.approved === 0,
+              user: user(),
+            });
             status[i]!.status = 'done';
           } catch (e) {
             if (job.signal.aborted) status[i]!.status = 'cancelled';
@@ -225,12 +265,16 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         workDir = path.join(s.store.dir, 'training', `${stamp}-${n}`);
       }
       runFolders.add(workDir);
+      const perScan = new Map<string, number>();
+      for (const e of examples) perScan.set(e.scan.id, (perScan.get(e.scan.id) ?? 0) + 1);
+      const title = fineTuneTitle(new Date(), perScan);
       const jobId = jobs.start('train', { datasetRoot: s.dataset.root }, async (job) => {
         job.progress(0, epochs, `preparing ${examples.length} slices`);
         const result = await ctx.engine.train({
           examples,
           workDir,
-          name: `fine-tune-${path.basename(s.dataset.root).replace(/[^A-Za-z0-9._-]+/g, '-')}`.slice(0, 60),
+          name: title.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60),
+          title,
           epochs,
           signal: job.signal,
           onStep: (p) => {
@@ -262,7 +306,8 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         let files: string[];
         if (format === 'coco') {
           const file = path.join(dir, 'annotations.coco.json');
-          await ctx.engine.writeCoco(file, s.dataset, masks);
+          const ids = scans.map((x) => x.id);
+          await ctx.engine.writeCoco(file, s.dataset, masks, await s.exportReview(ids, user()));
           files = [file];
         } else if (format === 'kaggle-csv') {
           const file = path.join(dir, 'masks.csv');

@@ -1,7 +1,7 @@
 /** Zod schemas for the arguments of every API channel: main trusts nothing the renderer or a browser sends. */
 import { z } from 'zod';
 import type { ArgsOf, Channel } from '../../preload/api';
-import { sliceMasksWireSchema, sliceStateSchema } from '../workspace/schema';
+import { layerIdSchema, sliceMasksWireSchema, sliceStateSchema } from '../workspace/schema';
 
 const none = z.object({}).strict();
 const id = z.string().min(1).max(256);
@@ -36,13 +36,24 @@ export const ARG_SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     .object({ scanId: id, sliceId: id, masks: sliceMasksWireSchema, state: sliceStateSchema.optional() })
     .strict(),
   'slice:setState': z.object({ scanId: id, sliceId: id, state: sliceStateSchema }).strict(),
-  'scan:approve': z.object({ scanId: id, approved: z.boolean() }).strict(),
+  'scan:approve': z
+    .object({
+      scanId: id,
+      approved: z.boolean(),
+      viewed: z.array(id).max(100_000).optional(),
+      includeUnviewed: z.boolean().optional(),
+    })
+    .strict(),
+  'layers:masks': z.object({ scanId: id, layer: layerIdSchema }).strict(),
+  'layers:use': z.object({ scanId: id, layer: layerIdSchema }).strict(),
+  'segment:check': z.object({ scope: z.enum(['scan', 'patient', 'dataset']), id: id.optional() }).strict(),
   'scan:volumes': z.object({ scanId: id }).strict(),
   'segment:start': z
     .object({
       scope: z.enum(['scan', 'patient', 'dataset']),
       id: id.optional(),
       resume: z.boolean().optional(),
+      replace: z.boolean().optional(),
     })
     .strict(),
   'train:start': z

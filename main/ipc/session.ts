@@ -1,12 +1,17 @@
 /**
  * One opened dataset with its workspace: finds scans by id and merges the masks to show for each slice
- * (a person's correction, else the latest prediction, else the dataset's own ground truth).
+ * (a person's correction, else the base layer: the dataset's own ground truth or a model run the user
+ * chose; see main/workspace/layers).
  */
 import { ORGANS } from '../core/organs';
 import { InputError } from '../core/errors';
 import { allScans, type Dataset, type Scan, type SliceMasks } from '../core/types';
 import type {
+  ApproveResult,
   DatasetSummary,
+  HumanContours,
+  LayerId as ApiLayerId,
+  LayerSummary,
   MaskSource,
   PatientSummary,
   ScanMasks,
@@ -14,11 +19,13 @@ import type {
   SliceMasksWire,
   SliceState,
 } from '../../preload/api';
-import { decodeMask, encodeMask } from '../../preload/wire';
+import { decodeMask, encodeMask, sameSliceMasks } from '../../preload/wire';
 import path from 'node:path';
 import type { DescribeSlice } from '../workspace/coco-document';
 import { WorkspaceStore } from '../workspace/store';
-import type { ScanDocument } from '../workspace/schema';
+import type { CocoReview, ImageReview } from './engine';
+import { organChanges, runLayer, runOf } from '../workspace/layers';
+import type { AuditEntry, LayerId, ScanDocument } from '../workspace/schema';
 
 export function sliceMasksToWire(masks: SliceMasks): SliceMasksWire {
   const out: SliceMasksWire = {};
@@ -96,30 +103,218 @@ export class DatasetSession {
     return i;
   }
 
-  /** Masks to show for each slice of a scan, with where each came from. */
+  /** The dataset's own (imported) masks of a slice, as wire masks. */
+  private truthWire(sliceId: string): SliceMasksWire | undefined {
+    const truth = this.dataset.masks.get(sliceId);
+    return truth ? sliceMasksToWire(truth) : undefined;
+  }
+
+  /** Masks of one layer on one slice (undefined: the layer has nothing there). */
+  layerWire(doc: ScanDocument, layer: LayerId, sliceId: string): SliceMasksWire | undefined {
+    return layer === 'truth' ? this.truthWire(sliceId) : runOf(doc, layer)?.predictions[sliceId];
+  }
+
+  /** Masks of one layer of a scan by slice id, slices without pixels absent. */
+  async layerMasks(scanId: string, layer: LayerId): Promise<Record<string, SliceMasksWire>> {
+    const scan = this.scan(scanId);
+    const doc = await this.store.load(scanId);
+    if (layer !== 'truth' && !runOf(doc, layer)) throw new InputError(layer, `no such layer in ${scanId}`);
+    const out: Record<string, SliceMasksWire> = {};
+    for (const slice of scan.slices) {
+      const wire = this.layerWire(doc, layer, slice.id);
+      if (wire && hasPixels(wire)) out[slice.id] = wire;
+    }
+    return out;
+  }
+
+  private layerSummaries(scan: Scan, doc: ScanDocument): LayerSummary[] {
+    const count = (layer: LayerId) =>
+      scan.slices.filter((s) => {
+        const w = this.layerWire(doc, layer, s.id);
+        return w !== undefined && hasPixels(w);
+      }).length;
+    const out: LayerSummary[] = [];
+    const truth = count('truth');
+    if (truth > 0 || doc.base === 'truth') out.push({ id: 'truth', slices: truth });
+    for (const run of doc.runs) {
+      const id = runLayer(run.n) as ApiLayerId;
+      out.push({ id, model: run.model, at: run.at, slices: count(id) });
+    }
+    return out;
+  }
+
+  /** Masks to show for each slice of a scan, with where each came from, and its layers. */
   async scanMasks(scanId: string): Promise<ScanMasks> {
     const scan = this.scan(scanId);
     const doc = await this.store.load(scanId);
     const masks: Record<string, SliceMasksWire> = {};
     const sources: Record<string, MaskSource> = {};
     const states: Record<string, SliceState> = {};
+    const baseMasks: Record<string, SliceMasksWire> = {};
     for (const slice of scan.slices) {
-      const [wire, source] = this.pick(doc, slice.id);
+      const edit = doc.edits[slice.id];
+      const base = this.layerWire(doc, doc.base, slice.id);
+      const [wire, source]: [SliceMasksWire | undefined, MaskSource] = edit
+        ? [edit, 'workspace']
+        : base
+          ? [base, doc.base === 'truth' ? 'ground-truth' : 'prediction']
+          : [undefined, 'none'];
       if (wire && hasPixels(wire)) masks[slice.id] = wire;
+      if (edit && base && hasPixels(base)) baseMasks[slice.id] = base;
       sources[slice.id] = source;
       states[slice.id] = doc.states[slice.id] ?? 'auto';
     }
-    return { scanId, masks, sources, states, approved: doc.approved };
+    return {
+      scanId,
+      masks,
+      sources,
+      states,
+      approved: doc.approved,
+      base: doc.base as ApiLayerId,
+      layers: this.layerSummaries(scan, doc),
+      shelved: doc.shelved.map((s) => ({
+        at: s.at,
+        base: s.base as ApiLayerId,
+        replacedBy: s.replacedBy as ApiLayerId,
+        slices: new Set([...Object.keys(s.edits), ...Object.keys(s.states)]).size,
+      })),
+      baseMasks,
+      viewed: doc.viewed,
+    };
   }
 
-  private pick(doc: ScanDocument, sliceId: string): [SliceMasksWire | undefined, MaskSource] {
-    const edit = doc.edits[sliceId];
-    if (edit) return [edit, 'workspace'];
-    const prediction = doc.predictions[sliceId];
-    if (prediction) return [prediction, 'prediction'];
-    const truth = this.dataset.masks.get(sliceId);
-    if (truth) return [sliceMasksToWire(truth), 'ground-truth'];
-    return [undefined, 'none'];
+  /** Human contours of a scan that a new model run would replace as its working contour. */
+  async humanContours(scanId: string): Promise<HumanContours> {
+    const scan = this.scan(scanId);
+    const doc = await this.store.load(scanId);
+    const truth =
+      doc.base === 'truth'
+        ? scan.slices.filter((s) => !doc.edits[s.id] && hasPixels(this.truthWire(s.id) ?? {})).length
+        : 0;
+    const approved = Object.values(doc.states).filter((x) => x === 'approved').length;
+    return { scanId, truth, edited: Object.keys(doc.edits).length, approved };
+  }
+
+  /** True when the masks equal those of the layer under the slice: saving them is no edit. */
+  async sameAsBase(scanId: string, sliceId: string, masks: SliceMasksWire): Promise<boolean> {
+    const doc = await this.store.load(scanId);
+    return sameSliceMasks(masks, this.layerWire(doc, doc.base, sliceId));
+  }
+
+  /**
+   * Approve (or withdraw approval of) a scan. Approval covers the slices a person was shown, unless
+   * `includeUnviewed`; the audit trail records who, when, the layer and model under each slice, the slices
+   * approved unseen, and what each edit changed compared with its layer.
+   */
+  async approve(
+    scanId: string,
+    opts: { approved: boolean; viewed: readonly string[]; includeUnviewed: boolean; user: string },
+  ): Promise<ApproveResult> {
+    const scan = this.scan(scanId);
+    const all = scan.slices.map((s) => s.id);
+    let result: ApproveResult = { approved: false, approvedSlices: 0, unviewed: 0 };
+    await this.store.update(scanId, (doc) => {
+      const at = new Date().toISOString();
+      const known = new Set(all);
+      doc.viewed = [...new Set([...doc.viewed, ...opts.viewed.filter((id) => known.has(id))])];
+      if (!opts.approved) {
+        const withdrawn = all.filter((id) => doc.states[id] === 'approved');
+        for (const id of withdrawn) {
+          if (doc.edits[id]) doc.states[id] = 'edited';
+          else delete doc.states[id];
+        }
+        doc.approved = false;
+        doc.audit = [...doc.audit, { at, user: opts.user, action: 'unapprove', slices: withdrawn }];
+        return { at, action: 'unapprove' };
+      }
+      const seen = new Set(doc.viewed);
+      const unviewed = all.filter((id) => !seen.has(id));
+      const covered = opts.includeUnviewed ? all : all.filter((id) => seen.has(id));
+      for (const id of covered) doc.states[id] = 'approved';
+      doc.approved = all.every((id) => doc.states[id] === 'approved');
+      doc.audit = [
+        ...doc.audit,
+        this.approvalEntry(doc, at, opts.user, covered, opts.includeUnviewed ? unviewed : []),
+      ];
+      result = {
+        approved: doc.approved,
+        approvedSlices: covered.length,
+        unviewed: opts.includeUnviewed ? 0 : unviewed.length,
+      };
+      return { at, action: 'approve' };
+    });
+    return result;
+  }
+
+  /** Approve the slice on screen (so it was viewed), with its audit line. */
+  async approveSlice(scanId: string, sliceId: string, user: string): Promise<SliceState> {
+    this.sliceIndex(this.scan(scanId), sliceId);
+    const doc = await this.store.update(scanId, (d) => {
+      const at = new Date().toISOString();
+      d.states[sliceId] = 'approved';
+      if (!d.viewed.includes(sliceId)) d.viewed = [...d.viewed, sliceId];
+      d.audit = [...d.audit, this.approvalEntry(d, at, user, [sliceId], [], 'approve-slice')];
+      return { at, action: 'state', sliceId, state: 'approved' };
+    });
+    return doc.states[sliceId]!;
+  }
+
+  /** The audit line of an approval of `slices` (see approve). */
+  private approvalEntry(
+    doc: ScanDocument,
+    at: string,
+    user: string,
+    slices: string[],
+    unviewed: string[],
+    action: 'approve' | 'approve-slice' = 'approve',
+  ): AuditEntry {
+    const layers: Record<string, number> = {};
+    const changed: NonNullable<AuditEntry['changed']> = [];
+    for (const id of slices) {
+      const key = doc.edits[id] ? `${doc.base}+edits` : doc.base;
+      layers[key] = (layers[key] ?? 0) + 1;
+      const edit = doc.edits[id];
+      if (edit) {
+        const organs = organChanges(edit, this.layerWire(doc, doc.base, id));
+        if (organs.length > 0) changed.push({ sliceId: id, layer: doc.base, organs });
+      }
+    }
+    const run = runOf(doc, doc.base);
+    return {
+      at,
+      user,
+      action,
+      slices,
+      ...(unviewed.length > 0 ? { unviewed } : {}),
+      layers,
+      models: run ? [run.model] : [],
+      changed,
+    };
+  }
+
+  /** Where each slice's contour came from and its review state, with each scan's audit trail (export). */
+  async exportReview(scanIds: string[], exportedBy: string): Promise<CocoReview> {
+    const slices = new Map<string, ImageReview>();
+    const audit: Record<string, unknown[]> = {};
+    for (const scanId of scanIds) {
+      const doc = await this.store.load(scanId);
+      const m = await this.scanMasks(scanId);
+      const viewed = new Set(doc.viewed);
+      const run = runOf(doc, doc.base);
+      for (const slice of this.scan(scanId).slices) {
+        slices.set(slice.id, {
+          scan_id: scanId,
+          slice_id: slice.id,
+          source: m.sources[slice.id] ?? 'none',
+          layer: doc.base,
+          ...(run ? { model: run.model } : {}),
+          review_state: m.states[slice.id] ?? 'auto',
+          viewed: viewed.has(slice.id),
+        });
+      }
+      audit[scanId] = doc.audit;
+    }
+    return { slices, audit, exportedBy };
   }
 
   /** Decoded masks of every slice of the given scans (for export, volumes and training). */

@@ -172,3 +172,14 @@ export class ModelRegistry {
     }
   }
 }
+
+/**
+ * What a fine-tune made in the app is called in the registry (its card description, shown in the model
+ * list): its date and data, "fine-tune 2026-11-30, 16 slices of case11_day20, case11_day22".
+ */
+export function fineTuneTitle(date: Date, slicesByScan: ReadonlyMap<string, number>): string {
+  const n = [...slicesByScan.values()].reduce((a, b) => a + b, 0);
+  const scans = [...slicesByScan.keys()].sort();
+  const listed = scans.slice(0, 3).join(', ') + (scans.length > 3 ? ` and ${scans.length - 3} more` : '');
+  return `fine-tune ${date.toISOString().slice(0, 10)}, ${n} slice${n === 1 ? '' : 's'} of ${listed}`;
+}

@@ -64,6 +64,8 @@ export interface TrainJob {
   register?: boolean;
   activate?: boolean;
   registry?: ModelRegistry;
+  /** What the model card calls the model (default: what it was trained or fine-tuned from). */
+  description?: string;
   openers?: SourceOpeners;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
@@ -217,9 +219,9 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     Object.fromEntries(ORGANS.map((o) => [o, rec?.[o] ?? 1])) as Record<Organ, number>;
   const card = newModelCard({
     name: path.basename(outDir),
-    description: config.baseModel
-      ? `Fine-tuned from ${config.baseModel}`
-      : `Trained from scratch on ${job.data}`,
+    description:
+      job.description ??
+      (config.baseModel ? `Fine-tuned from ${config.baseModel}` : `Trained from scratch on ${job.data}`),
     architecture: config.architecture,
     inputSize: config.inputSize,
     sliceStride: config.sliceStride,

@@ -5,8 +5,14 @@
  * standard keys (COCO readers ignore keys they do not know).
  *
  *   { info, images, annotations, categories,
- *     tractus: { format: 'tractus-scan', formatVersion: 2, scanId, version, approved,
- *                sliceIds: [slice id of images[0], …], states, predictions, history } }
+ *     tractus: { format: 'tractus-scan', formatVersion: 3, scanId, version, approved,
+ *                sliceIds: [slice id of images[0], …], states, history,
+ *                runs, base, shelved, viewed, audit } }
+ *
+ * `runs` are the model outputs (each its own layer), `base` the layer the edits were made on (`truth` or
+ * `run:N`), `shelved` edits set aside when another layer became the base, `viewed` the slices shown to a
+ * person, `audit` who approved or replaced what, when (./layers). Version-2 files kept only the latest
+ * model output (`predictions`); they are read as run 1.
  *
  * Pure conversion (no file access): the store does the reading and writing.
  */
@@ -23,9 +29,10 @@ import {
 } from '../masks/coco';
 import type { SliceMasksWire } from '../../preload/api';
 import { decodeMask, encodeMask } from '../../preload/wire';
+import { runOf, runsFromLegacy } from './layers';
 import { cocoScanBlockSchema, type ScanDocument } from './schema';
 
-export const SCAN_FORMAT_VERSION = 2;
+export const SCAN_FORMAT_VERSION = 3;
 
 /** Where a slice's image is (dataset-relative, '/'-separated) and its size: the COCO image entry. */
 export interface SliceDescription {
@@ -116,8 +123,12 @@ export function scanDocumentToCoco(
       approved: doc.approved,
       sliceIds,
       states: doc.states,
-      predictions: doc.predictions,
       history: doc.history,
+      runs: doc.runs,
+      base: doc.base,
+      shelved: doc.shelved,
+      viewed: doc.viewed,
+      audit: doc.audit,
     },
   };
 }
@@ -140,8 +151,16 @@ export function scanDocumentFromCoco(json: unknown, where: string): ScanDocument
       `tractus.sliceIds lists ${t.sliceIds.length} slices but there are ${coco.images.length} images`,
     );
   }
+  const { runs, base } = t.runs
+    ? { runs: t.runs, base: t.base ?? 'truth' }
+    : runsFromLegacy(t.predictions, t.history);
   // Decoding proves the stored model output is whole before anything shows it.
-  for (const [sliceId, wire] of Object.entries(t.predictions)) wireToMasks(wire, `${where}: ${sliceId}`);
+  for (const run of runs) {
+    for (const [sliceId, wire] of Object.entries(run.predictions)) wireToMasks(wire, `${where}: ${sliceId}`);
+  }
+  if (base !== 'truth' && !runOf({ runs }, base)) {
+    throw new InputError(where, `tractus.base names ${base}, which is not among its model runs`);
+  }
   const byImage = cocoToSliceMasks(coco, where);
   const edits: Record<string, SliceMasksWire> = {};
   coco.images.forEach((image, k) => {
@@ -149,13 +168,17 @@ export function scanDocumentFromCoco(json: unknown, where: string): ScanDocument
   });
   return {
     format: 'tractus-scan',
-    formatVersion: 1,
+    formatVersion: 3,
     scanId: t.scanId,
     version: t.version,
     approved: t.approved,
     states: t.states,
     edits,
-    predictions: t.predictions,
     history: t.history,
+    runs,
+    base,
+    shelved: t.shelved ?? [],
+    viewed: t.viewed ?? [],
+    audit: t.audit ?? [],
   };
 }

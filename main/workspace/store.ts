@@ -27,7 +27,14 @@ import {
   type AnnotationCache,
   type DescribeSlice,
 } from './coco-document';
-import { scanDocumentSchema, workspaceInfoSchema, type ScanDocument, type HistoryEntry } from './schema';
+import { addRun, runOf, runsFromLegacy, useLayer } from './layers';
+import {
+  scanDocumentSchema,
+  workspaceInfoSchema,
+  type ScanDocument,
+  type HistoryEntry,
+  type LayerId,
+} from './schema';
 
 export const MAX_VERSIONS = 50;
 export const MAX_HISTORY = 1000;
@@ -35,14 +42,18 @@ export const MAX_HISTORY = 1000;
 export function emptyScanDocument(scanId: string): ScanDocument {
   return {
     format: 'tractus-scan',
-    formatVersion: 1,
+    formatVersion: 3,
     scanId,
     version: 0,
     approved: false,
     states: {},
     edits: {},
-    predictions: {},
     history: [],
+    runs: [],
+    base: 'truth',
+    shelved: [],
+    viewed: [],
+    audit: [],
   };
 }
 
@@ -78,7 +89,15 @@ async function readLegacyFile(file: string, scanId: string): Promise<ScanDocumen
     );
   }
   if (parsed.data.scanId !== scanId) throw new InputError(file, `belongs to scan ${parsed.data.scanId}`);
-  return parsed.data;
+  const { predictions, ...rest } = parsed.data;
+  return {
+    ...rest,
+    formatVersion: 3,
+    ...runsFromLegacy(predictions, rest.history),
+    shelved: [],
+    viewed: [],
+    audit: [],
+  };
 }
 
 /** Scan ids become file names: refuse anything that could leave the folder. */
@@ -241,8 +260,11 @@ export class WorkspaceStore {
       ...current,
       states: { ...current.states },
       edits: { ...current.edits },
-      predictions: { ...current.predictions },
       history: [...current.history],
+      runs: [...current.runs],
+      shelved: [...current.shelved],
+      viewed: [...current.viewed],
+      audit: [...current.audit],
     };
     const entry = change(doc);
     doc.version = current.version + 1;
@@ -291,11 +313,28 @@ export class WorkspaceStore {
     return this.readCocoFile(path.join(this.versionsDir(scanId), versionName(version)), scanId);
   }
 
-  async saveEdit(scanId: string, sliceId: string, masks: SliceMasksWire, state: SliceState = 'edited') {
+  /**
+   * Save a slice's corrected masks. Masks equal to the layer they were made on are no edit at all: the
+   * stored edit is dropped and the slice goes back to `state` ('auto' unless it was approved before).
+   */
+  async saveEdit(
+    scanId: string,
+    sliceId: string,
+    masks: SliceMasksWire,
+    state: SliceState = 'edited',
+    sameAsBase = false,
+  ) {
     return this.update(scanId, (doc) => {
+      const at = new Date().toISOString();
+      if (sameAsBase) {
+        delete doc.edits[sliceId];
+        if (state === 'edited' || state === 'auto') delete doc.states[sliceId];
+        else doc.states[sliceId] = state;
+        return { at, action: 'revert', sliceId };
+      }
       doc.edits[sliceId] = masks;
       doc.states[sliceId] = state;
-      return { at: new Date().toISOString(), action: 'edit', sliceId, organs: Object.keys(masks) };
+      return { at, action: 'edit', sliceId, organs: Object.keys(masks) };
     });
   }
 
@@ -306,19 +345,56 @@ export class WorkspaceStore {
     });
   }
 
-  async setApproved(scanId: string, approved: boolean, sliceIds: string[]) {
+  /**
+   * Store a model run as a new layer. It becomes the base of the working contour only when `makeBase`
+   * (the caller asked the user before replacing human contours); the edits it replaces are shelved.
+   */
+  async savePredictions(
+    scanId: string,
+    predictions: Record<string, SliceMasksWire>,
+    model: string,
+    opts: { makeBase: boolean; user: string },
+  ) {
     return this.update(scanId, (doc) => {
-      doc.approved = approved;
-      if (approved) for (const id of sliceIds) doc.states[id] = 'approved';
-      return { at: new Date().toISOString(), action: approved ? 'approve' : 'unapprove' };
+      const at = new Date().toISOString();
+      const before = doc.base;
+      const layer = addRun(doc, { model, at, predictions });
+      if (opts.makeBase) useLayer(doc, layer, at);
+      doc.audit = [
+        ...doc.audit,
+        {
+          at,
+          user: opts.user,
+          action: 'segment',
+          slices: [],
+          models: [model],
+          note: opts.makeBase
+            ? `${layer} (${model}) replaced ${before} as the working contour`
+            : `${layer} (${model}) kept as a layer; the working contour stays ${before}`,
+        },
+      ];
+      return { at, action: 'predict', model };
     });
   }
 
-  /** Store model output; slices a person already corrected keep their correction. */
-  async savePredictions(scanId: string, predictions: Record<string, SliceMasksWire>, model: string) {
+  /** Make another layer the base of the working contour (undo of a replacement; see ./layers useLayer). */
+  async useLayer(scanId: string, layer: LayerId, user: string) {
     return this.update(scanId, (doc) => {
-      doc.predictions = predictions;
-      return { at: new Date().toISOString(), action: 'predict', model };
+      if (layer !== 'truth' && !runOf(doc, layer)) throw new InputError(layer, `no such layer in ${scanId}`);
+      const at = new Date().toISOString();
+      const before = doc.base;
+      useLayer(doc, layer, at);
+      doc.audit = [
+        ...doc.audit,
+        {
+          at,
+          user,
+          action: 'use-layer',
+          slices: [],
+          note: `${layer} replaced ${before} as the working contour`,
+        },
+      ];
+      return { at, action: 'use-layer', model: layer };
     });
   }
 }

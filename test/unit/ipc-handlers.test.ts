@@ -78,8 +78,10 @@ function fakeEngine(gate?: Promise<void>): Engine & { segmented: string[] } {
       segmented.push(scan.id);
       return out;
     },
-    train: async ({ workDir }) => ({
+    train: async ({ workDir, title }) => ({
       modelId: null,
+      title,
+      comparison: null,
       baseModelId: null,
       trainingSet: path.join(workDir, 'data', 'annotations.coco.json'),
       outDir: workDir,

@@ -88,6 +88,11 @@ export class FakeApi implements TractusApi {
         sources: Object.fromEntries(scan.slices.map((s) => [s.id, 'none' as const])),
         states: {},
         approved: false,
+        base: 'truth' as const,
+        layers: [],
+        shelved: [],
+        baseMasks: {},
+        viewed: [],
       };
     },
     'masks:save': ({ state }) => ({ version: ++this.saves, state: state ?? 'edited' }),

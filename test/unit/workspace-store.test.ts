@@ -70,7 +70,7 @@ describe('workspace store (COCO + edit history)', () => {
     const decoded = cocoToSliceMasks(coco, scanFile()).get(ann.image_id)!.stomach!;
     expect([...decoded.data.keys()].filter((k) => decoded.data[k])).toEqual([1, 2, 9]);
 
-    expect(json.tractus.formatVersion).toBe(2);
+    expect(json.tractus.formatVersion).toBe(3);
     expect(json.tractus.version).toBe(3);
     expect(json.tractus.sliceIds).toEqual([slice(2), slice(5)]);
     expect(json.tractus.states).toEqual({ [slice(5)]: 'approved', [slice(2)]: 'edited' });
