@@ -179,6 +179,21 @@ export async function exportScans(req: ExportScansRequest): Promise<ExportSummar
 // Finding the masks behind a path: a segment output folder or a workspace.
 // ---------------------------------------------------------------------------------------------------------
 
+/** Decode a segment run's per-slice predictions (COCO RLE by organ) into `masks`. */
+export function addPredictedMasks(
+  masks: Map<string, SliceMasks>,
+  slices: ReadonlyArray<{ id: string; masks: Partial<Record<string, { coco: CocoRle }>> }>,
+  where: string,
+): void {
+  for (const slice of slices) {
+    const sliceMasks: SliceMasks = {};
+    for (const [organ, m] of Object.entries(slice.masks ?? {})) {
+      if (isOrgan(organ) && m) sliceMasks[organ] = decodeCocoRle(m.coco, `${where}: ${slice.id}`);
+    }
+    masks.set(slice.id, sliceMasks);
+  }
+}
+
 /** A segment run's predictions, from its per-scan part files (they carry slice ids with the masks). */
 async function segmentOutputMasks(dir: string): Promise<{ input: string; masks: Map<string, SliceMasks> }> {
   const summary = (await readJsonOrExplain(path.join(dir, 'summary.json'))) as { input?: unknown };
@@ -194,13 +209,7 @@ async function segmentOutputMasks(dir: string): Promise<{ input: string; masks: 
     const part = (await readJsonOrExplain(file)) as {
       slices?: Array<{ id: string; masks: Record<string, { coco: CocoRle }> }>;
     };
-    for (const slice of part.slices ?? []) {
-      const sliceMasks: SliceMasks = {};
-      for (const [organ, m] of Object.entries(slice.masks ?? {})) {
-        if (isOrgan(organ)) sliceMasks[organ] = decodeCocoRle(m.coco, `${file}: ${slice.id}`);
-      }
-      masks.set(slice.id, sliceMasks);
-    }
+    addPredictedMasks(masks, part.slices ?? [], file);
   }
   return { input: summary.input, masks };
 }

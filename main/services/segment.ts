@@ -34,6 +34,8 @@ import {
 } from '../model/parallel/infer-pool';
 import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../model/model-io';
 
+import type { RoiNames } from '../export/organ-names';
+import { addPredictedMasks, exportScans, type ExportTarget } from './export';
 export interface SegmentRequest {
   /** Anything the imaging loaders open: UW-Madison root/case/case-day folder, PNG or DICOM folder, NIfTI, COCO JSON. */
   input: string;
@@ -65,6 +67,10 @@ export interface SegmentRequest {
   log?: (msg: string) => void;
 }
 
+  /** Also write clinical formats beside the outputs (`<scan>.rtstruct.dcm`, `.seg.dcm`, `.seg.nii.gz`). */
+  export?: ExportTarget[];
+  /** ROI names for the RTSTRUCT/SEG export; default TG-263. */
+  roiNames?: RoiNames;
 export interface ScanSummary {
   id: string;
   slices: number;
@@ -376,6 +382,22 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       scans: summaries,
       ok: summaries.filter((s) => s.status === 'ok').length,
       failed: summaries.filter((s) => s.status === 'failed').length,
+    const segmented = scans.filter((_, i) => parts[i]);
+    if (req.export && req.export.length > 0 && segmented.length > 0) {
+      const masks = new Map<string, SliceMasks>();
+      for (const part of parts) if (part) addPredictedMasks(masks, part.slices, 'predictions');
+      const exported = await exportScans({
+        dataset,
+        masks,
+        scans: segmented,
+        targets: req.export,
+        out,
+        names: req.roiNames,
+        algorithm: 'AUTOMATIC',
+      });
+      files.push(...exported.files.map((f) => path.relative(out, f)));
+      for (const note of exported.notes) log(note);
+    }
       warnings: dataset.warnings ?? [],
       files: [...files, 'summary.json'],
     };

@@ -3,6 +3,7 @@ import { register as info } from './info';
 import { register as segment } from './segment';
 import { register as evaluate } from './evaluate';
 import { register as convert } from './convert';
+import { register as exportCommand } from './export';
 import { register as train } from './train';
 import { register as crossval } from './crossval';
 import { register as models } from './models';
@@ -19,6 +20,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   segment,
   evaluate,
   convert,
+  exportCommand,
   train,
   crossval,
   models,

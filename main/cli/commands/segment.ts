@@ -8,6 +8,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors';
 import type { BackendPreference } from '../../model/backend/select';
+import { parseRoiNames } from '../../export/organ-names';
+import { EXPORT_TARGETS, parseExportTargets } from '../../services/export';
 import { segmentInput, type SegmentSummary } from '../../services/segment';
 import { ProgressBar } from '../progress';
 
@@ -19,6 +21,8 @@ interface SegmentFlags {
   batch?: string;
   force?: boolean;
   json?: boolean;
+  export?: string;
+  roiNames?: string;
 }
 
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -59,7 +63,15 @@ export function register(program: Command): void {
         throw new InputError('--backend', `"${flags.backend}" is not one of ${BACKENDS.join(', ')}`);
       }
       const workers = flags.workers === undefined ? undefined : positiveInt(flags.workers, '--workers');
+    .option(
+      '--export <formats>',
+      `also write ${EXPORT_TARGETS.join(', ')} beside the outputs (<scan>.rtstruct.dcm, <scan>.seg.dcm, <scan>.seg.nii.gz), comma-separated`,
+    )
+    .option('--roi-names <map>', 'structure names for --export instead of TG-263, e.g. large_bowel=Colon')
       const log = (msg: string) => process.stderr.write(`${msg}\n`);
+      const exportTargets =
+        flags.export === undefined ? undefined : parseExportTargets(flags.export, '--export');
+      const roiNames = flags.roiNames === undefined ? undefined : parseRoiNames(flags.roiNames);
       let bar: ProgressBar | undefined;
       let barScan = -1;
       const summary = await segmentInput({
@@ -75,6 +87,8 @@ export function register(program: Command): void {
           if (p.scanIndex !== barScan) {
             barScan = p.scanIndex;
             bar = new ProgressBar({
+        export: exportTargets,
+        roiNames,
               label: `${p.scanId} (${p.scanIndex + 1}/${p.scanCount})`,
               total: p.total,
             });
