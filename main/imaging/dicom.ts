@@ -19,6 +19,7 @@ import { planeOfNormal } from '../core/acquisition';
 import { sliceId } from '../core/ids';
 import { orientationLetters } from '../core/orientation';
 import type { Dataset, DatasetWarning, IntensityType, Scan, SliceImage } from '../core/types';
+import { formatWarnings } from '../core/warnings';
 import { readFileOrExplain } from '../io/files';
 import { assembleDataset, naturalCompare } from './assemble';
 import { CONVERT_ADVICE, decodeCompressedFrame, describeSyntax } from './dicom-codecs';
@@ -602,10 +603,15 @@ export async function openDicomFiles(root: string, files: string[]): Promise<Dat
   const warnings: DatasetWarning[] = [];
   const images = await readImageFiles(files, warnings);
   if (images.length === 0) {
-    const reasons = warnings
-      .map((w) => `${path.relative(root, w.where) || w.where}: ${w.problem}`)
-      .join('; ');
-    throw new InputError(root, `no readable DICOM images${reasons ? ` (${reasons})` : ''}`);
+    // One line per distinct reason ("20 files: compressed with …; e.g. a.dcm"), never one per file.
+    const lines = formatWarnings(
+      warnings.map((w) => ({
+        where: path.relative(root, w.where) || w.where,
+        problem: w.problem.replace(/^skipped: /, ''),
+      })),
+    );
+    const detail = lines.length === 1 ? ` — ${lines[0]}` : lines.map((line) => `\n  ${line}`).join('');
+    throw new InputError(root, `no readable DICOM images${detail}`);
   }
   const bySeries = new Map<string, ImageFile[]>();
   for (const image of images) {

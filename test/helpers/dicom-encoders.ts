@@ -60,18 +60,11 @@ function derivable(src: string, work: string): string {
   return copy;
 }
 
+/** HTJ2K: OpenJPH's ojph_compress on a PGM of the source, wrapped by pydicom (one Python start). */
 function htj2k(src: string, out: string, work: string, lossy: boolean): string | undefined {
   const python = pythonWith(['numpy', 'pydicom'])!;
-  const base = path.join(work, path.basename(out, '.dcm'));
-  run(python, [WRAP_SCRIPT, 'pgm', src, `${base}.pgm`]);
-  const options = lossy ? ['-qstep', '0.002'] : ['-reversible', 'true'];
-  run('ojph_compress', ['-i', `${base}.pgm`, '-o', `${base}.j2c`, ...options]);
-  const syntax = lossy ? '1.2.840.10008.1.2.4.203' : '1.2.840.10008.1.2.4.201';
-  run(python, [WRAP_SCRIPT, 'wrap', src, `${base}.j2c`, syntax, out]);
-  if (!lossy) return undefined;
-  const ref = withSuffix(out, '.ref.pgm');
-  run('ojph_expand', ['-i', `${base}.j2c`, '-o', ref]);
-  return ref;
+  run(python, [WRAP_SCRIPT, 'htj2k', src, out, work, lossy ? 'lossy' : 'lossless']);
+  return lossy ? withSuffix(out, '.ref.pgm') : undefined;
 }
 
 export const CASES: EncodeCase[] = [

@@ -6,7 +6,11 @@
   dicom_codecs.py wrap <src.dcm> <codestream> <transfer syntax uid> <out.dcm>
       the source's data set with its pixel data replaced by one encapsulated frame (pydicom), for codecs
       that no Debian tool wraps into DICOM itself (HTJ2K)
+  dicom_codecs.py htj2k <src.dcm> <out.dcm> <work dir> lossless|lossy
+      pgm, OpenJPH's ojph_compress, wrap (and, lossy, ojph_expand to <out>.ref.pgm) in one Python start
 """
+import os
+import subprocess
 import sys
 
 
@@ -47,6 +51,19 @@ def cmd_wrap(src, codestream, uid, out):
     ds.save_as(out, write_like_original=False)
 
 
+def cmd_htj2k(src, out, work, mode):
+    base = os.path.join(work, os.path.basename(out)[: -len('.dcm')])
+    cmd_pgm(src, base + '.pgm')
+    options = ['-qstep', '0.002'] if mode == 'lossy' else ['-reversible', 'true']
+    quiet = {'stdout': subprocess.DEVNULL, 'check': True}
+    subprocess.run(['ojph_compress', '-i', base + '.pgm', '-o', base + '.j2c', *options], **quiet)
+    syntax = '1.2.840.10008.1.2.4.203' if mode == 'lossy' else '1.2.840.10008.1.2.4.201'
+    cmd_wrap(src, base + '.j2c', syntax, out)
+    if mode == 'lossy':
+        ref = out[: -len('.dcm')] + '.ref.pgm'
+        subprocess.run(['ojph_expand', '-i', base + '.j2c', '-o', ref], **quiet)
+
+
 if __name__ == '__main__':
     cmd, *args = sys.argv[1:]
-    {'pgm': cmd_pgm, 'wrap': cmd_wrap}[cmd](*args)
+    {'pgm': cmd_pgm, 'wrap': cmd_wrap, 'htj2k': cmd_htj2k}[cmd](*args)

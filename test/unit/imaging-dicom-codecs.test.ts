@@ -131,7 +131,8 @@ describe('compressed DICOM: encoded in the test from the MR files of ../shared/d
         it.skip(`${name} [skipped: ${missing} not installed]`, () => {});
         continue;
       }
-      it(name, () => {
+      // External encoders (and a Python start for HTJ2K) can take seconds each on a loaded 2-core machine.
+      it(name, { timeout: 180_000 }, () => {
         const work = path.join(tmp, `${source.id}-${c.id}`);
         mkdirSync(work, { recursive: true });
         const out = path.join(work, `${c.id}.dcm`);
@@ -177,6 +178,28 @@ describe('compressed DICOM: unreadable files give one reason text per cause', ()
     const [ext12, jlsBad] = [...problems.keys()];
     expect(ext12).toMatch(/JPEG Extended at 12 bits per sample.*convert it first/);
     expect(jlsBad).toBe('skipped: corrupt JPEG-LS Lossless data (the decoder rejected it)');
+  });
+
+  it('a folder where nothing is readable: one line per reason with its count and one example', async () => {
+    const folder = path.join(tmp, 'unreadable');
+    mkdirSync(folder, { recursive: true });
+    for (let i = 1; i <= 20; i++) {
+      copyFileSync(path.join(CODEC_FIXTURES, 'jpeg-extended-12bit.dcm'), path.join(folder, `CT${i}.dcm`));
+    }
+    const oneReason = openDicomFolder(folder);
+    await expect(oneReason).rejects.toThrow(
+      /^\S+unreadable: no readable DICOM images — 20 files: compressed with JPEG Extended at 12 bits per sample \(1\.2\.840\.10008\.1\.2\.4\.51\); .*convert it first.*; e\.g\. CT1\.dcm$/,
+    );
+    copyFileSync(path.join(FIXTURES, 'imaging/dicom/rtstruct.dcm'), path.join(folder, 'rtstruct.dcm'));
+    const message = await openDicomFolder(folder).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(message.split('\n')).toEqual([
+      expect.stringMatching(/unreadable: no readable DICOM images$/),
+      expect.stringMatching(/^ {2}20 files: compressed with JPEG Extended at 12 bits.*; e\.g\. CT1\.dcm$/),
+      expect.stringMatching(/^ {2}rtstruct\.dcm: no pixel data \(a RTSTRUCT object\), not an image$/),
+    ]);
   });
 
   it('a syntax without a decoder is refused by name before any decoding', () => {
