@@ -65,6 +65,8 @@ export interface EvaluationReport {
   dice: OrganMeans;
   hausdorff: OrganMeans;
   score: number | null;
+  /** The competition's reading: empties count Dice 1 (slices) and Hausdorff 0 (scans). */
+  competition: SegmentationScore['competition'];
   coco: CocoReport;
   counts: SegmentationScore['counts'] & {
     gt_instances: number;
@@ -108,6 +110,7 @@ export function evaluateSegmentation(
     dice: segmentation.dice,
     hausdorff: segmentation.hausdorff,
     score: segmentation.score,
+    competition: segmentation.competition,
     coco: cocoReport(ap.summarize()),
     counts: {
       ...segmentation.counts,

@@ -45,10 +45,16 @@ export interface OrganCounts {
 }
 
 export interface SegmentationScore {
+  /** Dice over the (slice, organ) pairs where the organ is present or predicted. */
   dice: OrganMeans;
   hausdorff: OrganMeans;
-  /** 0.4 · mean Dice + 0.6 · (1 − mean Hausdorff); null when nothing was scored. */
+  /** 0.4 · mean Dice + 0.6 · (1 − mean Hausdorff) over the pairs above; null when nothing was scored. */
   score: number | null;
+  /**
+   * The Kaggle competition's reading: a (slice, organ) empty on both sides counts Dice 1, a (scan, organ)
+   * empty on both sides counts Hausdorff 0; score = 0.4 · Dice + 0.6 · (1 − Hausdorff).
+   */
+  competition: { dice: OrganMeans; hausdorff: OrganMeans; score: number | null };
   counts: OrganCounts & { scans: number; slices: number; per_organ: PerOrgan<OrganCounts> };
 }
 
@@ -65,6 +71,8 @@ export class SegmentationScorer {
   private readonly diceSum = perOrgan(() => 0);
   private readonly hausdorffSum = perOrgan(() => 0);
   private readonly counts = perOrgan(emptyCounts);
+  /** (scan, organ) pairs empty on both sides: Hausdorff 0 in the competition's reading. */
+  private readonly bothEmptyScans = perOrgan(() => 0);
   private scans = 0;
   private slices = 0;
 
@@ -95,7 +103,10 @@ export class SegmentationScorer {
         this.diceSum[organ] += dice;
       });
       const hausdorff = normalisedHausdorff3d(gtVolume, predVolume, dims);
-      if (hausdorff === null) continue;
+      if (hausdorff === null) {
+        this.bothEmptyScans[organ]++;
+        continue;
+      }
       counts.hausdorff_pairs++;
       if (hausdorff === 1 && (isEmpty(gtVolume) || isEmpty(predVolume))) counts.hausdorff_one_side_empty++;
       this.hausdorffSum[organ] += hausdorff;
@@ -111,10 +122,23 @@ export class SegmentationScorer {
     const hausdorff = means(this.hausdorffSum, (o) => this.counts[o].hausdorff_pairs);
     const score =
       dice.mean === null || hausdorff.mean === null ? null : 0.4 * dice.mean + 0.6 * (1 - hausdorff.mean);
+    const competitionDice = means(
+      perOrgan((o) => this.diceSum[o] + this.counts[o].correct_empties),
+      (o) => this.counts[o].pairs_scored + this.counts[o].correct_empties,
+    );
+    const competitionHausdorff = means(
+      this.hausdorffSum,
+      (o) => this.counts[o].hausdorff_pairs + this.bothEmptyScans[o],
+    );
+    const competitionScore =
+      competitionDice.mean === null || competitionHausdorff.mean === null
+        ? null
+        : 0.4 * competitionDice.mean + 0.6 * (1 - competitionHausdorff.mean);
     return {
       dice,
       hausdorff,
       score,
+      competition: { dice: competitionDice, hausdorff: competitionHausdorff, score: competitionScore },
       counts: {
         scans: this.scans,
         slices: this.slices,

@@ -18,6 +18,7 @@ import {
 } from './arch/spec';
 import { organPostprocessSchema, type OrganPostprocess } from './postprocess';
 import { DEFAULT_NORMALISATION, type NormalisationSpec } from './preprocess';
+import { slicePriorSchema, type SlicePrior } from './slice-prior';
 
 export const MODEL_CARD_FILE = 'model-card.json';
 export const MODEL_CARD_FORMAT = 'tractus-model-card';
@@ -56,12 +57,19 @@ export const modelCardSchema = z
     /** True for a stand-in model that has not been trained to clinical-use quality. */
     placeholder: z.boolean().default(false),
     architecture: archSpecSchema,
+    /** Multiply-adds × 2 of one forward pass at `input.size` (written with model.onnx). */
+    flopsPerSlice: z.number().positive().optional(),
     input: z.object({
       size: inputSizeSchema,
       /** 2.5D slice offset s: channels are slices i−s, i, i+s. */
       sliceStride: z.number().int().min(0),
       normalisation: normalisationSchema,
       resize: z.literal('letterbox-bilinear'),
+      /**
+       * Millimetres per input pixel: scans with a known pixel spacing are resampled to it (centre-cropped
+       * or padded), so every scan meets the network at one physical scale; absent: fitted to the input.
+       */
+      spacingMm: z.number().positive().optional(),
     }),
     /** Output channel order; must be ORGANS. */
     organs: z.array(z.string()),
@@ -70,6 +78,8 @@ export const modelCardSchema = z
       small_bowel: organPostprocessSchema,
       stomach: organPostprocessSchema,
     }),
+    /** Where along a scan each organ is outlined (see slice-prior.ts); absent: no per-slice position gate. */
+    slicePrior: slicePriorSchema.optional(),
     training: z.object({
       summary: z.string(),
       datasets: z.array(datasetSummarySchema),
@@ -182,8 +192,11 @@ export interface NewModelCardOptions {
   architecture: ArchSpec;
   inputSize: InputSize;
   sliceStride?: number;
+  /** Millimetres per input pixel (see `input.spacingMm`); absent: slices are fitted to the input. */
+  spacingMm?: number;
   normalisation?: NormalisationSpec;
   postprocess?: Partial<Record<Organ, OrganPostprocess>>;
+  slicePrior?: SlicePrior;
   placeholder?: boolean;
   training?: ModelCard['training'];
   validation?: ModelCard['validation'];
@@ -207,6 +220,7 @@ export function newModelCard(o: NewModelCardOptions): ModelCard {
       sliceStride: o.sliceStride ?? 2,
       normalisation: o.normalisation ?? DEFAULT_NORMALISATION,
       resize: 'letterbox-bilinear',
+      ...(o.spacingMm ? { spacingMm: o.spacingMm } : {}),
     },
     organs: [...ORGANS],
     postprocess: {
@@ -214,6 +228,7 @@ export function newModelCard(o: NewModelCardOptions): ModelCard {
       small_bowel: o.postprocess?.small_bowel ?? DEFAULT_ORGAN_POSTPROCESS,
       stomach: o.postprocess?.stomach ?? DEFAULT_ORGAN_POSTPROCESS,
     },
+    ...(o.slicePrior ? { slicePrior: o.slicePrior } : {}),
     training: o.training ?? {
       summary: 'untrained',
       datasets: [],

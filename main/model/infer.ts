@@ -7,6 +7,7 @@ import { ORGANS, type Organ } from '../core/organs';
 import type { Scan, SliceMasks } from '../core/types';
 import type { LoadedModel } from './model-io';
 import { postprocessOrgan } from './postprocess';
+import { appliesSlicePrior, priorAllows, scanSliceCount, slicePosition } from './slice-prior';
 import { ScanInputs, unletterbox, type LetterboxTransform } from './preprocess';
 
 export interface SliceSegmentation {
@@ -78,6 +79,7 @@ export async function segmentScan(
     input: card.input.size,
     sliceStride: card.input.sliceStride,
     normalisation: card.input.normalisation,
+    spacingMm: card.input.spacingMm,
   });
   const n = scan.slices.length;
   const channels = ORGANS.length;
@@ -85,6 +87,9 @@ export async function segmentScan(
   const predict = opts.predict ?? localPredictor(model, card);
   const inFlight = Math.max(1, Math.floor(opts.inFlight ?? 1));
   const slices: SliceSegmentation[] = [];
+  // The position prior holds only for scans framed and numbered like the data it was learned on.
+  const prior = card.slicePrior && appliesSlicePrior(scan) ? card.slicePrior : null;
+  const sliceCount = scanSliceCount(scan.slices);
   const queue: Array<{
     start: number;
     count: number;
@@ -101,6 +106,7 @@ export async function segmentScan(
       ORGANS.forEach((organ, c) => {
         const prob = unletterbox(probs, t, c, channels, b * perImage);
         const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, card.postprocess[organ], scan.pixelSpacing);
+        if (r.mask && prior && !priorAllows(prior, organ, slicePosition(info.number, sliceCount))) return;
         if (r.mask) {
           masks[organ] = r.mask;
           scores[organ] = r.score;

@@ -91,10 +91,21 @@ export function letterboxTransform(
   srcHeight: number,
   dstWidth: number,
   dstHeight: number,
+  /** Input pixels per source pixel across columns and down rows; default: the largest that fits. */
+  scale?: { x: number; y: number },
 ): LetterboxTransform {
-  const scale = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
-  const innerWidth = Math.max(1, Math.min(dstWidth, Math.round(srcWidth * scale)));
-  const innerHeight = Math.max(1, Math.min(dstHeight, Math.round(srcHeight * scale)));
+  const fit = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
+  const { x: sx, y: sy } = scale ?? { x: fit, y: fit };
+  // With an explicit scale the slice may be larger than the input: it is then centre-cropped
+  // (negative offset), the cropped border counts as "no organ" when mapped back.
+  const innerWidth = Math.max(
+    1,
+    scale ? Math.round(srcWidth * sx) : Math.min(dstWidth, Math.round(srcWidth * sx)),
+  );
+  const innerHeight = Math.max(
+    1,
+    scale ? Math.round(srcHeight * sy) : Math.min(dstHeight, Math.round(srcHeight * sy)),
+  );
   return {
     srcWidth,
     srcHeight,
@@ -105,6 +116,23 @@ export function letterboxTransform(
     offsetX: Math.floor((dstWidth - innerWidth) / 2),
     offsetY: Math.floor((dstHeight - innerHeight) / 2),
   };
+}
+
+/**
+ * The transform of a slice onto the network input. With the model's `spacingMm` and the scan's pixel
+ * spacing both known, every scan meets the network at the same physical scale (mm per input pixel), so a
+ * 234², 266² or 360×310 scan shows the organs at one size; otherwise the slice is fitted to the input.
+ */
+export function inputTransform(
+  srcWidth: number,
+  srcHeight: number,
+  input: { height: number; width: number },
+  pixelSpacing: readonly [row: number, column: number] | null | undefined,
+  spacingMm: number | undefined,
+): LetterboxTransform {
+  const known = spacingMm && pixelSpacing && pixelSpacing[0] > 0 && pixelSpacing[1] > 0;
+  const scale = known ? { x: pixelSpacing[1] / spacingMm, y: pixelSpacing[0] / spacingMm } : undefined;
+  return letterboxTransform(srcWidth, srcHeight, input.width, input.height, scale);
 }
 
 /**
@@ -133,18 +161,25 @@ interface Plane<T extends ArrayLike<number>> {
   rowStride: number;
 }
 
-/** Bilinear resample of plane `src` onto the whole of plane `dst` (half-pixel centres, edges clamped). */
-function resample(src: Plane<ArrayLike<number>>, dst: Plane<Float32Array>): void {
+/**
+ * Bilinear resample of plane `src` onto the whole of plane `dst` (half-pixel centres, edges clamped). Only
+ * dst pixels inside `visible` (x0 ≤ x < x1, y0 ≤ y < y1; default all) are written: a cropped input.
+ */
+function resample(
+  src: Plane<ArrayLike<number>>,
+  dst: Plane<Float32Array>,
+  visible = { x0: 0, x1: dst.width, y0: 0, y1: dst.height },
+): void {
   const xs = samplePositions(src.width, dst.width);
   const ys = samplePositions(src.height, dst.height);
   const s = src.data;
   const nextX = src.width > 1 ? src.pixelStride : 0;
   const nextY = src.height > 1 ? src.rowStride : 0;
-  for (let y = 0; y < dst.height; y++) {
+  for (let y = visible.y0; y < visible.y1; y++) {
     const wy = ys.weight[y]!;
     const rowBase = src.offset + ys.lower[y]! * src.rowStride;
-    let o = dst.offset + y * dst.rowStride;
-    for (let x = 0; x < dst.width; x++, o += dst.pixelStride) {
+    let o = dst.offset + y * dst.rowStride + visible.x0 * dst.pixelStride;
+    for (let x = visible.x0; x < visible.x1; x++, o += dst.pixelStride) {
       const wx = xs.weight[x]!;
       const i = rowBase + xs.lower[x]! * src.pixelStride;
       const top = s[i]! + (s[i + nextX]! - s[i]!) * wx;
@@ -152,6 +187,25 @@ function resample(src: Plane<ArrayLike<number>>, dst: Plane<Float32Array>): void
       dst.data[o] = top + (bottom - top) * wy;
     }
   }
+}
+
+/** The part of the scaled slice (inner grid coordinates) that lies inside the network input. */
+function visibleWindow(t: LetterboxTransform) {
+  return {
+    x0: Math.max(0, -t.offsetX),
+    x1: Math.min(t.innerWidth, t.dstWidth - t.offsetX),
+    y0: Math.max(0, -t.offsetY),
+    y1: Math.min(t.innerHeight, t.dstHeight - t.offsetY),
+  };
+}
+
+function isCropped(t: LetterboxTransform): boolean {
+  return (
+    t.offsetX < 0 ||
+    t.offsetY < 0 ||
+    t.innerWidth + t.offsetX > t.dstWidth ||
+    t.innerHeight + t.offsetY > t.dstHeight
+  );
 }
 
 /** Resize one channel (row-major, srcWidth×srcHeight) into the network input (bilinear), zero padding around it. */
@@ -167,6 +221,7 @@ export function letterbox(src: ArrayLike<number>, t: LetterboxTransform): Float3
       pixelStride: 1,
       rowStride: t.dstWidth,
     },
+    visibleWindow(t),
   );
   return out;
 }
@@ -184,16 +239,47 @@ export function unletterbox(
   offset = 0,
 ): Float32Array {
   const out = new Float32Array(t.srcWidth * t.srcHeight);
+  const dst: Plane<Float32Array> = {
+    data: out,
+    width: t.srcWidth,
+    height: t.srcHeight,
+    offset: 0,
+    pixelStride: 1,
+    rowStride: t.srcWidth,
+  };
+  if (!isCropped(t)) {
+    resample(
+      {
+        data: map,
+        width: t.innerWidth,
+        height: t.innerHeight,
+        offset: offset + (t.offsetY * t.dstWidth + t.offsetX) * channels + channel,
+        pixelStride: channels,
+        rowStride: t.dstWidth * channels,
+      },
+      dst,
+    );
+    return out;
+  }
+  // Cropped: the scaled slice's grid, zero where the input did not reach, then back to native size.
+  const inner = new Float32Array(t.innerWidth * t.innerHeight);
+  const v = visibleWindow(t);
+  for (let y = v.y0; y < v.y1; y++) {
+    for (let x = v.x0; x < v.x1; x++) {
+      inner[y * t.innerWidth + x] =
+        map[offset + ((y + t.offsetY) * t.dstWidth + x + t.offsetX) * channels + channel]!;
+    }
+  }
   resample(
     {
-      data: map,
+      data: inner,
       width: t.innerWidth,
       height: t.innerHeight,
-      offset: offset + (t.offsetY * t.dstWidth + t.offsetX) * channels + channel,
-      pixelStride: channels,
-      rowStride: t.dstWidth * channels,
+      offset: 0,
+      pixelStride: 1,
+      rowStride: t.innerWidth,
     },
-    { data: out, width: t.srcWidth, height: t.srcHeight, offset: 0, pixelStride: 1, rowStride: t.srcWidth },
+    dst,
   );
   return out;
 }
@@ -202,6 +288,27 @@ export function unletterbox(
 export function neighbourIndices(i: number, n: number, s: number): [number, number, number] {
   const clamp = (k: number) => Math.min(n - 1, Math.max(0, k));
   return [clamp(i - s), i, clamp(i + s)];
+}
+
+/**
+ * The 2.5D neighbours by slice number: the slices numbered i−s and i+s (clamped to the scan), found where
+ * a scan has gaps (a Kaggle scan missing slices, a training set of scattered slices); a neighbour that is
+ * not there is replaced by the slice itself rather than by a far-away one.
+ */
+export function neighbourSlices(
+  slices: ReadonlyArray<{ number: number }>,
+  i: number,
+  s: number,
+): [number, number, number] {
+  const [lo, , hi] = neighbourIndices(i, slices.length, s);
+  const pick = (j: number): number => {
+    if (j === i) return i;
+    const want = slices[i]!.number + (j - i);
+    if (slices[j]!.number === want) return j;
+    const found = slices.findIndex((x) => x.number === want);
+    return found >= 0 ? found : i;
+  };
+  return [pick(lo), i, pick(hi)];
 }
 
 /** One slice as the network sees it: normalised, letterboxed, with the transform that undoes it. */
@@ -214,8 +321,15 @@ export function prepareSlice(
   image: SliceImage,
   input: { height: number; width: number },
   normalisation: NormalisationSpec = DEFAULT_NORMALISATION,
+  geometry: { pixelSpacing?: readonly [number, number] | null; spacingMm?: number } = {},
 ): PreparedSlice {
-  const transform = letterboxTransform(image.width, image.height, input.width, input.height);
+  const transform = inputTransform(
+    image.width,
+    image.height,
+    input,
+    geometry.pixelSpacing,
+    geometry.spacingMm,
+  );
   return { pixels: letterbox(normaliseSlice(image, normalisation), transform), transform };
 }
 
@@ -224,6 +338,8 @@ export interface InputOptions {
   /** Slice offset s of the 2.5D stack. */
   sliceStride: number;
   normalisation: NormalisationSpec;
+  /** Millimetres per input pixel (the card's `input.spacingMm`); absent: slices are fitted to the input. */
+  spacingMm?: number;
 }
 
 /**
@@ -234,16 +350,19 @@ export class ScanInputs {
   private readonly cache = new Map<number, Promise<PreparedSlice>>();
 
   constructor(
-    private readonly scan: Pick<Scan, 'readSlice' | 'slices'>,
+    private readonly scan: Pick<Scan, 'readSlice' | 'slices'> & Partial<Pick<Scan, 'pixelSpacing'>>,
     private readonly opts: InputOptions,
   ) {}
 
   private prepared(index: number): Promise<PreparedSlice> {
     let p = this.cache.get(index);
     if (!p) {
-      p = this.scan
-        .readSlice(index)
-        .then((image) => prepareSlice(image, this.opts.input, this.opts.normalisation));
+      p = this.scan.readSlice(index).then((image) =>
+        prepareSlice(image, this.opts.input, this.opts.normalisation, {
+          pixelSpacing: this.scan.pixelSpacing,
+          spacingMm: this.opts.spacingMm,
+        }),
+      );
       this.cache.set(index, p);
     }
     return p;
@@ -254,13 +373,12 @@ export class ScanInputs {
     start: number,
     count: number,
   ): Promise<{ data: Float32Array; transforms: LetterboxTransform[] }> {
-    const n = this.scan.slices.length;
     const { height, width } = this.opts.input;
     const pixels = height * width;
     const data = new Float32Array(count * pixels * 3);
     const transforms: LetterboxTransform[] = [];
     for (let b = 0; b < count; b++) {
-      const idx = neighbourIndices(start + b, n, this.opts.sliceStride);
+      const idx = neighbourSlices(this.scan.slices, start + b, this.opts.sliceStride);
       const channels = await Promise.all(idx.map((k) => this.prepared(k)));
       transforms.push(channels[1]!.transform);
       const base = b * pixels * 3;

@@ -25,7 +25,7 @@ import { loadModel } from '../model/model-io';
 import type { OrganPostprocess } from '../model/postprocess';
 import {
   DEFAULT_NORMALISATION,
-  letterboxTransform,
+  inputTransform,
   unletterbox,
   type NormalisationSpec,
 } from '../model/preprocess';
@@ -35,6 +35,13 @@ import { loadTensors } from '../model/train/weights-file';
 import type { LrSchedule } from '../model/train/schedule';
 import { BASE_POSTPROCESS, HeldOutSet, type HeldOutSlice, type Score } from './crossval-score';
 import { archSpecByName } from './train';
+import {
+  scoreHeldOutScans,
+  scoreWithSlicePrior,
+  type PostprocessFor,
+  type WholeScanReport,
+} from './crossval-scans';
+import type { SlicePrior } from '../model/slice-prior';
 
 export interface CrossvalJob {
   /** The labelled real slices (opened by the caller: COCO, dataset folder, list). */
@@ -52,6 +59,8 @@ export interface CrossvalJob {
   inputSize?: number;
   /** 2.5D stride for models trained from scratch (default 0: the slice alone, repeated). */
   sliceStride?: number;
+  /** Millimetres per input pixel for models trained from scratch (absent: slices fitted to the input). */
+  spacingMm?: number;
   /** Extra labelled slices added to every fold's training set (e.g. SynthSeg samples), never scored. */
   extra?: Dataset;
   /** Share of training draws that come from the real slices when `extra` is given (default 0.5). */
@@ -70,6 +79,11 @@ export interface CrossvalJob {
   isolateSlices?: boolean;
   /** Only these patients as held-out folds (default every patient). */
   folds?: string[];
+  /**
+   * Position prior to try on whole scans (learned from masks of patients outside this data); its
+   * threshold is tuned nested, like the post-processing.
+   */
+  slicePrior?: SlicePrior;
   /** Fold checkpoints, report and overlays go here. */
   workDir: string;
   overlays?: boolean;
@@ -94,6 +108,17 @@ export interface CrossvalReport {
   tuned: Score;
   /** Post-processing tuned on every fold's held-out predictions (what a final model's card should carry). */
   postprocess: Record<Organ, OrganPostprocess>;
+  /**
+   * With whole scans: the competition score and Dice per organ on each held-out scan, post-processed as
+   * `segment` does — plain 0.5, tuned (nested), and tuned with the position prior (nested).
+   */
+  scans?: {
+    plain: WholeScanReport;
+    tuned: WholeScanReport;
+    tunedWithPrior?: WholeScanReport;
+    /** The prior's threshold tuned on all patients (what a shipped card carries). */
+    minPrior?: number;
+  };
   steps: number;
   /** Wall-clock seconds of all folds (training and prediction), also those read back. */
   seconds: number;
@@ -149,6 +174,7 @@ interface ModelRecipe {
   architecture: ArchSpec;
   inputSize: InputSize;
   sliceStride: number;
+  spacingMm?: number;
   normalisation: NormalisationSpec;
   card: ModelCard | null;
 }
@@ -165,6 +191,7 @@ async function freshModel(
         architecture: card.architecture,
         inputSize: card.input.size,
         sliceStride: card.input.sliceStride,
+        ...(card.input.spacingMm ? { spacingMm: card.input.spacingMm } : {}),
         normalisation: card.input.normalisation,
         card,
       },
@@ -180,6 +207,7 @@ async function freshModel(
       architecture,
       inputSize: { height: size, width: size },
       sliceStride: job.sliceStride ?? 0,
+      ...(job.spacingMm ? { spacingMm: job.spacingMm } : {}),
       normalisation: DEFAULT_NORMALISATION,
       card: null,
     },
@@ -215,6 +243,7 @@ export async function predictHeldOut(
   builder: SampleBuilder,
   slices: readonly LabelledSlice[],
   input: InputSize,
+  spacingMm?: number,
 ): Promise<HeldOutSlice[]> {
   const out: HeldOutSlice[] = [];
   const { height, width } = input;
@@ -226,7 +255,7 @@ export async function predictHeldOut(
     const data = (await probs.data()) as Float32Array;
     probs.dispose();
     const info = s.scan.slices[s.index]!;
-    const t = letterboxTransform(info.width, info.height, width, height);
+    const t = inputTransform(info.width, info.height, input, s.scan.pixelSpacing, spacingMm);
     const organs = Object.fromEntries(
       ORGANS.map((o, c) => {
         const m = s.masks[o];
@@ -281,6 +310,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
       input: recipe.inputSize,
       sliceStride: recipe.sliceStride,
       normalisation: recipe.normalisation,
+      ...(recipe.spacingMm ? { spacingMm: recipe.spacingMm } : {}),
     });
     const train = [...oversample(trainReal, extra.length, job.realShare ?? 0.5), ...extra];
     if (job.epochs > 0) {
@@ -298,11 +328,12 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
           augment: job.augment === undefined ? HEAVY_AUGMENT : job.augment,
           earlyStopPatience: Number.MAX_SAFE_INTEGER,
           outDir: foldDir,
-          resume: false,
+          // A fold stopped part-way (session end, Ctrl+C) continues from its last epoch.
+          resume: existsSync(path.join(foldDir, CHECKPOINT_DIR, 'state.json')),
         },
       );
     }
-    const predictions = await predictHeldOut(model, builder, test, recipe.inputSize);
+    const predictions = await predictHeldOut(model, builder, test, recipe.inputSize, recipe.spacingMm);
     model.dispose();
     heldOut.push(...predictions);
     if (job.overlays) await writeOverlays(path.join(job.workDir, 'overlays'), predictions, test);
@@ -322,17 +353,37 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
     );
   }
   const all = new HeldOutSet(heldOut);
+  const nested = all.nestedScore();
   const report: CrossvalReport = {
     folds: results,
     untuned: all.score(plain()),
-    tuned: all.nestedScore().score,
+    tuned: nested.score,
     postprocess: all.tune(),
+    ...(job.isolateSlices === false
+      ? { scans: wholeScanScores(heldOut, real, (p) => nested.settings[p]!, job.slicePrior) }
+      : {}),
     steps: job.epochs * job.stepsPerEpoch,
     seconds: results.reduce((sum, f) => sum + f.seconds, 0),
     backend: backend.name,
   };
   await writeJsonAtomic(path.join(job.workDir, 'crossval.json'), report, true);
   return report;
+}
+
+function wholeScanScores(
+  heldOut: readonly HeldOutSlice[],
+  real: readonly LabelledSlice[],
+  tunedFor: PostprocessFor,
+  prior: SlicePrior | undefined,
+): NonNullable<CrossvalReport['scans']> {
+  const places = new Map(real.map((s) => [s.sliceId, { scan: s.scan, index: s.index }]));
+  const placeOf = (id: string) => places.get(id);
+  const withPrior = prior ? scoreWithSlicePrior(heldOut, placeOf, tunedFor, prior) : null;
+  return {
+    plain: scoreHeldOutScans(heldOut, placeOf, () => plain()),
+    tuned: scoreHeldOutScans(heldOut, placeOf, tunedFor),
+    ...(withPrior ? { tunedWithPrior: withPrior.report, minPrior: withPrior.minPrior } : {}),
+  };
 }
 
 const HELD_OUT_JSON = 'heldout.json';

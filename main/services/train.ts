@@ -55,17 +55,21 @@ export interface TrainJob {
   resume?: boolean;
   stepsPerEpoch?: number;
   inputSize?: number;
+  /** Millimetres per input pixel for a model trained from scratch (see the card's `input.spacingMm`). */
+  spacingMm?: number;
+  /** 2.5D slice offset for a model trained from scratch (default 2). */
+  sliceStride?: number;
   backend?: BackendPreference;
   /** Worker threads for the optimizer steps (0: this thread); default defaultTrainWorkers(backend). */
   workers?: number;
   seed?: number;
   augment?: boolean;
+  /** What the model card calls the model (default: what it was trained or fine-tuned from). */
+  description?: string;
   /** Copy the result into the registry (default true). */
   register?: boolean;
   activate?: boolean;
   registry?: ModelRegistry;
-  /** What the model card calls the model (default: what it was trained or fine-tuned from). */
-  description?: string;
   openers?: SourceOpeners;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
@@ -85,6 +89,7 @@ interface RunConfig {
   architecture: ArchSpec;
   inputSize: InputSize;
   sliceStride: number;
+  spacingMm?: number;
   normalisation: NormalisationSpec;
   init: string | null;
   baseModel: string | null;
@@ -105,13 +110,23 @@ export function archSpecByName(name: string): ArchSpec {
   if (name === 'unet') return DEFAULT_UNET_SPEC;
   if (name === 'unet-small')
     return { ...DEFAULT_UNET_SPEC, filters: [8, 16, 32, 64], upsampling: 'bilinear' };
+  // unet-<first filters>x<levels>, e.g. unet-16x4: filters 16-32-64-128, bilinear upsampling.
+  const sized = /^unet-(\d+)x(\d)$/.exec(name);
+  if (sized) {
+    const first = Number(sized[1]);
+    const levels = Number(sized[2]);
+    if (first >= 1 && levels >= 2 && levels <= 6) {
+      const filters = Array.from({ length: levels }, (_, k) => first * 2 ** k);
+      return { ...DEFAULT_UNET_SPEC, filters, upsampling: 'bilinear' };
+    }
+  }
   const m = /^effunet-(b\d)$/.exec(name);
   if (m && (EFFICIENTNET_VARIANTS as readonly string[]).includes(m[1]!)) {
     return { name: 'effunet', variant: m[1] as EfficientNetVariant, inChannels: 3, outChannels: 3 };
   }
   throw new InputError(
     '--arch',
-    `unknown architecture "${name}" (unet, unet-small, effunet-b0 … effunet-b7)`,
+    `unknown architecture "${name}" (unet, unet-small, unet-<filters>x<levels> e.g. unet-16x4, effunet-b0 … effunet-b7)`,
   );
 }
 
@@ -165,7 +180,14 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     config = {
       architecture: card?.architecture ?? archSpecByName(job.arch ?? 'unet'),
       inputSize: card?.input.size ?? { height: h!, width: w! },
-      sliceStride: card?.input.sliceStride ?? 2,
+      sliceStride: card?.input.sliceStride ?? job.sliceStride ?? 2,
+      ...(card
+        ? card.input.spacingMm
+          ? { spacingMm: card.input.spacingMm }
+          : {}
+        : job.spacingMm
+          ? { spacingMm: job.spacingMm }
+          : {}),
       normalisation: card?.input.normalisation ?? DEFAULT_NORMALISATION,
       init: job.init ? path.resolve(job.init) : null,
       baseModel: job.init ? (card?.name ?? path.basename(path.resolve(job.init))) : null,
@@ -187,6 +209,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     input: config.inputSize,
     sliceStride: config.sliceStride,
     normalisation: config.normalisation,
+    ...(config.spacingMm ? { spacingMm: config.spacingMm } : {}),
   });
   const started = Date.now();
   const epochs = job.epochs ?? 50;
@@ -225,6 +248,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     architecture: config.architecture,
     inputSize: config.inputSize,
     sliceStride: config.sliceStride,
+    ...(config.spacingMm ? { spacingMm: config.spacingMm } : {}),
     normalisation: config.normalisation,
     training: {
       summary: `${result.lastEpoch} epochs on ${train.length} slices of ${config.trainPatients.length} patients`,

@@ -48,13 +48,18 @@ describe('tractus evaluate (CLI)', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const r = JSON.parse(lines[0]!);
-    expect(Object.keys(r)).toEqual(['dice', 'hausdorff', 'score', 'coco', 'counts']);
+    expect(Object.keys(r)).toEqual(['dice', 'hausdorff', 'score', 'competition', 'coco', 'counts']);
     // Dice: |A∩B| = 3 of 6 + 6 → 0.5; other organs: both empty everywhere → not scored.
     expect(r.dice).toEqual({ large_bowel: null, small_bowel: null, stomach: 0.5, mean: 0.5 });
     // Every voxel is 1 row from the other mask; diagonal √(2² + 6² + 8²).
     const h = 1 / Math.sqrt(104);
     expect(r.hausdorff.stomach).toBeCloseTo(h, 12);
     expect(r.score).toBeCloseTo(0.4 * 0.5 + 0.6 * (1 - h), 12);
+    // The competition's reading: 5 of the 6 (slice, organ) pairs are empty on both sides (Dice 1 each),
+    // and large and small bowel are empty in the whole scan (Hausdorff 0 each).
+    expect(r.competition.dice).toEqual({ large_bowel: 1, small_bowel: 1, stomach: 0.75, mean: 5.5 / 6 });
+    expect(r.competition.hausdorff.mean).toBeCloseTo(h / 3, 12);
+    expect(r.competition.score).toBeCloseTo(0.4 * (5.5 / 6) + 0.6 * (1 - h / 3), 12);
     // IoU 3/9 < 0.5: no match at any threshold.
     expect(r.coco).toMatchObject({ AP: 0, AP50: 0, AP75: 0 });
     expect(r.coco.per_category).toEqual({ large_bowel: null, small_bowel: null, stomach: 0 });

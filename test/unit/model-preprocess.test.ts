@@ -3,9 +3,11 @@ import { pythonWith } from '../helpers/python';
 import { describe, expect, it } from 'vitest';
 import type { SliceImage } from '../../main/core/types';
 import {
+  inputTransform,
   letterbox,
   letterboxTransform,
   neighbourIndices,
+  neighbourSlices,
   normaliseSlice,
   percentiles,
   ScanInputs,
@@ -53,6 +55,49 @@ describe('letterbox', () => {
     const t = letterboxTransform(5, 3, 5, 3);
     const src = Array.from({ length: 15 }, (_, i) => (i * 7) % 11);
     close(unletterbox(letterbox(src, t), t), src);
+  });
+});
+
+describe('physical input scale', () => {
+  it('brings scans of any size to the same mm per input pixel: 360×310 at 1.5 mm into 144² at 3.2 mm', () => {
+    // 360 · 1.5 / 3.2 = 168.75 → 169 columns, 310 · 1.5 / 3.2 = 145.3 → 145 rows: centre-cropped.
+    expect(inputTransform(360, 310, { height: 144, width: 144 }, [1.5, 1.5], 3.2)).toMatchObject({
+      innerWidth: 169,
+      innerHeight: 145,
+      offsetX: -13,
+      offsetY: -1,
+    });
+    // 266 · 1.5 / 3.2 = 124.7 → 125: padded, not stretched to the input.
+    expect(inputTransform(266, 266, { height: 144, width: 144 }, [1.5, 1.5], 3.2)).toMatchObject({
+      innerWidth: 125,
+      offsetX: 9,
+    });
+    // Unknown spacing (an upscaled PNG): fitted, as before.
+    expect(inputTransform(512, 512, { height: 144, width: 144 }, null, 3.2)).toMatchObject({
+      innerWidth: 144,
+      offsetX: 0,
+    });
+  });
+
+  it('crops the centre of a larger slice and maps it back with zeros where the input did not reach', () => {
+    // 4×1 slice scaled 1:1 into a 2×1 input: the input holds columns 1 and 2.
+    const t = letterboxTransform(4, 1, 2, 1, { x: 1, y: 1 });
+    expect(t).toMatchObject({ innerWidth: 4, offsetX: -1 });
+    close(letterbox([10, 20, 30, 40], t), [20, 30]);
+    close(unletterbox(new Float32Array([0.7, 0.9]), t), [0, 0.7, 0.9, 0]);
+  });
+});
+
+describe('2.5D neighbours by slice number', () => {
+  it('takes the slices numbered i±s, and the slice itself where that number is missing', () => {
+    const numbers = [1, 2, 3, 5, 6, 7].map((number) => ({ number }));
+    // Slice 3 (index 2): 1 is at index 0, 5 at index 3.
+    expect(neighbourSlices(numbers, 2, 2)).toEqual([0, 2, 3]);
+    // Slice 2 (index 1): 4 is missing → itself.
+    expect(neighbourSlices(numbers, 1, 2)).toEqual([0, 1, 1]);
+    // Slice 7 (last): 5 is at index 3; past the end it is clamped to itself.
+    expect(neighbourSlices(numbers, 5, 2)).toEqual([3, 5, 5]);
+    expect(neighbourSlices(numbers, 3, 0)).toEqual([3, 3, 3]);
   });
 });
 

@@ -14,6 +14,8 @@ import { DEFAULT_AUGMENT, type AugmentConfig } from '../../model/augment';
 import { InputError } from '../../core/errors';
 import type { Score } from '../../services/crossval-score';
 import type { LrSchedule } from '../../model/train/schedule';
+import type { WholeScanReport } from '../../services/crossval-scans';
+import { readSlicePrior } from '../../model/slice-prior-file';
 import { backendName, lrScheduleOf, positiveNumber, share, wholeNumber } from '../options';
 
 interface CrossvalCliOptions {
@@ -23,6 +25,10 @@ interface CrossvalCliOptions {
   initFolds?: string;
   arch: string;
   inputSize: number;
+  stride: number;
+  spacingMm?: number;
+  wholeScans?: boolean;
+  slicePrior?: string;
   extra?: string;
   realShare: number;
   epochs: number;
@@ -57,12 +63,33 @@ function scoreLine(label: string, s: Score): string {
   return `${label}: mean Dice ${s.meanDice?.toFixed(3) ?? '–'} (${organs})`;
 }
 
+function scanLine(label: string, w: WholeScanReport): string {
+  const c = w.pooled.competition;
+  const organs = ORGANS.map((o) => `${o} ${w.pooled.dice[o]?.toFixed(3) ?? '–'}`).join(', ');
+  const perScan = w.perScan
+    .map((s) => `${s.scanId} ${s.score.competition.score?.toFixed(3) ?? '–'}`)
+    .join(', ');
+  return (
+    `${label}: competition score ${c.score?.toFixed(3) ?? '–'} (Dice with empties ${c.dice.mean?.toFixed(3) ?? '–'}, ` +
+    `Hausdorff ${c.hausdorff.mean?.toFixed(3) ?? '–'}); Dice where present or predicted ${w.pooled.dice.mean?.toFixed(3) ?? '–'} ` +
+    `(${organs}); per scan: ${perScan}`
+  );
+}
+
 export function formatReport(r: CrossvalReport): string {
-  return [
+  const lines = [
     `${r.folds.length} folds, ${r.steps} steps each, ${(r.seconds / 60).toFixed(1)} min (${r.backend})`,
     scoreLine('threshold 0.5', r.untuned),
     scoreLine('tuned post-processing (nested)', r.tuned),
-  ].join('\n');
+  ];
+  if (r.scans) {
+    lines.push(scanLine('whole scans, threshold 0.5', r.scans.plain));
+    lines.push(scanLine('whole scans, tuned (nested)', r.scans.tuned));
+    if (r.scans.tunedWithPrior) {
+      lines.push(scanLine('whole scans, tuned + position prior (nested)', r.scans.tunedWithPrior));
+    }
+  }
+  return lines.join('\n');
 }
 
 export function register(program: Command): void {
@@ -78,6 +105,25 @@ export function register(program: Command): void {
     )
     .option('--arch <name>', 'architecture when training from scratch', 'unet-small')
     .option('--input-size <n>', 'input side when training from scratch', wholeNumber(16), 128)
+    .option(
+      '--stride <n>',
+      '2.5D slice offset s when training from scratch (0: the slice alone)',
+      wholeNumber(0),
+      0,
+    )
+    .option(
+      '--spacing-mm <x>',
+      'mm per input pixel when training from scratch (scans with known spacing are resampled to it)',
+      positiveNumber,
+    )
+    .option(
+      '--whole-scans',
+      'keep scans whole (2.5D neighbours are real slices); default: each slice its own one-slice scan',
+    )
+    .option(
+      '--slice-prior <file>',
+      'with --whole-scans: also score with this position prior (JSON, scripts/model/slice-prior.ts)',
+    )
     .option(
       '--extra <source>',
       'more labelled slices for every fold’s training (e.g. SynthSeg), never scored',
@@ -105,6 +151,10 @@ export function register(program: Command): void {
         ...(o.initFolds ? { initFolds: o.initFolds } : {}),
         arch: o.arch,
         inputSize: o.inputSize,
+        sliceStride: o.stride,
+        ...(o.spacingMm ? { spacingMm: o.spacingMm } : {}),
+        isolateSlices: !o.wholeScans,
+        ...(o.slicePrior ? { slicePrior: await readSlicePrior(o.slicePrior) } : {}),
         ...(o.extra ? { extra: await open(o.extra) } : {}),
         realShare: o.realShare,
         epochs: o.epochs,

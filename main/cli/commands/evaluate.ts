@@ -50,9 +50,11 @@ export function formatReport(r: EvaluationReport): string {
     `${'metric'.padEnd(24)}${[...ORGANS, 'all'].map((o) => o.padStart(12)).join('')}`,
     `${'Dice'.padEnd(24)}${[...ORGANS.map((o) => r.dice[o]), r.dice.mean].map((v) => f(v).padStart(12)).join('')}`,
     `${'Hausdorff (normalised)'.padEnd(24)}${[...ORGANS.map((o) => r.hausdorff[o]), r.hausdorff.mean].map((v) => f(v).padStart(12)).join('')}`,
+    `${'Dice, empties count 1'.padEnd(24)}${[...ORGANS.map((o) => r.competition.dice[o]), r.competition.dice.mean].map((v) => f(v).padStart(12)).join('')}`,
     `${'COCO AP .50:.95'.padEnd(24)}${[...ORGANS.map((o) => r.coco.per_category[o]), r.coco.AP].map((v) => f(v).padStart(12)).join('')}`,
     '',
-    `score (0.4·Dice + 0.6·(1 − Hausdorff)): ${f(r.score).trim()}`,
+    `competition score (0.4·Dice with empties + 0.6·(1 − Hausdorff)): ${f(r.competition.score).trim()}`,
+    `score on present-or-predicted pairs only (0.4·Dice + 0.6·(1 − Hausdorff)): ${f(r.score).trim()}`,
     `COCO AP ${f(r.coco.AP).trim()}  AP50 ${f(r.coco.AP50).trim()}  AP75 ${f(r.coco.AP75).trim()}  ` +
       `APs ${f(r.coco.APs).trim()}  APm ${f(r.coco.APm).trim()}  APl ${f(r.coco.APl).trim()}`,
     '',

@@ -23,6 +23,8 @@ interface TrainCliOptions {
   resume?: boolean;
   stepsPerEpoch?: number;
   inputSize: number;
+  stride: number;
+  spacingMm?: number;
   backend: BackendPreference;
   workers?: number;
   seed: number;
@@ -60,6 +62,12 @@ export function register(program: Command): void {
       wholeNumber(1),
     )
     .option('--input-size <n>', 'network input side in pixels (ignored with --init)', wholeNumber(1), 256)
+    .option('--stride <n>', '2.5D slice offset s (ignored with --init)', wholeNumber(0), 2)
+    .option(
+      '--spacing-mm <x>',
+      'mm per input pixel: scans with known spacing are resampled to it (ignored with --init)',
+      positiveNumber,
+    )
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
     .option(
       '--workers <n>',
@@ -93,6 +101,8 @@ export function register(program: Command): void {
           resume: Boolean(opts.resume),
           ...(opts.stepsPerEpoch ? { stepsPerEpoch: opts.stepsPerEpoch } : {}),
           inputSize: opts.inputSize,
+          sliceStride: opts.stride,
+          ...(opts.spacingMm ? { spacingMm: opts.spacingMm } : {}),
           backend: opts.backend,
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
           seed: opts.seed,

@@ -13,9 +13,9 @@ import { createRng } from '../augment/random';
 import type { Rng } from '../augment/random';
 import {
   DEFAULT_NORMALISATION,
+  inputTransform,
   letterbox,
-  letterboxTransform,
-  neighbourIndices,
+  neighbourSlices,
   prepareSlice,
   type NormalisationSpec,
   type PreparedSlice,
@@ -59,6 +59,8 @@ export interface SampleOptions {
   /** 2.5D slice offset s (channels: i−s, i, i+s), from the model card. */
   sliceStride: number;
   normalisation?: NormalisationSpec;
+  /** Millimetres per input pixel (card `input.spacingMm`); absent: each slice is fitted to the input. */
+  spacingMm?: number;
   /** Prepared slices kept in memory (each input.height × input.width floats). */
   cacheSlices?: number;
 }
@@ -82,14 +84,17 @@ export class SampleBuilder {
 
   private prepared(scan: Scan, index: number): Promise<PreparedSlice> {
     return this.cache.getOrLoad(`${scan.id}\u0000${index}`, async () =>
-      prepareSlice(await scan.readSlice(index), this.opts.input, this.normalisation),
+      prepareSlice(await scan.readSlice(index), this.opts.input, this.normalisation, {
+        pixelSpacing: scan.pixelSpacing,
+        spacingMm: this.opts.spacingMm,
+      }),
     );
   }
 
   async sample(s: LabelledSlice): Promise<Sample> {
     const { height, width } = this.opts.input;
     const n = height * width;
-    const idx = neighbourIndices(s.index, s.scan.slices.length, this.opts.sliceStride);
+    const idx = neighbourSlices(s.scan.slices, s.index, this.opts.sliceStride);
     const channels = await Promise.all(idx.map((k) => this.prepared(s.scan, k)));
     const image = new Float32Array(n * 3);
     for (let c = 0; c < 3; c++) {
@@ -108,7 +113,7 @@ export class SampleBuilder {
         );
       }
       // Resize exactly like the image (same letterbox), then threshold so the target stays binary.
-      const t = letterboxTransform(m.width, m.height, width, height);
+      const t = inputTransform(m.width, m.height, this.opts.input, s.scan.pixelSpacing, this.opts.spacingMm);
       const resized = letterbox(m.data, t);
       for (let p = 0, o = c; p < n; p++, o += 3) masks[o] = resized[p]! >= 0.5 ? 1 : 0;
     });
