@@ -1,6 +1,7 @@
 /**
  * Option parsers shared by the CLI commands. Commander turns an InvalidArgumentError into
- * "error: option '--flag <x>' argument 'value' is invalid. <message>", so the flag is always named.
+ * "option '--flag <x>' argument 'value' is invalid. <message>", so the flag is always named; runCli prints
+ * it as one line with exit code 2, the same as an InputError.
  */
 import { InvalidArgumentError } from 'commander';
 import type { BackendPreference } from '../model/backend/select';

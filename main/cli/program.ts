@@ -1,8 +1,11 @@
 /**
  * The `tractus` command line: one commander program, one module per command under ./commands.
  * Every command calls the same services the app's IPC handlers call.
+ *
+ * Exit codes: 0 done, 1 a command's own failure (e.g. every scan failed) or a bug, 2 bad input — an
+ * InputError or anything commander refuses (missing option, unknown flag, bad value) — always as one line.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { isInputError } from '../core/errors';
 import { COMMANDS } from './commands';
 
@@ -10,22 +13,51 @@ export function buildProgram(): Command {
   const program = new Command('tractus')
     .description('Segment, review, train and evaluate GI-tract organ masks on abdominal MRI')
     .version('0.1.0')
-    .showHelpAfterError();
+    // Set before the commands are added, so every subcommand inherits them: commander throws instead of
+    // exiting and prints nothing itself; runCli says it in one line.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
   for (const register of COMMANDS) register(program);
   return program;
 }
 
-/** Run the CLI; input errors print one clear line and exit 2, anything else is a bug and exits 1. */
-export async function runCli(argv: string[]): Promise<void> {
+/** The subcommand named in argv, for the "see --help" hint. */
+function commandIn(program: Command, argv: string[]): string | undefined {
+  const names = new Set(program.commands.map((c) => c.name()));
+  return argv.slice(2).find((a) => names.has(a));
+}
+
+/**
+ * Run the CLI; input errors print one clear line and exit 2, anything else is a bug and exits 1.
+ * Returns the exit code (also set on process.exitCode).
+ */
+export async function runCli(
+  argv: string[],
+  writeErr: (text: string) => void = (text) => void process.stderr.write(text),
+): Promise<number> {
+  const program = buildProgram();
+  process.exitCode = undefined; // one run per process; in-process callers (tests) start clean
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (e) {
-    if (isInputError(e)) {
-      process.stderr.write(`tractus: ${e.message}\n`);
+    if (e instanceof CommanderError) {
+      // --help and --version end this way too, with exit code 0
+      if (e.code === 'commander.help') {
+        process.exitCode = 2; // no command given: commander has printed the help, which is the message
+      } else if (e.exitCode !== 0) {
+        const command = commandIn(program, argv);
+        const message = e.message.replace(/^error: /, '');
+        const hint = ` (see tractus ${command ? `${command} ` : ''}--help)`;
+        writeErr(`tractus: ${message}${hint}\n`);
+        process.exitCode = 2;
+      }
+    } else if (isInputError(e)) {
+      writeErr(`tractus: ${e.message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`tractus: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      writeErr(`tractus: internal error: ${(e as Error).stack ?? String(e)}\n`);
       process.exitCode = 1;
     }
   }
+  return Number(process.exitCode ?? 0);
 }

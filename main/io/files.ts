@@ -4,16 +4,51 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../core/errors';
 
-/** Write via a temp file in the same folder + rename, so a crash never leaves a half-written file. */
+/** A failed write or folder creation as an InputError naming the target: one line, exit code 2. */
+function cannotWrite(target: string, e: unknown): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const problem =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'cannot write here (permission denied)'
+      : code === 'EROFS'
+        ? 'cannot write here (read-only file system)'
+        : code === 'ENOSPC'
+          ? 'cannot write (disk full)'
+          : code === 'ENOTDIR' || code === 'EEXIST'
+            ? 'part of this path is a file, not a folder'
+            : `cannot write (${code ?? String(e)})`;
+  return new InputError(target, problem, { cause: e });
+}
+
+/**
+ * Create an output folder (and its parents), or say in one line why it cannot be: a file of that name,
+ * no permission, a read-only disk.
+ */
+export async function ensureOutputFolder(dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (stat && !stat.isDirectory()) throw new InputError(dir, 'is a file; give a folder for the outputs');
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw cannotWrite(dir, e);
+  }
+}
+
+/**
+ * Write via a temp file in the same folder + rename, so a crash never leaves a half-written file. A
+ * target that is a folder, or cannot be written, is an InputError naming it (nothing is left behind).
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (stat?.isDirectory()) throw new InputError(file, 'is a folder; give a file name to write');
+  await ensureOutputFolder(path.dirname(file));
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });
-    throw e;
+    throw cannotWrite(file, e);
   }
 }
 

@@ -19,7 +19,7 @@ import { parseSliceId } from '../core/ids';
 import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } from '../core/types';
 import { formatWarnings } from '../core/warnings';
-import { writeFileAtomic, writeJsonAtomic } from '../io/files';
+import { ensureOutputFolder, writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { openDataset } from '../imaging/open';
 import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
 import { buildCocoDataset, type CocoResult } from '../masks/coco';
@@ -293,7 +293,8 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     const scans = allScans(dataset);
     if (scans.length === 0) throw new InputError(req.input, 'no scans found');
     const out = path.resolve(req.out);
-    await fs.mkdir(path.join(out, '.parts'), { recursive: true });
+    await ensureOutputFolder(out); // `--out /etc/passwd`: one line naming it, before segmenting
+    await ensureOutputFolder(path.join(out, '.parts'));
     const refs = assignImages(dataset, scans);
     // A COCO input already lists its images (and ids); other inputs get an images.coco.json.
     const cocoInput = scans.some((scan) => scan.slices.some((sl) => sl.cocoImageId !== undefined));

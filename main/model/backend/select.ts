@@ -82,15 +82,38 @@ async function chooseBackend(preferred: BackendPreference, log: (msg: string) =>
   for (const [label, attempt] of chain.slice(start)) {
     try {
       const info = { ...(await attempt()), fallbacks };
-      log(`tfjs backend: ${info.name} (${info.package} ${info.version})`);
+      // one line in words; the raw reasons (module paths…) stay in info.fallbacks for `tractus doctor`
+      log(backendChoiceLine(info));
       return info;
     } catch (e) {
-      const reason = explain(e);
-      fallbacks.push({ backend: label, reason });
-      log(`tfjs backend ${label} skipped: ${reason}`);
+      fallbacks.push({ backend: label, reason: explain(e) });
     }
   }
   throw new Error(`no tfjs backend could be initialised: ${JSON.stringify(fallbacks)}`);
+}
+
+const BACKEND_WORDS: Record<BackendName, string> = {
+  tensorflow: 'native TensorFlow',
+  wasm: 'WebAssembly',
+  cpu: 'plain JavaScript (slow)',
+};
+
+/**
+ * The backend chosen, said once in words: "native TensorFlow not installed; using WebAssembly". A missing
+ * NVIDIA GPU is the normal case and is not mentioned.
+ */
+export function backendChoiceLine(info: Pick<BackendInfo, 'name' | 'gpu' | 'fallbacks'>): string {
+  const using = `${BACKEND_WORDS[info.name]}${info.gpu ? ` on ${info.gpu}` : ''}`;
+  const notable = info.fallbacks.filter((f) => f.backend !== 'tensorflow-gpu');
+  if (notable.length === 0) return `using ${using}`;
+  const said = notable.map((f) => {
+    const what =
+      f.backend === 'tensorflow'
+        ? 'native TensorFlow'
+        : (BACKEND_WORDS[f.backend as BackendName] ?? f.backend);
+    return `${what} ${f.reason.startsWith('package not installed') ? 'not installed' : 'failed to load'}`;
+  });
+  return `${said.join(', ')}; using ${using} (details: tractus doctor)`;
 }
 
 function explain(e: unknown): string {
