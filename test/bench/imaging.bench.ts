@@ -1,6 +1,7 @@
 /**
  * Image reading speed on the fixture copies (runs on any clone): 16-bit PNG decode/encode of a real
- * 266² UW-Madison slice, DICOM frame decode (explicit little endian, big endian, RLE) of the 64² MR_small,
+ * 266² UW-Madison slice, DICOM frame decode (explicit little endian, big endian, RLE, and the compressed
+ * syntaxes decoded by the WebAssembly codecs, from test/fixtures/imaging/dicom-codecs) of the 64² MR_small,
  * and opening (header + one pass over the voxels) an in-memory 256×256×64 int16 NIfTI volume.
  */
 import { readFileSync } from 'node:fs';
@@ -59,6 +60,21 @@ export async function bench(): Promise<BenchRow[]> {
       unit: 'files/s',
     },
   ];
+  // Compressed copies of the same slice, written by dcmtk, gdcm and OpenJPH (the first call loads the codec).
+  for (const [name, file] of [
+    ['JPEG baseline', 'jpeg-baseline.dcm'],
+    ['JPEG lossless SV1', 'jpeg-lossless-sv1.dcm'],
+    ['JPEG-LS lossless', 'jpeg-ls-lossless.dcm'],
+    ['JPEG 2000 lossless', 'gdcm-j2k-lossless.dcm'],
+    ['HTJ2K lossless', 'htj2k-lossless.dcm'],
+  ]) {
+    const bytes = readFileSync(path.join(FIXTURES, 'imaging/dicom-codecs', file!));
+    results.push({
+      name: `dicom ${name} 64² decode`,
+      value: itemsPerSecond(() => decodeDicomFrame(bytes, 'b')),
+      unit: 'files/s',
+    });
+  }
   const t0 = performance.now();
   decodeNifti(nifti, 'bench');
   results.push({
