@@ -9,6 +9,7 @@ import type { LoadedModel } from './model-io';
 import { postprocessOrgan } from './postprocess';
 import { appliesSlicePrior, priorAllows, scanSliceCount, slicePosition } from './slice-prior';
 import { ScanInputs, unletterbox, type LetterboxTransform } from './preprocess';
+import { sliceUncertainty } from './uncertainty';
 
 export interface SliceSegmentation {
   /** Position in scan.slices. */
@@ -19,6 +20,8 @@ export interface SliceSegmentation {
   masks: SliceMasks;
   /** Mean probability inside each present organ's mask. */
   scores: Partial<Record<Organ, number>>;
+  /** 0 (crisp) … 1 (fuzzy), from the probability maps before post-processing (see ./uncertainty). */
+  uncertainty: number;
 }
 
 export interface ScanSegmentation {
@@ -103,8 +106,10 @@ export async function segmentScan(
       const info = scan.slices[job.start + b]!;
       const masks: SliceMasks = {};
       const scores: Partial<Record<Organ, number>> = {};
+      const maps: Float32Array[] = [];
       ORGANS.forEach((organ, c) => {
         const prob = unletterbox(probs, t, c, channels, b * perImage);
+        maps.push(prob);
         const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, card.postprocess[organ], scan.pixelSpacing);
         if (r.mask && prior && !priorAllows(prior, organ, slicePosition(info.number, sliceCount))) return;
         if (r.mask) {
@@ -119,6 +124,7 @@ export async function segmentScan(
         height: t.srcHeight,
         masks,
         scores,
+        uncertainty: sliceUncertainty(maps),
       });
     }
     opts.onProgress?.(job.start + job.count, n);

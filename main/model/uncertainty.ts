@@ -1,0 +1,56 @@
+/**
+ * One uncertainty number per slice, from the model's own organ probability maps (no reference needed):
+ * 1 − smoothed soft Dice between the maps and their own 0.5-threshold masks, pooled over the organs,
+ *
+ *   u = 1 − (Σ_o 2·Σ p·[p>0.5] + s) / (Σ_o (Σ p + #[p>0.5]) + s)  =  Σ_o Σ min(p, 1−p) / (Σ_o (Σ p + #[p>0.5]) + s)
+ *
+ * i.e. the probability mass on the wrong side of 0.5, relative to the size of what was predicted. Crisp maps
+ * (every p near 0 or 1) give ≈ 0; a map whose organ is all 0.3–0.7 gives a high u. Pooling (rather than
+ * averaging per organ) lets a large organ weigh more than a few fuzzy pixels of another.
+ *
+ * `s` (smoothing, in pixels) is there because a trained network never outputs exact zeros: without it an
+ * empty slice with a faint background tail (p ≈ 1e-4 everywhere) has Σ p > 0 and no mask, so u = 1, and
+ * every empty slice would head the review list. With s a fraction of the slice area, that tail gives
+ * u ≈ 0, while a real fuzzy blob still stands out. s = 0 is the plain formula; u = 0 with no mass at all.
+ *
+ * This is a single-model proxy. If the model becomes an ensemble (or test-time augmentation is added),
+ * disagreement between members (e.g. 1 − mean pairwise Dice) is the better measure and can replace this
+ * function without changing its callers.
+ */
+
+/** The decision threshold the soft Dice compares against (not the per-organ post-processing thresholds). */
+export const UNCERTAINTY_THRESHOLD = 0.5;
+
+/** Default smoothing: this fraction of the slice's pixels (see above); 0.01 of 266² ≈ 708 pixels. */
+export const UNCERTAINTY_SMOOTHING_FRACTION = 0.01;
+
+export interface UncertaintyOptions {
+  threshold?: number;
+  /** Added to the denominator, in pixels; default UNCERTAINTY_SMOOTHING_FRACTION × pixels of one map. */
+  smoothing?: number;
+}
+
+/**
+ * Uncertainty in [0, 1] of one slice from its organ probability maps (one per organ, same length, values in
+ * [0, 1]); 0 when no map has any probability mass.
+ */
+export function sliceUncertainty(maps: readonly ArrayLike<number>[], opts: UncertaintyOptions = {}): number {
+  const threshold = opts.threshold ?? UNCERTAINTY_THRESHOLD;
+  const pixels = maps[0]?.length ?? 0;
+  const smoothing = opts.smoothing ?? UNCERTAINTY_SMOOTHING_FRACTION * pixels;
+  let wrongSide = 0; // Σ p·[p≤t] + Σ (1−p)·[p>t] = Σ p + #[p>t] − 2·Σ p·[p>t], summed without cancellation
+  let mass = 0; // Σ p
+  let count = 0; // #[p>t]
+  for (const map of maps) {
+    for (let i = 0; i < map.length; i++) {
+      const p = map[i]!;
+      mass += p;
+      if (p > threshold) {
+        wrongSide += 1 - p;
+        count++;
+      } else wrongSide += p;
+    }
+  }
+  if (mass === 0) return 0;
+  return Math.min(1, wrongSide / (mass + count + smoothing));
+}
