@@ -44,6 +44,27 @@ const datasetSummarySchema = z.object({
   patients: z.number().int().min(0),
   scans: z.number().int().min(0).optional(),
   slices: z.number().int().min(0),
+  /** The data's licence or terms of use, and how to cite it. */
+  licence: z.string().optional(),
+  citation: z.string().optional(),
+});
+
+/** A patient-wise result on whole scans, as `tractus evaluate` and `crossval --whole-scans` report it. */
+const scanResultSchema = z.object({
+  /** What was scored: e.g. "3 held-out patients, leave-one-patient-out" or an external test set. */
+  name: z.string(),
+  patients: z.number().int().min(0),
+  scans: z.number().int().min(0),
+  slices: z.number().int().min(0),
+  /** 0.4 · Dice (empties count 1) + 0.6 · (1 − normalised 3-D Hausdorff); null without a Hausdorff term. */
+  competitionScore: z.number().nullable(),
+  /** Dice per organ over slices where the organ is present or predicted. */
+  dice: z.object({
+    large_bowel: z.number().nullable(),
+    small_bowel: z.number().nullable(),
+    stomach: z.number().nullable(),
+  }),
+  hausdorff: z.number().nullable(),
 });
 
 export const modelCardSchema = z
@@ -102,6 +123,8 @@ export const modelCardSchema = z
         dice: organNumbers,
         /** Fraction of slices without the organ on which the model also predicts nothing. */
         correctEmpty: organNumbers,
+        /** Whole-scan results: held-out folds and external test sets. */
+        scanResults: z.array(scanResultSchema).optional(),
       })
       .nullable(),
     runtime: z.object({

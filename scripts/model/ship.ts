@@ -1,25 +1,25 @@
 /**
  * Release step: copy a trained model into models/default with the card the clinic sees — post-processing
- * tuned on the leave-one-patient-out held-out predictions, and the nested-LOPO score as its validation.
+ * tuned on the leave-one-patient-out held-out predictions, the position prior when it won patient-wise,
+ * and the nested patient-wise scores as its validation.
  *
- *   node --import tsx scripts/model/ship.ts --model DIR --crossval DIR/crossval.json --recipe "…" [--out models/default]
+ *   node --import tsx scripts/model/ship.ts --model DIR --crossval RUN/crossval.json --recipe "…" \
+ *     [--slice-prior prior.json] [--mm2-per-pixel 2.25] [--external "name=evaluate.json"] \
+ *     [--source "name=text|licence|citation"] [--out models/default]
  */
 import { parseArgs } from 'node:util';
 import { ORGANS, type Organ } from '../../main/core/organs';
 import { readJsonOrExplain } from '../../main/io/files';
 import { initBackend } from '../../main/model/backend/select';
 import { newModelCard } from '../../main/model/card';
+import type { ModelCard } from '../../main/model/card';
 import { DEFAULT_MODEL_DIR, loadModel, saveModel } from '../../main/model/model-io';
 import type { OrganPostprocess } from '../../main/model/postprocess';
+import { readSlicePrior } from '../../main/model/slice-prior-file';
+import type { EvaluationReport } from '../../main/metrics/evaluation';
 import type { CrossvalReport } from '../../main/services/crossval';
+import type { WholeScanReport } from '../../main/services/crossval-scans';
 import { BASE_POSTPROCESS } from '../../main/services/crossval-score';
-
-/**
- * The site sample's 512² PNGs are upscaled UW-Madison slices (about 266 px at 1.5 mm), so one of their
- * pixels covers about (1.5 · 266 / 512)² ≈ 0.6 mm²; the mm² rules then carry the tuned gate and component
- * sizes over to scans whose pixel spacing is known (at 266² the same anatomy has ≈ 3.7× fewer pixels).
- */
-const SITE_SAMPLE_MM2_PER_PIXEL = 0.6;
 
 const { values: a } = parseArgs({
   options: {
@@ -28,12 +28,18 @@ const { values: a } = parseArgs({
     recipe: { type: 'string' },
     out: { type: 'string', default: DEFAULT_MODEL_DIR },
     /**
-     * tuned: the grid setting chosen on all held-out predictions, validated by nested LOPO; plain: 0.5
-     * threshold, no gate or component removal, validated by plain LOPO. Ship whichever scored better.
+     * Area of one pixel of the tuning data in mm²: the tuned gate and component sizes (pixels) are also
+     * written in mm² so they cover the same anatomy at any resolution (UW-Madison 1.5 mm: 2.25; the
+     * site sample's upscaled 512² PNGs: ≈ 0.6).
      */
+    'mm2-per-pixel': { type: 'string', default: '2.25' },
+    'slice-prior': { type: 'string' },
+    /** tuned (default) or plain (0.5, no gate): ship whichever scored better patient-wise. */
     postprocess: { type: 'string', default: 'tuned' },
-    /** How to recreate a dataset trained on from a scratch folder: "name=command" (repeatable). */
+    /** Dataset provenance: "name=source text|licence|citation" (repeatable), replacing a local name. */
     source: { type: 'string', multiple: true, default: [] },
+    /** An external test set scored with `tractus evaluate --json`: "name=file" (repeatable). */
+    external: { type: 'string', multiple: true, default: [] },
   },
 });
 if (!a.model || !a.crossval || !a.recipe) throw new Error('--model, --crossval and --recipe are required');
@@ -42,33 +48,89 @@ await initBackend('wasm');
 const { model, card } = await loadModel(a.model);
 const report = (await readJsonOrExplain(a.crossval)) as CrossvalReport;
 const useTuned = a.postprocess === 'tuned';
+const mm2PerPixel = Number(a['mm2-per-pixel']);
 const postprocess = Object.fromEntries(
   ORGANS.map((o) => {
     const p = useTuned ? report.postprocess[o] : BASE_POSTPROCESS;
-    const mm2 = (pixels: number): number => Math.round(pixels * SITE_SAMPLE_MM2_PER_PIXEL);
+    const mm2 = (pixels: number): number => Math.round(pixels * mm2PerPixel);
     return [o, { ...p, gateMinMm2: mm2(p.gateMinPixels), minComponentMm2: mm2(p.minComponentPixels) }];
   }),
 ) as Record<Organ, OrganPostprocess>;
+
+// The position prior ships only when it raised the nested whole-scan score.
+const scans = report.scans;
+const base: WholeScanReport | undefined = useTuned ? scans?.tuned : scans?.plain;
+const withPrior = useTuned ? scans?.tunedWithPrior : undefined;
+const priorWins =
+  Boolean(a['slice-prior'] && withPrior && scans?.minPrior) &&
+  (withPrior!.pooled.competition.score ?? 0) > (base?.pooled.competition.score ?? 0);
+const slicePrior = priorWins
+  ? { ...(await readSlicePrior(a['slice-prior']!)), minPrior: scans!.minPrior! }
+  : undefined;
+const whole = priorWins ? withPrior : base;
 const tuned = useTuned ? report.tuned : report.untuned;
 const slices = report.folds.reduce((s, f) => s + f.testSlices, 0);
+
+type ScanResult = NonNullable<NonNullable<ModelCard['validation']>['scanResults']>[number];
+const scanResults: ScanResult[] = [];
+if (whole) {
+  scanResults.push({
+    name: `leave-one-patient-out on ${whole.perScan.length} whole real scans (post-processing${priorWins ? ' and position prior' : ''} tuned on the other patients only)`,
+    patients: new Set(whole.perScan.map((s) => s.patientId)).size,
+    scans: whole.perScan.length,
+    slices: whole.pooled.counts.slices,
+    competitionScore: whole.pooled.competition.score,
+    dice: {
+      large_bowel: whole.pooled.dice.large_bowel,
+      small_bowel: whole.pooled.dice.small_bowel,
+      stomach: whole.pooled.dice.stomach,
+    },
+    hausdorff: whole.pooled.hausdorff.mean,
+  });
+}
+for (const ext of a.external) {
+  const [name, file] = ext.split('=') as [string, string];
+  const r = (await readJsonOrExplain(file)) as EvaluationReport;
+  scanResults.push({
+    name,
+    patients: 0,
+    scans: r.counts.scans,
+    slices: r.counts.slices,
+    competitionScore: r.competition.score,
+    dice: { large_bowel: r.dice.large_bowel, small_bowel: r.dice.small_bowel, stomach: r.dice.stomach },
+    hausdorff: r.hausdorff.mean,
+  });
+}
+
+const f2 = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v.toFixed(2));
+const estimate = whole
+  ? `competition score ${f2(whole.pooled.competition.score)} and Dice ${f2(whole.pooled.dice.mean)} over slices where an organ is present or predicted (leave-one-patient-out on ${whole.perScan.length} whole real scans)`
+  : `mean Dice ${f2(tuned.meanDice)} (leave-one-patient-out over ${report.folds.length} patients)`;
 const shipped = newModelCard({
   name: 'tractus-default',
   description:
-    `Compact U-Net for large bowel, small bowel and stomach on axial abdominal MRI. ${a.recipe} ` +
-    `Estimated accuracy on unseen patients (leave-one-patient-out over the ${report.folds.length} patients ` +
-    `of the 16-slice site sample${useTuned ? ', post-processing tuned on the other patients only' : ''}): mean Dice ` +
-    `${tuned.meanDice?.toFixed(2) ?? '–'}. This is far from clinical quality: every contour must be reviewed ` +
-    `and corrected by a clinician; fine-tune on your own corrected scans (tractus train --init).`,
+    `U-Net for large bowel, small bowel and stomach on axial abdominal MRI. ${a.recipe} ` +
+    `Estimated accuracy on unseen patients: ${estimate}. This is far from clinical quality: every contour ` +
+    `must be reviewed and corrected by a clinician; fine-tune on your own corrected scans (tractus train --init).`,
   architecture: card.architecture,
   inputSize: card.input.size,
   sliceStride: card.input.sliceStride,
+  ...(card.input.spacingMm ? { spacingMm: card.input.spacingMm } : {}),
   normalisation: card.input.normalisation,
   postprocess,
+  ...(slicePrior ? { slicePrior } : {}),
   training: {
     ...card.training,
     datasets: card.training.datasets.map((d) => {
       const recipe = a.source.find((r) => r.startsWith(`${d.name}=`));
-      return recipe ? { ...d, source: recipe.slice(d.name.length + 1) } : d;
+      if (!recipe) return d;
+      const [source, licence, citation] = recipe.slice(d.name.length + 1).split('|');
+      return {
+        ...d,
+        source: source!,
+        ...(licence ? { licence } : {}),
+        ...(citation ? { citation } : {}),
+      };
     }),
     provenance: { ...card.training.provenance, commit: process.env.TRACTUS_COMMIT ?? null },
   },
@@ -76,14 +138,19 @@ const shipped = newModelCard({
     split: 'patient-wise',
     patients: report.folds.length,
     slices,
-    dice: Object.fromEntries(ORGANS.map((o) => [o, tuned.organs[o].dice ?? 1])) as Record<Organ, number>,
+    dice: Object.fromEntries(
+      ORGANS.map((o) => [o, (whole ? whole.pooled.dice[o] : tuned.organs[o].dice) ?? 1]),
+    ) as Record<Organ, number>,
     correctEmpty: Object.fromEntries(ORGANS.map((o) => [o, tuned.organs[o].correctEmpty ?? 1])) as Record<
       Organ,
       number
     >,
+    ...(scanResults.length ? { scanResults } : {}),
   },
   backend: card.runtime.backend,
   versions: card.runtime.versions,
 });
 await saveModel(model, shipped, a.out, { overwrite: true, allowShippedFolder: true });
-process.stderr.write(`shipped ${a.model} to ${a.out}\n`);
+process.stderr.write(
+  `shipped ${a.model} to ${a.out}${slicePrior ? ` with the position prior (min ${slicePrior.minPrior})` : ''}\n`,
+);
