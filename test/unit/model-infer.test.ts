@@ -86,6 +86,28 @@ describe('segmentScan', () => {
     model.dispose();
   });
 
+  it('applies the position prior on UW-Madison scans only: stomach dropped where the prior says it is rare', async () => {
+    const model = constantModel();
+    // Stomach outlined only in the first half of a scan (bins: first half 0.8, second half 0).
+    const slicePrior = {
+      source: 'test',
+      scans: 1,
+      organs: { large_bowel: [1, 1], small_bowel: [1, 1], stomach: [0.8, 0] },
+      minPrior: 0.1,
+    };
+    const withPrior = { ...card, slicePrior };
+    const uw = { ...fakeScan('case1_day1', 4, 20, 20), source: 'uwmgi' as const };
+    const kept = (await segmentScan(uw, { model, card: withPrior })).slices.map((s) =>
+      Boolean(s.masks.stomach),
+    );
+    // Slices 1–2 sit at positions 0 and 0.25 (first half), 3–4 at 0.5 and 0.75.
+    expect(kept).toEqual([true, true, false, false]);
+    // A PNG folder's numbering says nothing of anatomy: no prior.
+    const png = (await segmentScan(fakeScan('a', 4, 20, 20), { model, card: withPrior })).slices;
+    expect(png.every((s) => Boolean(s.masks.stomach))).toBe(true);
+    model.dispose();
+  });
+
   it('keeps the tensor count flat across scans', async () => {
     const model = buildModel(SPEC, 32);
     await segmentScan(fakeScan('a', 3, 20, 20), { model, card });
