@@ -1,11 +1,13 @@
 /**
  * The main window, locked down: context isolation, sandbox, no Node in the renderer, a strict CSP on every
- * response, no navigation away from the app and no new windows (links open nowhere; this is a clinical tool).
+ * response, no navigation away from the app and no new windows (only an allowlist of our documentation links
+ * opens, in the system browser; this is a clinical tool).
  */
 import { BrowserWindow, session, shell } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONTENT_SECURITY_POLICY } from '../ipc/http-server';
+import { isAllowedExternalLink } from './links';
 
 export interface WindowPaths {
   preload: string;
@@ -49,6 +51,9 @@ export function createMainWindow(paths: WindowPaths, zoom: number): BrowserWindo
       nodeIntegration: false,
       webSecurity: true,
       spellcheck: false,
+      // middle-click would open links in new windows, bypassing the navigation checks (Electronegativity
+      // AUXCLICK_JS_CHECK)
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => {
@@ -60,7 +65,7 @@ export function createMainWindow(paths: WindowPaths, zoom: number): BrowserWindo
   });
   win.webContents.setWindowOpenHandler(({ url }) => {
     // Only the documentation links we ship may open, and then in the system browser, never in the app.
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    if (isAllowedExternalLink(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
   void win.loadURL(appUrl(paths));
