@@ -28,7 +28,10 @@ export interface EncodeCase {
   maxToReference?: number;
   /** lossy: the largest difference allowed to the source (JPEG-LS near-lossless: its NEAR parameter) */
   maxToSource?: number;
-  /** lossy: the lowest peak signal-to-noise ratio (dB) allowed to the source, a sanity bound on the codec */
+  /**
+   * lossy: the lowest peak signal-to-noise ratio (dB) allowed to the source — a sanity bound below every
+   * measured value, far above what a wrong decoding gives (a shifted or mis-signed image scores < 15 dB)
+   */
   minPsnr?: number;
   /** Tractus must refuse it with this reason (no maintained decoder) */
   refused?: RegExp;
@@ -153,7 +156,7 @@ export const CASES: EncodeCase[] = [
     tools: ['gdcmconv', 'dcmodify'],
     lossless: false,
     maxToReference: 1,
-    minPsnr: 35, // measured 40.2 dB on MR_small, 51.1 dB on 0051 at rate 8
+    minPsnr: 30, // measured 31.3 dB (8-bit source), 40.2 (MR_small 12-bit), 51.1 (0051) at rate 8
     encode(src, out, work) {
       run('gdcmconv', ['--j2k', '--lossy', '-r', '8', derivable(src, work), out]);
       run('gdcmconv', ['--raw', out, withSuffix(out, '.ref.dcm')]);
