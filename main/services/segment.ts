@@ -25,8 +25,9 @@ import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
 import { buildCocoDataset, type CocoResult } from '../masks/coco';
 import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
-import { initBackend, type BackendPreference } from '../model/backend/select';
-import { segmentScan, type SegmentScanOptions } from '../model/infer';
+import { initBackend, type InferenceBackend } from '../model/backend/select';
+import { segmentScan, type BatchPredictor, type SegmentScanOptions } from '../model/infer';
+import { chooseOnnx, tfjsPreference, type InferencePreference } from '../model/onnx/choose';
 import {
   defaultInferenceWorkers,
   startInferencePool,
@@ -41,7 +42,8 @@ export interface SegmentRequest {
   input: string;
   out: string;
   modelDir?: string;
-  backend?: BackendPreference;
+  /** auto: ONNX Runtime when the model has a self-checked model.onnx, else the best tfjs backend. */
+  backend?: InferencePreference;
   /** Recompute scans that already have a part file. */
   force?: boolean;
   batch?: number;
@@ -210,8 +212,13 @@ async function runScan(
   req: SegmentRequest,
   progress: (done: number, total: number) => void,
   pool: InferencePool | undefined,
+  local: BatchPredictor | undefined,
 ): Promise<ScanPart> {
-  const parallel: SegmentScanOptions = pool ? { predict: pool.predict, inFlight: pool.size + 1 } : {};
+  const parallel: SegmentScanOptions = pool
+    ? { predict: pool.predict, inFlight: pool.size + 1 }
+    : local
+      ? { predict: local }
+      : {};
   const result = await segmentScan(scan, loaded, {
     batch: req.batch,
     signal: req.signal,
@@ -279,8 +286,12 @@ function failedSummary(scan: Scan, backend: string, e: unknown, seconds: number)
 
 export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary> {
   const log = req.log ?? (() => {});
-  const backendInfo = await initBackend(req.backend ?? 'auto', log);
+  const backendInfo = await initBackend(tfjsPreference(req.backend), log);
   const loaded = await loadModel(req.modelDir ?? DEFAULT_MODEL_DIR);
+  // Never rejects: a missing or failing model.onnx is a logged reason and tfjs runs instead.
+  const onnx = await chooseOnnx(loaded, req.backend, log);
+  const backend: InferenceBackend = onnx.ok ? 'onnxruntime' : backendInfo.name;
+  if (onnx.ok) log(`inference: ONNX Runtime (${onnx.detail})`);
   let pool: InferencePool | undefined;
   // Terminating the workers is what stops a forward pass that is already running.
   const cancel = () => void pool?.close();
@@ -303,7 +314,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     const summaries: ScanSummary[] = [];
     const totalSlices = scans.reduce((n, s) => n + s.slices.length, 0);
     let workers =
-      req.workers ?? (totalSlices < AUTO_WORKERS_MIN_SLICES ? 1 : defaultInferenceWorkers(backendInfo.name));
+      req.workers ?? (totalSlices < AUTO_WORKERS_MIN_SLICES ? 1 : defaultInferenceWorkers(backend));
     if (!Number.isInteger(workers) || workers < 1) {
       throw new InputError('workers', `expected a whole number ≥ 1, got ${workers}`);
     }
@@ -316,7 +327,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       try {
         pool = await startInferencePool({
           modelDir: loaded.dir,
-          backend: backendInfo.name,
+          backend,
           workers,
           workerUrl: req.inferWorkerUrl,
         });
@@ -350,11 +361,12 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
           scan,
           refs.get(scan)!,
           loaded,
-          backendInfo.name,
+          backend,
           modelKey,
           req,
           progress,
           parallel,
+          onnx.ok ? onnx.predict : undefined,
         );
         await writeJsonAtomic(file, part);
         parts.push(part);
@@ -363,7 +375,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
         // Cancelled: whatever failed (e.g. a terminated worker's batch), the reason is the cancellation.
         if (req.signal?.aborted) throw req.signal.reason ?? e;
         parts.push(undefined);
-        summaries.push(failedSummary(scan, backendInfo.name, e, (performance.now() - started) / 1000));
+        summaries.push(failedSummary(scan, backend, e, (performance.now() - started) / 1000));
         // reported once: through onScanDone (the CLI prints it as it happens) and summary.json
       }
       req.onScanDone?.(summaries[summaries.length - 1]!);
@@ -378,7 +390,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
         placeholder: loaded.card.placeholder,
         createdAt: loaded.card.createdAt,
       },
-      backend: backendInfo.name,
+      backend,
       workers,
       scans: summaries,
       ok: summaries.filter((s) => s.status === 'ok').length,

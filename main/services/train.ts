@@ -23,6 +23,7 @@ import {
 import { initBackend, type BackendPreference } from '../model/backend/select';
 import { MODEL_CARD_FILE, newModelCard, type ModelCard } from '../model/card';
 import { FileSystemIOHandler, loadModel, SHIPPED_MODELS_DIR } from '../model/model-io';
+import { writeOnnxAfterTraining } from '../model/onnx/save';
 import { DEFAULT_NORMALISATION, type NormalisationSpec } from '../model/preprocess';
 import { ModelRegistry, type RegisteredModel } from '../model/registry';
 import { labelledSlices, SampleBuilder } from '../model/train/dataset';
@@ -286,6 +287,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   // Model files beside history.jsonl and checkpoint/ (saveModel would replace the whole folder).
   await model.save(new FileSystemIOHandler(outDir));
   await writeJsonAtomic(path.join(outDir, MODEL_CARD_FILE), card, true);
+  await writeOnnxAfterTraining(model, outDir, log);
   model.dispose();
 
   let registered: RegisteredModel | null = null;

@@ -101,3 +101,5 @@ export function typedWindow(width: number, level: number): WindowLevel | null {
   if (!Number.isFinite(width) || !Number.isFinite(level) || width <= 0) return null;
   return { level, width };
 }
+
+export { minMax };

@@ -11,19 +11,21 @@ import { api } from './api';
 export const VOLUME_SIZE = 256;
 
 export const useVolumeStore = defineStore('volume', () => {
-  const scanId = ref<string | null>(null);
+  /** Dataset root and scan id of `volume`: two folders may both hold a `case7_day1`. */
+  const key = ref<string | null>(null);
   const volume = shallowRef<Volume8 | null>(null);
   let pending: Promise<void> | null = null;
 
-  async function load(id: string): Promise<void> {
-    if (scanId.value === id && (volume.value || pending)) return pending ?? undefined;
-    scanId.value = id;
+  async function load(root: string, id: string): Promise<void> {
+    const k = `${root}\n${id}`;
+    if (key.value === k && (volume.value || pending)) return pending ?? undefined;
+    key.value = k;
     volume.value = null;
     const p = api()
       .call('scan:volume', { scanId: id, size: VOLUME_SIZE })
       .then((wire) => {
         // Another scan may have been selected meanwhile.
-        if (scanId.value === id) volume.value = decodeVolume(wire);
+        if (key.value === k) volume.value = decodeVolume(wire);
       })
       .finally(() => {
         if (pending === p) pending = null;
@@ -32,5 +34,10 @@ export const useVolumeStore = defineStore('volume', () => {
     return p;
   }
 
-  return { scanId, volume, load };
+  /** The volume of this scan of this dataset, or null while it is on its way. */
+  function of(root: string, id: string): Volume8 | null {
+    return key.value === `${root}\n${id}` ? volume.value : null;
+  }
+
+  return { key, volume, load, of };
 });

@@ -61,7 +61,8 @@ suite('viewer habits in Chromium (tractus serve)', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('pageerror', (e) => console.error('page error:', e.message));
-  });
+    // Building the renderer and starting the server take minutes when the 2 cores are shared.
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();

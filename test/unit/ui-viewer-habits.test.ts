@@ -251,14 +251,14 @@ describe('the scan volume the viewer fetches (scan:volume)', () => {
 
 const python = pythonWith(['numpy', 'PIL']);
 
-describeWithSharedData('reformat of a real UW-Madison scan (case30_day0) against numpy', () => {
+describeWithSharedData('reformat of a real UW-Madison scan (case146_day25) against numpy', () => {
   const it2 = python ? it : it.skip;
   it2(
     'the coronal and sagittal planes equal numpy’s, and the stomach lies above the large bowel',
     async () => {
-      const root = sharedPath('uwmgi-scans');
+      const root = sharedPath('uwmgi-scans/train/case146/case146_day25');
       const dataset = await openDataset(root);
-      const scan = allScans(dataset).find((s) => s.id === 'case30_day0')!;
+      const scan = allScans(dataset).find((s) => s.id === 'case146_day25')!;
       const vol = decodeVolume(await scanVolume(scan, 512));
       expect([vol.width, vol.height]).toEqual([scan.width, scan.height]);
       const row = 140;
@@ -267,7 +267,7 @@ describeWithSharedData('reformat of a real UW-Madison scan (case30_day0) against
         coronal: reformatVolume(vol, scan.width, scan.height, 'coronal', row, false),
         sagittal: reformatVolume(vol, scan.width, scan.height, 'sagittal', col, false),
       };
-      const files = scan.slices.map((s) => path.resolve(root, s.file!));
+      const files = scan.slices.map((s) => path.resolve(dataset.root, s.file!));
       const script = `
 import json, sys
 import numpy as np
@@ -324,6 +324,8 @@ print(json.dumps({'coronal': vol[:, ${row}, :].ravel().tolist(), 'sagittal': vol
       expect(meanRow.stomach!).toBeLessThan(meanRow.large_bowel!);
       expect(ORGANS).toContain('stomach');
     },
+    // Decoding a whole scan's PNGs twice (here and in numpy) is slow on a loaded 2-core machine.
+    600_000,
   );
 });
 

@@ -12,6 +12,8 @@ import { initBackend, type BackendInfo, type BackendPreference } from '../../mod
 import { nvidiaGpuName } from '../../model/backend/gpu-probe';
 import { matMulGflops } from '../../model/backend/probe';
 import { WASM_GRADIENT_KERNELS } from '../../model/backend/wasm-gradients';
+import { DEFAULT_MODEL_DIR } from '../../model/model-io';
+import { onnxStatus, type OnnxStatus } from '../../model/onnx/choose';
 
 const PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
@@ -21,6 +23,8 @@ interface DoctorReport {
   electron: string | null;
   packages: Record<string, string | null>;
   backend: BackendInfo;
+  /** ONNX Runtime (inference): loads? runs the default model? else why not. */
+  onnx: OnnxStatus;
   wasmKernelsAdded: string[];
   gpu: { nvidiaSmi: string | null; tfjsNodeGpu: boolean };
   cpu: { count: number; model: string };
@@ -49,6 +53,7 @@ export async function doctor(preferred: BackendPreference, seconds: number): Pro
     '@tensorflow/tfjs-backend-cpu',
     '@tensorflow/tfjs-node',
     '@tensorflow/tfjs-node-gpu',
+    'onnxruntime-node',
   ];
   return {
     tractus: tractusVersion(),
@@ -56,6 +61,7 @@ export async function doctor(preferred: BackendPreference, seconds: number): Pro
     electron: process.versions.electron ?? packageVersion('electron'),
     packages: Object.fromEntries(pkgs.map((p) => [p, packageVersion(p)])),
     backend,
+    onnx: await onnxStatus(DEFAULT_MODEL_DIR),
     wasmKernelsAdded: backend.name === 'wasm' ? [...WASM_GRADIENT_KERNELS] : [],
     gpu: { nvidiaSmi: nvidiaGpuName(), tfjsNodeGpu: backend.package === '@tensorflow/tfjs-node-gpu' },
     cpu: { count: cpus.length, model: cpus[0]?.model.trim() ?? 'unknown' },
@@ -88,6 +94,8 @@ function printText(r: DoctorReport): void {
       (r.backend.simd === null ? '' : `, SIMD ${r.backend.simd ? 'yes' : 'no'}`) +
       (r.backend.threads === null ? '' : `, threads ${r.backend.threads ? 'yes' : 'no'}`),
     ...r.backend.fallbacks.map((f) => `  skipped ${f.backend}: ${f.reason}`),
+    `inference: ${r.onnx.used ? 'ONNX Runtime' : `tfjs ${r.backend.name}`} for the default model` +
+      ` (${r.onnx.used ? r.onnx.detail : `ONNX Runtime not used: ${r.onnx.detail}`})`,
     ...(r.wasmKernelsAdded.length ? [`  wasm kernels added/replaced: ${r.wasmKernelsAdded.join(', ')}`] : []),
     `packages: ${Object.entries(r.packages)
       .map(([k, v]) => `${k.replace('@tensorflow/', '')} ${v ?? '—'}`)

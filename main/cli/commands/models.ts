@@ -1,6 +1,8 @@
 /** `tractus models list|activate <id>|rollback [--json]`: manage the user's registry of trained models. */
 import type { Command } from 'commander';
 import { ModelRegistry } from '../../model/registry';
+import { initBackend } from '../../model/backend/select';
+import { exportModelFolder } from '../../model/onnx/save';
 
 function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
@@ -43,6 +45,26 @@ export function register(program: Command): void {
       const registry = new ModelRegistry();
       await registry.activate(id);
       print(Boolean(opts.json), { active: id, dir: await registry.activeModelDir() }, `active: ${id}`);
+    });
+
+  models
+    .command('export-onnx <dir>')
+    .description(
+      'Write <dir>/model.onnx from the tfjs model (ONNX Runtime then runs it) and flopsPerSlice on its card',
+    )
+    .option('--json', 'machine-readable output on stdout')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      await initBackend('auto');
+      const r = await exportModelFolder(dir);
+      const check = r.check.ok
+        ? `ONNX Runtime agrees with tfjs (max |Δp| ${r.check.maxDiff.toExponential(1)}; ${r.check.detail})`
+        : `not checked: ${r.check.reason}`;
+      print(
+        Boolean(opts.json),
+        r,
+        `wrote ${r.file} (${(r.bytes / 1024).toFixed(0)} KiB), ` +
+          `${(r.flopsPerSlice / 1e9).toFixed(3)} GFLOP per slice; ${check}`,
+      );
     });
 
   models

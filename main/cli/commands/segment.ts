@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors';
-import type { BackendPreference } from '../../model/backend/select';
+import { INFERENCE_PREFERENCES, type InferencePreference } from '../../model/onnx/choose';
 import { parseRoiNames } from '../../export/organ-names';
 import { EXPORT_TARGETS, parseExportTargets } from '../../services/export';
 import { segmentInput, type SegmentSummary } from '../../services/segment';
@@ -25,7 +25,7 @@ interface SegmentFlags {
   roiNames?: string;
 }
 
-const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly string[] = INFERENCE_PREFERENCES;
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
@@ -50,7 +50,12 @@ export function register(program: Command): void {
       '--model <dir>',
       'model folder (model.json, weights.bin, model-card.json); default: the shipped model',
     )
-    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
+    .option(
+      '--backend <name>',
+      `${BACKENDS.join(', ')}: auto and onnx run ONNX Runtime on the model's model.onnx when it passes ` +
+        'its self-check, else the best tfjs backend',
+      'auto',
+    )
     .option(
       '--workers <n>',
       'threads running the network (default: 2 on wasm/cpu with ≥ 2 cores and ≥ 24 slices, else 1)',
@@ -78,7 +83,7 @@ export function register(program: Command): void {
         input,
         out: flags.out,
         modelDir: flags.model,
-        backend: flags.backend as BackendPreference,
+        backend: flags.backend as InferencePreference,
         force: flags.force,
         workers,
         batch: flags.batch === undefined ? undefined : positiveInt(flags.batch, '--batch'),

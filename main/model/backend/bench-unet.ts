@@ -53,18 +53,21 @@ export function buildBenchUnet(opts: BenchUnetOptions = {}): tfl.LayersModel {
   return tfl.model({ inputs: input, outputs: out, name: 'bench_unet' });
 }
 
-/** Multiply-accumulate count of one forward pass per image (convolutions only; they dominate). */
+/**
+ * Multiply-accumulate count of one forward pass per image (convolutions only; they dominate). A
+ * depthwise kernel [kh, kw, in, multiplier] costs kh·kw·in·multiplier per output pixel, the same formula.
+ */
 export function forwardMacsPerImage(model: tfl.LayersModel): number {
   let macs = 0;
   for (const layer of model.layers) {
     const cls = layer.getClassName();
-    if (cls !== 'Conv2D' && cls !== 'Conv2DTranspose') continue;
+    if (cls !== 'Conv2D' && cls !== 'Conv2DTranspose' && cls !== 'DepthwiseConv2D') continue;
     const kernel = layer.getWeights()[0]!;
     const [kh, kw, a, b] = kernel.shape as [number, number, number, number];
     const outShape = layer.outputShape as number[];
     const strides = (layer.getConfig().strides as number[] | undefined) ?? [1, 1];
     // A transposed conv multiplies every *input* pixel by the whole kernel.
-    const stridePixels = cls === 'Conv2D' ? 1 : strides[0]! * strides[1]!;
+    const stridePixels = cls === 'Conv2DTranspose' ? strides[0]! * strides[1]! : 1;
     macs += ((outShape[1]! * outShape[2]!) / stridePixels) * kh * kw * a * b;
   }
   return macs;

@@ -17,6 +17,9 @@ import { wasmDir } from './wasm-dir';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
+/** What runs a forward pass: a tfjs backend, or ONNX Runtime on the model's model.onnx (model/onnx). */
+export type InferenceBackend = BackendName | 'onnxruntime';
+
 export interface BackendFallback {
   backend: string;
   reason: string;

@@ -4,14 +4,14 @@
  * coming and is closed after an idle period, on a model or backend change, on cancel and on shutdown.
  * Even one worker is used (native TensorFlow): what the app needs first is a main process that stays free.
  */
-import type { BackendName } from '../backend/select';
+import type { InferenceBackend } from '../backend/select';
 import { defaultInferenceWorkers, startInferencePool, type InferencePool } from './infer-pool';
 
 export interface InferencePoolKeeperOptions {
   /** Close the pool when no scan has used it for this long (ms). */
   idleMs: number;
   /** Workers for a backend; default defaultInferenceWorkers. */
-  workers?: (backend: BackendName) => number;
+  workers?: (backend: InferenceBackend) => number;
   /** Told when the workers cannot start and scans run on the calling thread instead. */
   log?: (message: string) => void;
   /** Tests only: a stand-in worker module speaking the infer protocol. */
@@ -26,7 +26,7 @@ export interface InferencePoolKeeper {
    */
   use<T>(
     modelDir: string,
-    backend: BackendName,
+    backend: InferenceBackend,
     signal: AbortSignal | undefined,
     work: (pool: InferencePool | undefined) => Promise<T>,
   ): Promise<T>;
@@ -58,7 +58,7 @@ export function keepInferencePool(opts: InferencePoolKeeperOptions): InferencePo
     if (kept === entry) kept = undefined;
     await (await entry.pool)?.close();
   };
-  const start = (key: string, modelDir: string, backend: BackendName): Kept => {
+  const start = (key: string, modelDir: string, backend: InferenceBackend): Kept => {
     const workers = Math.max(1, workersFor(backend));
     const pool = startInferencePool({ modelDir, backend, workers, workerUrl: opts.workerUrl }).catch(
       (e: unknown) => {

@@ -5,7 +5,7 @@
  * post-processes the results in order, so the output is the same as on one thread.
  */
 import os from 'node:os';
-import type { BackendName } from '../backend/select';
+import type { InferenceBackend } from '../backend/select';
 import type { BatchPredictor } from '../infer';
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
@@ -13,7 +13,7 @@ import { workerEntryUrl } from './worker-entries';
 
 export interface InferencePool {
   readonly size: number;
-  readonly backend: BackendName;
+  readonly backend: InferenceBackend;
   /** Forward pass on the next idle worker; the input's buffer is transferred (detached here). */
   readonly predict: BatchPredictor;
   /**
@@ -30,7 +30,7 @@ export interface InferencePool {
 export interface InferencePoolOptions {
   modelDir: string;
   /** The backend the main thread runs on; workers must get the same one. */
-  backend: BackendName;
+  backend: InferenceBackend;
   workers: number;
   /** Tests only: a stand-in worker module speaking the same protocol. */
   workerUrl?: URL;
@@ -38,10 +38,13 @@ export interface InferencePoolOptions {
 
 /**
  * Workers that pay off: one per core, at most 2 (this app's target machine), for the single-threaded
- * wasm and cpu backends; native TensorFlow already spreads one forward pass over all cores.
+ * wasm and cpu backends; native TensorFlow and ONNX Runtime already spread one forward pass over all cores.
  */
-export function defaultInferenceWorkers(backend: BackendName, cores = os.availableParallelism()): number {
-  return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(2, cores));
+export function defaultInferenceWorkers(
+  backend: InferenceBackend,
+  cores = os.availableParallelism(),
+): number {
+  return backend === 'tensorflow' || backend === 'onnxruntime' ? 1 : Math.max(1, Math.min(2, cores));
 }
 
 function workerError(e: unknown): Error {

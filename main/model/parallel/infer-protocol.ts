@@ -1,11 +1,11 @@
 /** Requests and replies of the inference worker (infer-worker.ts). */
-import type { BackendName } from '../backend/select';
+import type { InferenceBackend } from '../backend/select';
 
 export interface InferWorkerData {
   /** Model folder (model.json, weights.bin, model-card.json), loaded once per worker. */
   modelDir: string;
   /** The backend the main thread chose: every worker must compute with the same one. */
-  backend: BackendName;
+  backend: InferenceBackend;
 }
 
 export type InferRequest =
@@ -14,6 +14,6 @@ export type InferRequest =
   | { kind: 'predict'; x: Float32Array; count: number };
 
 export type InferReply =
-  | { kind: 'init'; backend: BackendName }
+  | { kind: 'init'; backend: InferenceBackend }
   /** Probabilities [count, height, width, organs], row-major; the buffer is transferred back. */
   | { kind: 'predict'; probs: Float32Array };

@@ -1,12 +1,17 @@
 /**
  * Worker thread for segmentation: loads the model once, on the backend the main thread chose, and runs
  * forward passes on batches the main thread has already prepared. Everything else (reading, 2.5D
- * preprocessing, post-processing, writing) stays on the main thread.
+ * preprocessing, post-processing, writing) stays on the main thread. With ONNX Runtime the worker holds
+ * one session (threads = cores) on the folder's model.onnx, which the main thread has self-checked.
  */
+import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { initBackend } from '../backend/select';
+import { readModelCard } from '../card';
 import { localPredictor, type BatchPredictor } from '../infer';
 import { loadModel } from '../model-io';
+import { ONNX_FILE } from '../onnx/export';
+import { createOnnxSession, onnxPredictor } from '../onnx/runtime';
 import { serveRequests, type WithTransfer } from './protocol';
 import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
 
@@ -16,6 +21,14 @@ let predict: BatchPredictor | null = null;
 async function handle(req: InferRequest): Promise<InferReply | WithTransfer<InferReply>> {
   switch (req.kind) {
     case 'init': {
+      if (data.backend === 'onnxruntime') {
+        if (!predict) {
+          const card = await readModelCard(data.modelDir);
+          const session = await createOnnxSession(path.join(data.modelDir, ONNX_FILE));
+          predict = onnxPredictor(session, { ...card.input.size, channels: card.architecture.inChannels });
+        }
+        return { kind: 'init', backend: 'onnxruntime' };
+      }
       const info = await initBackend(data.backend);
       if (!predict) {
         const { model, card } = await loadModel(data.modelDir);
