@@ -1,6 +1,6 @@
 /** Turn a fine-tune's epoch history into the series the training charts draw (pure, so it is testable). */
 import { ORGANS, type Organ } from '../../main/core/organs';
-import type { TrainEpoch } from '../../preload/api';
+import type { ModelInfo, TrainEpoch } from '../../preload/api';
 
 export interface TrainCurves {
   labels: string[];
@@ -34,6 +34,11 @@ export function bestEpoch(history: readonly TrainEpoch[]): TrainEpoch | null {
 /** A registry id without its registration stamp: `20260101-120000-fine-tune-demo` → `fine-tune-demo`. */
 export function modelName(id: string): string {
   return id.replace(/^\d{8}-\d{6}(?:-\d+)?-/, '') || id;
+}
+
+/** What the model list calls a model: a fine-tune made in the app by its date and data, others by id. */
+export function modelTitle(m: Pick<ModelInfo, 'id' | 'note'>): string {
+  return m.note?.startsWith('fine-tune ') ? m.note : modelName(m.id);
 }
 
 /** `2026-01-01T12:00:00Z` → `2026-01-01 12:00` (the registry stamps ids in UTC); '' when unknown. */

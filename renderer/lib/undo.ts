@@ -1,57 +1,83 @@
 /**
- * Undo/redo per organ and slice: each entry is the mask before an edit. Bounded so long sessions stay small.
- * Keyed by `${sliceId}/${organ}`: Ctrl+Z undoes the last edit of the active organ on the current slice.
+ * Undo/redo of the clinician's actions on a scan in the order they were made, whatever the organ or slice:
+ * one history per scan (the scope), each entry one action (a brush stroke, a fill, a polygon, an
+ * interpolation across slices) holding every mask it changed, before and after. Bounded so long sessions
+ * stay small. Pure: the store applies the masks an undo or redo returns.
  */
+import type { Organ } from '../../main/core/organs';
+
 export const MAX_UNDO = 100;
 
+export interface MaskChange {
+  sliceId: string;
+  organ: Organ;
+  before: Uint8Array;
+  after: Uint8Array;
+}
+
+export type UndoAction = readonly MaskChange[];
+
 interface Stacks {
-  undo: Uint8Array[];
-  redo: Uint8Array[];
+  undo: UndoAction[];
+  redo: UndoAction[];
+}
+
+function changesSomething(c: MaskChange): boolean {
+  if (c.before.length !== c.after.length) return true;
+  for (let i = 0; i < c.before.length; i++) if (c.before[i] !== c.after[i]) return true;
+  return false;
 }
 
 export class UndoHistory {
   private readonly stacks = new Map<string, Stacks>();
 
-  private of(key: string): Stacks {
-    let s = this.stacks.get(key);
+  private of(scope: string): Stacks {
+    let s = this.stacks.get(scope);
     if (!s) {
       s = { undo: [], redo: [] };
-      this.stacks.set(key, s);
+      this.stacks.set(scope, s);
     }
     return s;
   }
 
-  /** Record the state before an edit; a new edit forgets what could be redone. */
-  push(key: string, before: Uint8Array): void {
-    const s = this.of(key);
-    s.undo.push(before.slice());
+  /**
+   * Record one action; masks it did not change are left out, and an action that changed nothing is not
+   * recorded (returns false). A new action forgets what could be redone.
+   */
+  record(scope: string, changes: readonly MaskChange[]): boolean {
+    const kept = changes
+      .filter(changesSomething)
+      .map((c) => ({ ...c, before: c.before.slice(), after: c.after.slice() }));
+    if (kept.length === 0) return false;
+    const s = this.of(scope);
+    s.undo.push(kept);
     if (s.undo.length > MAX_UNDO) s.undo.shift();
     s.redo = [];
+    return true;
   }
 
-  /** The state to restore, given the current one (kept for redo); undefined when there is nothing to undo. */
-  undo(key: string, current: Uint8Array): Uint8Array | undefined {
-    const s = this.of(key);
-    const previous = s.undo.pop();
-    if (!previous) return undefined;
-    s.redo.push(current.slice());
-    return previous;
+  /** The last action (apply each change's `before`), moved to redo; undefined when there is none. */
+  undo(scope: string): UndoAction | undefined {
+    const s = this.of(scope);
+    const action = s.undo.pop();
+    if (action) s.redo.push(action);
+    return action;
   }
 
-  redo(key: string, current: Uint8Array): Uint8Array | undefined {
-    const s = this.of(key);
-    const next = s.redo.pop();
-    if (!next) return undefined;
-    s.undo.push(current.slice());
-    return next;
+  /** The last undone action (apply each change's `after`), moved back to undo. */
+  redo(scope: string): UndoAction | undefined {
+    const s = this.of(scope);
+    const action = s.redo.pop();
+    if (action) s.undo.push(action);
+    return action;
   }
 
-  canUndo(key: string): boolean {
-    return (this.stacks.get(key)?.undo.length ?? 0) > 0;
+  canUndo(scope: string): boolean {
+    return (this.stacks.get(scope)?.undo.length ?? 0) > 0;
   }
 
-  canRedo(key: string): boolean {
-    return (this.stacks.get(key)?.redo.length ?? 0) > 0;
+  canRedo(scope: string): boolean {
+    return (this.stacks.get(scope)?.redo.length ?? 0) > 0;
   }
 
   clear(): void {

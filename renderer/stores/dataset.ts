@@ -1,5 +1,5 @@
 /**
- * The open dataset and the scan under review: slices (cached), masks being edited, undo per organ and
+ * The open dataset and the scan under review: slices (cached), masks being edited, undo per scan and
  * autosave. Masks are plain typed arrays outside Vue's reactivity (they are large); `maskVersion` is bumped
  * on every change so views redraw.
  */
@@ -8,15 +8,19 @@ import { computed, ref, shallowRef } from 'vue';
 import { ORGANS, type Organ } from '../../main/core/organs';
 import type { SliceImage } from '../../main/core/types';
 import type {
+  ApproveResult,
   DatasetSummary,
   MaskSource,
   OrganVolumes,
+  ScanMasks,
   ScanSummary,
   SliceMasksWire,
   SliceState,
 } from '../../preload/api';
 import { decodeMask, decodeSliceImage, encodeMask } from '../../preload/wire';
-import { UndoHistory } from '../lib/undo';
+import { UndoHistory, type MaskChange, type UndoAction } from '../lib/undo';
+import { stateAfterChange, stateBeforeEdits } from '../lib/edit-state';
+import type { OrganMasks } from '../lib/layer-diff';
 import { interpolateMasks } from '../lib/interpolate';
 import { linkedSliceIndex } from '../lib/linked-slices';
 import { api } from './api';
@@ -28,13 +32,20 @@ export interface LoadedSlice {
   high: number;
 }
 
-export type OrganMasks = Partial<Record<Organ, Uint8Array>>;
+export type { OrganMasks };
 
 export interface LoadedScanMasks {
   masks: Map<string, OrganMasks>;
   sources: Record<string, MaskSource>;
   states: Record<string, SliceState>;
   approved: boolean;
+  /** The layer's masks under each slice (ground truth or a model run): equal masks are no edit. */
+  base: Map<string, SliceMasksWire | undefined>;
+  baseSources: Record<string, MaskSource>;
+  /** The state each edited slice had before its first edit, to return to when the edit is undone. */
+  statesBeforeEdits: Map<string, SliceState>;
+  /** The working contour's layer and the other layers of the scan (see preload/api ScanMasks). */
+  layers: Pick<ScanMasks, 'base' | 'layers' | 'shelved' | 'viewed'>;
 }
 
 export const AUTOSAVE_DELAY_MS = 400;
@@ -171,7 +182,24 @@ export const useDatasetStore = defineStore('dataset', () => {
       }
       masks.set(sliceId, organs);
     }
-    const loaded = { masks, sources: res.sources, states: res.states, approved: res.approved };
+    const base = new Map<string, SliceMasksWire | undefined>();
+    const baseSources: Record<string, MaskSource> = {};
+    const layerSource: MaskSource = res.base === 'truth' ? 'ground-truth' : 'prediction';
+    for (const [sliceId, source] of Object.entries(res.sources)) {
+      const edited = source === 'workspace';
+      base.set(sliceId, edited ? res.baseMasks[sliceId] : res.masks[sliceId]);
+      baseSources[sliceId] = edited ? (res.baseMasks[sliceId] ? layerSource : 'none') : source;
+    }
+    const loaded: LoadedScanMasks = {
+      masks,
+      sources: res.sources,
+      states: res.states,
+      approved: res.approved,
+      base,
+      baseSources,
+      statesBeforeEdits: new Map(),
+      layers: { base: res.base, layers: res.layers, shelved: res.shelved, viewed: res.viewed },
+    };
     scanMasks.set(id, loaded);
     maskVersion.value++;
     return loaded;
@@ -183,6 +211,18 @@ export const useDatasetStore = defineStore('dataset', () => {
 
   function stateOf(id: string, sliceId: string): SliceState {
     return scanMasks.get(id)?.states[sliceId] ?? 'auto';
+  }
+
+  /** The working contour's layer and the scan's other layers, as last loaded. */
+  function layersOf(id: string): LoadedScanMasks['layers'] | undefined {
+    void maskVersion.value;
+    return scanMasks.get(id)?.layers;
+  }
+
+  /** Forget the undo history (the working contour was replaced by another layer: old masks no longer apply). */
+  function forgetUndo(): void {
+    undo.clear();
+    maskVersion.value++;
   }
 
   function sourceOf(id: string, sliceId: string): MaskSource {
@@ -215,21 +255,25 @@ export const useDatasetStore = defineStore('dataset', () => {
    */
   function edit(organ: Organ, apply: (mask: Uint8Array) => number): number {
     const mask = editableMask(organ);
+    const s = scan.value;
     const sl = slice.value;
-    if (!mask || !sl) return 0;
+    if (!mask || !s || !sl) return 0;
     const before = mask.slice();
     const changed = apply(mask);
     if (changed === 0) return 0;
-    undo.push(`${sl.id}/${organ}`, before);
-    afterEdit();
+    undo.record(s.id, [{ sliceId: sl.id, organ, before, after: mask }]);
+    afterEdit(s.id, sl.id);
     return changed;
   }
 
-  /** Start of a brush stroke: one undo step per stroke, not per mouse move. */
+  /** The stroke in progress: one undo step per stroke, not per mouse move. */
+  let stroke: { scanId: string; sliceId: string; organ: Organ; before: Uint8Array } | null = null;
+
   function beginStroke(organ: Organ): void {
     const mask = editableMask(organ);
+    const s = scan.value;
     const sl = slice.value;
-    if (mask && sl) undo.push(`${sl.id}/${organ}`, mask.slice());
+    stroke = mask && s && sl ? { scanId: s.id, sliceId: sl.id, organ, before: mask.slice() } : null;
   }
 
   function strokeChanged(): void {
@@ -237,40 +281,69 @@ export const useDatasetStore = defineStore('dataset', () => {
   }
 
   function endStroke(): void {
-    afterEdit();
+    if (!stroke) return;
+    const { scanId: id, sliceId, organ, before } = stroke;
+    stroke = null;
+    const after = masksOf(id, sliceId)?.[organ];
+    if (after && undo.record(id, [{ sliceId, organ, before, after }])) afterEdit(id, sliceId);
   }
 
-  function afterEdit(): void {
-    const s = scan.value;
-    const sl = slice.value;
-    if (!s || !sl) return;
-    const loaded = scanMasks.get(s.id)!;
-    loaded.states[sl.id] = 'edited';
-    loaded.sources[sl.id] = 'workspace';
+  /**
+   * After masks of a slice changed: the slice is edited only while its masks differ from its layer's;
+   * back to them, it is as it was before the first edit (and its saved edit is dropped).
+   */
+  function afterEdit(id: string, sliceId: string): void {
+    const loaded = scanMasks.get(id);
+    if (!loaded) return;
+    const current = loaded.states[sliceId] ?? 'auto';
+    const before = stateBeforeEdits(current, loaded.statesBeforeEdits.get(sliceId));
+    loaded.statesBeforeEdits.set(sliceId, before);
+    const state = stateAfterChange(wireOf(id, sliceId), loaded.base.get(sliceId), before);
+    loaded.states[sliceId] = state;
+    loaded.sources[sliceId] = state === 'edited' ? 'workspace' : (loaded.baseSources[sliceId] ?? 'none');
     maskVersion.value++;
-    scheduleSave(s.id, sl.id);
+    scheduleSave(id, sliceId);
   }
 
-  function restoreMask(kind: 'undo' | 'redo', organ: Organ): boolean {
-    const mask = editableMask(organ);
-    const sl = slice.value;
-    if (!mask || !sl) return false;
-    const key = `${sl.id}/${organ}`;
-    const state = kind === 'undo' ? undo.undo(key, mask) : undo.redo(key, mask);
-    if (!state) return false;
-    mask.set(state);
-    afterEdit();
+  function applyAction(id: string, action: UndoAction, side: 'before' | 'after'): void {
+    const loaded = scanMasks.get(id);
+    if (!loaded) return;
+    for (const change of action) {
+      const organs = loaded.masks.get(change.sliceId) ?? {};
+      organs[change.organ] = change[side].slice();
+      loaded.masks.set(change.sliceId, organs);
+    }
+    for (const sliceId of new Set(action.map((c) => c.sliceId))) afterEdit(id, sliceId);
+    // Show what was undone: the slice of the action's first change, when it is elsewhere.
+    const target = scans.value.find((x) => x.id === id)?.slices.findIndex((x) => x.id === action[0]!.sliceId);
+    if (
+      id === scanId.value &&
+      target !== undefined &&
+      target >= 0 &&
+      !action.some((c) => c.sliceId === slice.value?.id)
+    ) {
+      setSlice(target);
+    }
+  }
+
+  /** Undo or redo the clinician's last action on this scan, whatever organ or slice it touched. */
+  function restoreMask(kind: 'undo' | 'redo', _organ?: Organ): boolean {
+    const id = scanId.value;
+    if (!id) return false;
+    const action = kind === 'undo' ? undo.undo(id) : undo.redo(id);
+    if (!action) return false;
+    applyAction(id, action, kind === 'undo' ? 'before' : 'after');
     return true;
   }
 
-  function canUndo(organ: Organ): boolean {
+  function canUndo(_organ?: Organ): boolean {
     void maskVersion.value;
-    return slice.value ? undo.canUndo(`${slice.value.id}/${organ}`) : false;
+    return scanId.value ? undo.canUndo(scanId.value) : false;
   }
 
-  function canRedo(organ: Organ): boolean {
+  function canRedo(_organ?: Organ): boolean {
     void maskVersion.value;
-    return slice.value ? undo.canRedo(`${slice.value.id}/${organ}`) : false;
+    return scanId.value ? undo.canRedo(scanId.value) : false;
   }
 
   function wireOf(id: string, sliceId: string): SliceMasksWire {
@@ -335,13 +408,21 @@ export const useDatasetStore = defineStore('dataset', () => {
     maskVersion.value++;
   }
 
-  async function approveScan(approved: boolean): Promise<void> {
+  /**
+   * Approve (or withdraw) the active scan: the approval covers `viewed` slices (and those recorded
+   * before) unless `includeUnviewed`; see renderer/stores/review for the question asked first.
+   */
+  async function approveScan(
+    approved: boolean,
+    opts: { viewed?: string[]; includeUnviewed?: boolean } = {},
+  ): Promise<ApproveResult | null> {
     const s = scan.value;
-    if (!s) return;
+    if (!s) return null;
     await flush();
-    await api().call('scan:approve', { scanId: s.id, approved });
+    const result = await api().call('scan:approve', { scanId: s.id, approved, ...opts });
     await loadMasks(s.id);
     await refreshSummary();
+    return result;
   }
 
   /**
@@ -371,18 +452,17 @@ export const useDatasetStore = defineStore('dataset', () => {
       { width: s.width, height: s.height, data: b },
       hi - lo - 1,
     );
-    filled.forEach((m, k) => {
+    // One action: a single Ctrl+Z takes back the whole interpolation.
+    const changes: MaskChange[] = filled.map((m, k) => {
       const id = s.slices[lo + 1 + k]!.id;
       const organs = loaded.masks.get(id) ?? {};
       const before = organs[organ] ?? new Uint8Array(m.length);
-      undo.push(`${id}/${organ}`, before);
       organs[organ] = m;
       loaded.masks.set(id, organs);
-      loaded.states[id] = 'edited';
-      loaded.sources[id] = 'workspace';
-      scheduleSave(s.id, id);
+      return { sliceId: id, organ, before, after: m };
     });
-    maskVersion.value++;
+    undo.record(s.id, changes);
+    for (const c of changes) afterEdit(s.id, c.sliceId);
     return filled.length;
   }
 
@@ -419,6 +499,8 @@ export const useDatasetStore = defineStore('dataset', () => {
     masksOf,
     stateOf,
     sourceOf,
+    layersOf,
+    forgetUndo,
     edit,
     beginStroke,
     strokeChanged,

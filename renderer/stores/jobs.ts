@@ -78,9 +78,16 @@ export const useJobsStore = defineStore('jobs', () => {
     scope: 'scan' | 'patient' | 'dataset',
     id?: string,
     resume = false,
+    /** Replace human contours as the working contour (the user was asked; see stores/review). */
+    replace = false,
   ): Promise<string> {
     await useDatasetStore().flush();
-    const { jobId } = await api().call('segment:start', { scope, ...(id ? { id } : {}), resume });
+    const { jobId } = await api().call('segment:start', {
+      scope,
+      ...(id ? { id } : {}),
+      resume,
+      ...(replace ? { replace } : {}),
+    });
     return track(jobId);
   }
 

@@ -82,7 +82,9 @@ suite('workstation in Chromium (tractus serve)', () => {
     await expect.poll(() => label.textContent()).toContain('7 / 12');
 
     // Segmentation of the scan runs as a job with the active (shipped) model and finishes.
+    // The scan has imported ground truth: the app asks before the model replaces it as the working contour.
     await page.getByTestId('segment-scan').click();
+    await page.getByTestId('replace-confirm').click();
     const job = page.getByTestId('segment-job');
     await expect.poll(() => job.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
 
@@ -187,6 +189,8 @@ suite('workstation in Chromium (tractus serve)', () => {
         .poll(() => page.locator('.viewer-label').first().textContent())
         .toContain(scanId.replace('_', ' · '));
       await page.getByTestId('approve-scan').click();
+      // Only the middle slice was shown: approve all 12 anyway (ui-review covers approving only those shown).
+      await page.getByTestId('approve-all').click();
       await expect.poll(() => page.getByTestId('slice-state').first().textContent()).toContain('approved');
     }
     await page.getByTestId('tab-train').click();

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { boundary, fillPolygon, floodFill, paintDisc, paintSegment } from '../../renderer/lib/mask-edit';
 import { interpolateMasks } from '../../renderer/lib/interpolate';
-import { UndoHistory } from '../../renderer/lib/undo';
 import { canvasToImage, fitViewport, imageToCanvas, pixelToMm, zoomAt } from '../../renderer/lib/viewport';
 import { dragWindow, grey } from '../../renderer/lib/window-level';
 
@@ -74,18 +73,6 @@ describe('shape-based interpolation', () => {
     expect(count(mid!)).toBe(16);
     expect(mid![3 * 10 + 3]).toBe(1);
     expect(mid![2 * 10 + 2]).toBe(0);
-  });
-});
-
-describe('undo history', () => {
-  it('undoes and redoes per key, and a new edit clears redo', () => {
-    const h = new UndoHistory();
-    h.push('s/stomach', Uint8Array.of(0));
-    expect(h.undo('s/large_bowel', Uint8Array.of(1))).toBeUndefined();
-    expect([...h.undo('s/stomach', Uint8Array.of(1))!]).toEqual([0]);
-    expect([...h.redo('s/stomach', Uint8Array.of(0))!]).toEqual([1]);
-    h.push('s/stomach', Uint8Array.of(1));
-    expect(h.canRedo('s/stomach')).toBe(false);
   });
 });
 
