@@ -10,7 +10,7 @@ import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../core/errors';
 import { ORGANS, type Organ } from '../core/organs';
-import { readJsonOrExplain, writeJsonAtomic } from '../io/files';
+import { ensureOutputFolder, readJsonOrExplain, writeJsonAtomic } from '../io/files';
 import { DEFAULT_AUGMENT } from '../model/augment';
 import {
   buildModel,
@@ -149,6 +149,8 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   if (job.init && isInside(outDir, job.init)) {
     throw new InputError(job.outDir, `is the --init model folder; fine-tune into a new folder`);
   }
+  // a file as --out, or a folder that cannot be written: one line now, not after the training
+  await ensureOutputFolder(outDir);
   const backend = await initBackend(job.backend ?? 'auto', log);
   const seed = job.seed ?? 1;
 

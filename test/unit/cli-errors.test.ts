@@ -161,3 +161,24 @@ describe('backend choice: said once, in words', () => {
     );
   });
 });
+
+describe('tractus train: an --out that cannot be a folder', () => {
+  it('is one line and exit 2 before any training', async () => {
+    const file = path.join(tmp, 'a-file');
+    writeFileSync(file, 'x');
+    const data = path.join(FIXTURES, 'imaging/site-sample/annotations.coco.json');
+    const { code, err } = await cli(
+      'train',
+      '--data',
+      data,
+      '--out',
+      file,
+      '--epochs',
+      '1',
+      '--backend',
+      'cpu',
+    );
+    expect(code).toBe(2);
+    expect(errorLines(err)).toEqual([`tractus: ${file}: is a file; give a folder for the outputs`]);
+  });
+});
