@@ -21,7 +21,7 @@ import { startInferencePool } from '../../main/model/parallel/infer-pool';
 
 const SIDE = 266;
 
-function syntheticScan(slices: number): Scan {
+export function syntheticScan(slices: number): Scan {
   return {
     id: 'case0_day0',
     patientId: 'case0',
