@@ -30,8 +30,9 @@ export default defineConfig({
           // it from the build in plain Node, where index.js cannot load without Electron).
           manualChunks: (id) => (POOL_MODULES.test(id) ? 'worker-pools' : undefined),
         },
-        // Optional native tfjs backends: absent on most machines, loaded by dynamic import when present.
-        external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+        // Optional native packages (tfjs backends, ONNX Runtime): absent on some machines, loaded by
+        // dynamic import when present, never bundled.
+        external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'onnxruntime-node'],
       },
     },
   },
