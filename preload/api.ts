@@ -191,7 +191,9 @@ export interface JobSummary {
   datasetRoot?: string;
 }
 
-export type ExportFormat = 'coco' | 'kaggle-csv' | 'png-masks';
+/** rtstruct, dicom-seg, nifti, nnunet: the clinical formats of main/services/export (one file or folder per scan). */
+export type ExportFormat =
+  'coco' | 'kaggle-csv' | 'png-masks' | 'rtstruct' | 'dicom-seg' | 'nifti' | 'nnunet';
 
 export interface ExportResult {
   format: ExportFormat;

@@ -11,6 +11,7 @@ import { InputError } from '../core/errors';
 import { encodeSliceImage } from '../../preload/wire';
 import { WorkspaceStore, defaultWorkspaceDir } from '../workspace/store';
 import { fineTuneTitle } from '../model/registry';
+import { exportScans, isExportTarget } from '../services/export';
 import { ARG_SCHEMAS } from './schemas';
 import type { Engine, TrainingExample } from './engine';
 import { JobManager } from './jobs';
@@ -315,6 +316,16 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           files = [file];
         } else {
           files = await ctx.engine.writePngMasks(path.join(dir, 'masks-png'), s.dataset, masks);
+        } else if (isExportTarget(format)) {
+          // The reviewed contours (MANUAL), in the same files `tractus export` writes.
+          const summary = await exportScans({
+            dataset: s.dataset,
+            masks,
+            targets: [format],
+            out: path.join(dir, format),
+            algorithm: 'MANUAL',
+          });
+          files = summary.files;
         }
         job.progress(2, 2, 'done');
         return { format, files };

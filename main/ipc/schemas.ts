@@ -64,7 +64,7 @@ export const ARG_SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
     .strict(),
   'export:start': z
     .object({
-      format: z.enum(['coco', 'kaggle-csv', 'png-masks']),
+      format: z.enum(['coco', 'kaggle-csv', 'png-masks', 'rtstruct', 'dicom-seg', 'nifti', 'nnunet']),
       outDir: z.string().min(1).max(4096).optional(),
     })
     .strict(),

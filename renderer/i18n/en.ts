@@ -165,6 +165,10 @@ export default {
   jobs: {
     running: '{kind} {done}/{total}',
     starting: 'starting…',
+    rtstruct: 'RTSTRUCT',
+    dicomSeg: 'DICOM-SEG',
+    nifti: 'NIfTI labels',
+    nnunet: 'nnU-Net dataset',
     status: { queued: 'queued', running: 'running', done: 'done', failed: 'failed', cancelled: 'cancelled' },
   },
   warnings: {

@@ -178,6 +178,10 @@ const fr: typeof en = {
   jobs: {
     running: '{kind} {done}/{total}',
     starting: 'démarrage…',
+    rtstruct: 'RTSTRUCT',
+    dicomSeg: 'DICOM-SEG',
+    nifti: 'Étiquettes NIfTI',
+    nnunet: 'Jeu nnU-Net',
     status: {
       queued: 'en attente',
       running: 'en cours',

@@ -1,0 +1,103 @@
+/**
+ * The app's export panel offers the clinical formats: `export:start` with rtstruct / dicom-seg / nifti / nnunet
+ * writes the reviewed masks through services/export (the files `tractus export` writes), and an RTSTRUCT
+ * written so reads back, with the MR series written beside it, to the saved mask.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { allScans, type Dataset, type Scan } from '../../main/core/types';
+import type { Engine } from '../../main/ipc/engine';
+import { createHandlers } from '../../main/ipc/handlers';
+import { SettingsStore } from '../../main/ipc/settings';
+import { openDataset } from '../../main/imaging/open';
+import { encodeMask } from '../../preload/wire';
+
+const W = 12;
+const H = 10;
+
+function pngScan(): Scan {
+  return {
+    id: 'case7_day1',
+    patientId: 'case7',
+    studyId: 'case7_day1',
+    day: 'day1',
+    width: W,
+    height: H,
+    pixelSpacing: [1.5, 1.5],
+    sliceThickness: 3,
+    intensity: 'uint16',
+    source: 'png',
+    slices: [1, 2].map((n) => ({ id: `case7_day1_slice_000${n}`, number: n, width: W, height: H })),
+    async readSlice(i) {
+      return { width: W, height: H, data: Uint16Array.from({ length: W * H }, (_, k) => k + i * 7) };
+    },
+  };
+}
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'tractus-ipc-export-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('export:start with the clinical formats', () => {
+  it('writes RTSTRUCT, DICOM-SEG, NIfTI and nnU-Net files of the reviewed masks', async () => {
+    const scan = pngScan();
+    const dataset: Dataset = {
+      root: path.join(tmp, 'data'),
+      patients: [{ id: 'case7', studies: [{ id: scan.id, patientId: 'case7', day: 'day1', scans: [scan] }] }],
+      masks: new Map(),
+    };
+    // Export calls nothing of the engine but opening the dataset: the rest of it is left out.
+    const engine = {
+      openDataset: async () => dataset,
+      backend: async () => ({ name: 'fake' }),
+    } as unknown as Engine;
+    const h = createHandlers({
+      engine,
+      settings: new SettingsStore(path.join(tmp, 'settings.json')),
+      emit: () => {},
+      transport: 'http',
+      version: 'test',
+      demoDir: '/data/demo',
+      workspaceBase: tmp,
+    });
+    await h['dataset:open']({ path: dataset.root });
+    const data = new Uint8Array(W * H);
+    for (const p of [13, 14, 15, 25, 26, 27, 37, 38, 39]) data[p] = 1;
+    await h['masks:save']({
+      scanId: scan.id,
+      sliceId: scan.slices[1]!.id,
+      masks: { stomach: encodeMask({ width: W, height: H, data }) },
+    });
+    const out = path.join(tmp, 'exports');
+    const files: Record<string, string[]> = {};
+    for (const format of ['rtstruct', 'dicom-seg', 'nifti', 'nnunet'] as const) {
+      const { jobId } = await h['export:start']({ format, outDir: out });
+      const job = await h.jobs.settled(jobId);
+      expect(job.status, job.error).toBe('done');
+      files[format] = (job.result as { files: string[] }).files.map((f) => path.relative(out, f));
+    }
+    expect(files).toEqual({
+      rtstruct: ['rtstruct/case7_day1.mr', 'rtstruct/case7_day1.rtstruct.dcm'],
+      'dicom-seg': ['dicom-seg/case7_day1.mr', 'dicom-seg/case7_day1.seg.dcm'],
+      nifti: ['nifti/case7_day1.seg.nii.gz'],
+      nnunet: [
+        'nnunet/imagesTr/case7_day1_0000.nii.gz',
+        'nnunet/labelsTr/case7_day1.nii.gz',
+        'nnunet/dataset.json',
+      ],
+    });
+    for (const list of Object.values(files))
+      for (const f of list) expect(existsSync(path.join(out, f))).toBe(true);
+    const back = await openDataset(path.join(out, 'rtstruct'));
+    const [slice1, slice2] = allScans(back)[0]!.slices;
+    expect(back.masks.get(slice1!.id)?.stomach).toBeUndefined();
+    expect(back.masks.get(slice2!.id)?.stomach?.data).toEqual(data);
+  });
+});
