@@ -1,10 +1,11 @@
 /**
  * The app's export panel offers the clinical formats: `export:start` with rtstruct / dicom-seg / nifti / nnunet
  * writes the reviewed masks through services/export (the files `tractus export` writes), and an RTSTRUCT
- * written so reads back, with the MR series written beside it, to the saved mask.
+ * written so reads back, with the MR series written beside it, to the saved mask. `tractus export <workspace>`
+ * (exportFromPath) finds the same reviewed masks from the workspace folder alone.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import type { Engine } from '../../main/ipc/engine';
 import { createHandlers } from '../../main/ipc/handlers';
 import { SettingsStore } from '../../main/ipc/settings';
 import { openDataset } from '../../main/imaging/open';
+import { encodePngGray8 } from '../../main/imaging/png';
+import { exportFromPath } from '../../main/services/export';
 import { encodeMask } from '../../preload/wire';
 
 const W = 12;
@@ -99,5 +102,41 @@ describe('export:start with the clinical formats', () => {
     const [slice1, slice2] = allScans(back)[0]!.slices;
     expect(back.masks.get(slice1!.id)?.stomach).toBeUndefined();
     expect(back.masks.get(slice2!.id)?.stomach?.data).toEqual(data);
+  });
+});
+
+describe('tractus export <workspace>', () => {
+  it('exports the reviewed masks of a workspace folder, as MANUAL contours', async () => {
+    const root = path.join(tmp, 'pngs');
+    await mkdir(root, { recursive: true });
+    for (const n of [1, 2, 3]) {
+      const data = Uint8Array.from({ length: W * H }, (_, k) => (k * 5 + n) % 251);
+      await writeFile(path.join(root, `slice_000${n}.png`), encodePngGray8({ width: W, height: H, data }));
+    }
+    const h = createHandlers({
+      engine: { openDataset } as unknown as Engine, // export needs nothing else of the engine
+      settings: new SettingsStore(path.join(tmp, 'settings.json')),
+      emit: () => {},
+      transport: 'http',
+      version: 'test',
+      demoDir: '/data/demo',
+      workspaceBase: tmp,
+    });
+    const summary = await h['dataset:open']({ path: root });
+    const scan = summary.patients[0]!.days[0]!.scans[0]!;
+    const mask = new Uint8Array(W * H);
+    for (const p of [50, 51, 62, 63]) mask[p] = 1;
+    await h['masks:save']({
+      scanId: scan.id,
+      sliceId: scan.slices[2]!.id,
+      masks: { small_bowel: encodeMask({ width: W, height: H, data: mask }) },
+    });
+    const out = path.join(tmp, 'ws-export');
+    const result = await exportFromPath({ input: summary.workspace, targets: ['rtstruct'], out });
+    expect(result.files.map((f) => path.basename(f))).toEqual([`${scan.id}.mr`, `${scan.id}.rtstruct.dcm`]);
+    const back = await openDataset(out);
+    const slices = allScans(back)[0]!.slices;
+    expect(back.masks.get(slices[2]!.id)?.small_bowel?.data).toEqual(mask);
+    expect([0, 1].map((i) => back.masks.get(slices[i]!.id))).toEqual([undefined, undefined]);
   });
 });
