@@ -1,0 +1,148 @@
+/**
+ * ONNX Runtime in the pipeline: model.onnx and flopsPerSlice written beside a model folder (FLOPs
+ * checked against a hand count), the start-up choice (missing file → tfjs with the reason told once,
+ * stale file → self-check failure, `--backend wasm` → tfjs), and `tractus segment` on ONNX Runtime giving
+ * the same masks as on tfjs, through the CLI (exit codes and the summary's backend).
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { buildProgram } from '../../main/cli/program';
+import { buildModel, type UnetSpec } from '../../main/model/arch';
+import { initBackend } from '../../main/model/backend/select';
+import { newModelCard } from '../../main/model/card';
+import { loadModel, saveModel } from '../../main/model/model-io';
+import { chooseOnnx } from '../../main/model/onnx/choose';
+import { ONNX_FILE } from '../../main/model/onnx/export';
+import { loadOnnxRuntime } from '../../main/model/onnx/runtime';
+import { writeOnnxBeside } from '../../main/model/onnx/save';
+import { segmentInput } from '../../main/services/segment';
+import { REPO_ROOT } from '../helpers/shared-data';
+
+const ort = await loadOnnxRuntime();
+if (!ort.ok) console.warn(`SKIPPED (ONNX Runtime unavailable): ${ort.reason}`);
+const describeOrt = ort.ok ? describe : describe.skip;
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tractus-onnx-'));
+const SPEC: UnetSpec = {
+  name: 'unet',
+  filters: [4, 8],
+  upsampling: 'bilinear',
+  inChannels: 3,
+  outChannels: 3,
+};
+const SIDE = 16;
+
+/** A small trained-looking model folder (random weights, random batch-norm statistics). */
+async function modelFolder(seed: number): Promise<string> {
+  const model = buildModel(SPEC, SIDE);
+  model.setWeights(
+    model.getWeights().map((w, i) => {
+      const u = tf.randomUniform(w.shape, 0, 1, 'float32', seed + i);
+      const name = model.weights[i]!.originalName;
+      return name.endsWith('variance') ? tf.add(u, 0.5) : tf.sub(u, 0.5);
+    }),
+  );
+  const dir = path.join(tmp(), 'model');
+  const card = newModelCard({
+    name: `onnx-test-${seed}`,
+    description: 'test model',
+    architecture: SPEC,
+    inputSize: { height: SIDE, width: SIDE },
+    backend: 'cpu',
+    versions: {},
+  });
+  await saveModel(model, card, dir);
+  model.dispose();
+  return dir;
+}
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+describe('model.onnx and flopsPerSlice beside a model folder', () => {
+  it('records multiply-adds × 2 of the convolutions, counted by hand', async () => {
+    const dir = await modelFolder(1);
+    const loaded = await loadModel(dir);
+    const written = await writeOnnxBeside(loaded.model, dir);
+    loaded.model.dispose();
+    const px = SIDE * SIDE;
+    const macs =
+      px * 9 * 3 * 4 + // enc0_a 3×3, 3 → 4
+      px * 9 * 4 * 4 + // enc0_b
+      (px / 4) * 9 * 4 * 8 + // enc1_a at half resolution
+      (px / 4) * 9 * 8 * 8 + // enc1_b
+      px * 9 * (8 + 4) * 4 + // dec0_a after bilinear up-sampling and the skip concat
+      px * 9 * 4 * 4 + // dec0_b
+      px * 4 * 3; // 1×1 head
+    expect(written.flopsPerSlice).toBe(2 * macs);
+    const card = JSON.parse(readFileSync(path.join(dir, 'model-card.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(card.flopsPerSlice).toBe(2 * macs);
+    expect(existsSync(path.join(dir, ONNX_FILE))).toBe(true);
+  });
+});
+
+describeOrt('choosing ONNX Runtime at start-up', () => {
+  it('falls back to tfjs when model.onnx is missing, telling the reason once', async () => {
+    const dir = await modelFolder(2);
+    const loaded = await loadModel(dir);
+    const told: string[] = [];
+    const a = await chooseOnnx(loaded, 'auto', (m) => told.push(m));
+    const b = await chooseOnnx(loaded, 'auto', (m) => told.push(m));
+    loaded.model.dispose();
+    expect(a.ok || b.ok).toBe(false);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/model\.onnx is missing .*tractus models export-onnx/);
+  });
+
+  it('uses a fresh model.onnx, and refuses a stale one by its self-check', async () => {
+    const dir = await modelFolder(3);
+    const loaded = await loadModel(dir);
+    await writeOnnxBeside(loaded.model, dir);
+    const fresh = await chooseOnnx(loaded, 'auto');
+    expect(fresh.ok).toBe(true);
+    if (fresh.ok) expect(fresh.maxDiff).toBeLessThanOrEqual(1e-4);
+    // Another model's export in its place (weights changed without a re-export): the self-check fails.
+    const other = await loadModel(await modelFolder(4));
+    await writeOnnxBeside(other.model, other.dir);
+    writeFileSync(path.join(dir, ONNX_FILE), readFileSync(path.join(other.dir, ONNX_FILE)));
+    // A new card date as well as the new file time: a fresh cache entry whatever the clock's resolution.
+    const stale = await chooseOnnx(
+      { ...loaded, card: { ...loaded.card, createdAt: '2026-01-01T00:00:00Z' } },
+      'auto',
+    );
+    expect(stale.ok).toBe(false);
+    if (!stale.ok) expect(stale.reason).toMatch(/self-check failed: .* differs from the tfjs model/);
+    expect((await chooseOnnx(loaded, 'wasm')).ok).toBe(false);
+    loaded.model.dispose();
+    other.model.dispose();
+  });
+});
+
+describeOrt('tractus segment on ONNX Runtime', () => {
+  it('gives the masks tfjs gives, and says which backend ran', async () => {
+    const dir = await modelFolder(5);
+    const input = path.join(REPO_ROOT, 'data/demo');
+    const run = async (backend: 'onnx' | 'cpu') => {
+      const out = path.join(tmp(), backend);
+      const summary = await segmentInput({ input, out, modelDir: dir, backend, batch: 4, workers: 1 });
+      return { summary, csv: readFileSync(path.join(out, 'submission.csv'), 'utf8') };
+    };
+    const tfjs = await run('cpu');
+    expect(tfjs.summary.backend).toBe('cpu'); // no model.onnx yet
+    const program = buildProgram();
+    program.exitOverride();
+    await program.parseAsync(['node', 'tractus', 'models', 'export-onnx', dir, '--json']);
+    const onnx = await run('onnx');
+    expect(onnx.summary.backend).toBe('onnxruntime');
+    expect(onnx.summary.ok).toBe(tfjs.summary.ok);
+    expect(onnx.summary.scans.map((s) => s.voxels)).toEqual(tfjs.summary.scans.map((s) => s.voxels));
+    expect(onnx.csv).toBe(tfjs.csv);
+  });
+});
