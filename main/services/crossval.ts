@@ -116,8 +116,11 @@ export interface CrossvalReport {
     plain: WholeScanReport;
     tuned: WholeScanReport;
     tunedWithPrior?: WholeScanReport;
-    /** The prior's threshold tuned on all patients (what a shipped card carries). */
+    plainWithPrior?: WholeScanReport;
+    /** The prior's threshold tuned on all patients, on top of tuned post-processing (what a card carries). */
     minPrior?: number;
+    /** The same on top of plain 0.5 thresholding. */
+    plainMinPrior?: number;
   };
   steps: number;
   /** Wall-clock seconds of all folds (training and prediction), also those read back. */
@@ -379,10 +382,12 @@ function wholeScanScores(
   const places = new Map(real.map((s) => [s.sliceId, { scan: s.scan, index: s.index }]));
   const placeOf = (id: string) => places.get(id);
   const withPrior = prior ? scoreWithSlicePrior(heldOut, placeOf, tunedFor, prior) : null;
+  const plainPrior = prior ? scoreWithSlicePrior(heldOut, placeOf, () => plain(), prior) : null;
   return {
     plain: scoreHeldOutScans(heldOut, placeOf, () => plain()),
     tuned: scoreHeldOutScans(heldOut, placeOf, tunedFor),
     ...(withPrior ? { tunedWithPrior: withPrior.report, minPrior: withPrior.minPrior } : {}),
+    ...(plainPrior ? { plainWithPrior: plainPrior.report, plainMinPrior: plainPrior.minPrior } : {}),
   };
 }
 

@@ -60,12 +60,13 @@ const postprocess = Object.fromEntries(
 // The position prior ships only when it raised the nested whole-scan score.
 const scans = report.scans;
 const base: WholeScanReport | undefined = useTuned ? scans?.tuned : scans?.plain;
-const withPrior = useTuned ? scans?.tunedWithPrior : undefined;
+const withPrior = useTuned ? scans?.tunedWithPrior : scans?.plainWithPrior;
+const minPrior = useTuned ? scans?.minPrior : scans?.plainMinPrior;
 const priorWins =
-  Boolean(a['slice-prior'] && withPrior && scans?.minPrior) &&
+  Boolean(a['slice-prior'] && withPrior && minPrior) &&
   (withPrior!.pooled.competition.score ?? 0) > (base?.pooled.competition.score ?? 0);
 const slicePrior = priorWins
-  ? { ...(await readSlicePrior(a['slice-prior']!)), minPrior: scans!.minPrior! }
+  ? { ...(await readSlicePrior(a['slice-prior']!)), minPrior: minPrior! }
   : undefined;
 const whole = priorWins ? withPrior : base;
 const tuned = useTuned ? report.tuned : report.untuned;

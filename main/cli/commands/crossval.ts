@@ -85,6 +85,9 @@ export function formatReport(r: CrossvalReport): string {
   if (r.scans) {
     lines.push(scanLine('whole scans, threshold 0.5', r.scans.plain));
     lines.push(scanLine('whole scans, tuned (nested)', r.scans.tuned));
+    if (r.scans.plainWithPrior) {
+      lines.push(scanLine('whole scans, threshold 0.5 + position prior (nested)', r.scans.plainWithPrior));
+    }
     if (r.scans.tunedWithPrior) {
       lines.push(scanLine('whole scans, tuned + position prior (nested)', r.scans.tunedWithPrior));
     }
