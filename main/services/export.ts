@@ -149,10 +149,19 @@ export async function exportScans(req: ExportScansRequest): Promise<ExportSummar
   const files: string[] = [];
   const notes: string[] = [];
   const nnunet: string[] = [];
+  const failed: InputError[] = [];
   for (const [i, scan] of scans.entries()) {
     req.onProgress?.(i, scans.length, scan.id);
-    await exportOneScan(req, scan, out, when, names, files, notes, nnunet);
+    try {
+      await exportOneScan(req, scan, out, when, names, files, notes, nnunet);
+    } catch (e) {
+      // A scan that cannot be exported (no geometry, multi-frame) is reported; the others are still written.
+      if (!(e instanceof InputError)) throw e;
+      failed.push(e);
+      notes.push(`${scan.id}: not exported: ${e.message}`);
+    }
   }
+  if (failed.length === scans.length) throw failed[0]!;
   req.onProgress?.(scans.length, scans.length, '');
   if (req.targets.includes('nnunet')) {
     // nnU-Net v2's dataset.json: labels as name → value (the values Tractus uses everywhere).

@@ -15,6 +15,7 @@ import { createHandlers } from '../../main/ipc/handlers';
 import { SettingsStore } from '../../main/ipc/settings';
 import { openDataset } from '../../main/imaging/open';
 import { encodePngGray8 } from '../../main/imaging/png';
+import { encodeCocoRle } from '../../main/masks/coco-rle';
 import { exportFromPath } from '../../main/services/export';
 import { encodeMask } from '../../preload/wire';
 
@@ -105,14 +106,55 @@ describe('export:start with the clinical formats', () => {
   });
 });
 
+async function pngFolder(root: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  for (const n of [1, 2, 3]) {
+    const data = Uint8Array.from({ length: W * H }, (_, k) => (k * 5 + n) % 251);
+    await writeFile(path.join(root, `slice_000${n}.png`), encodePngGray8({ width: W, height: H, data }));
+  }
+}
+
+describe('tractus export <segment output>', () => {
+  it('exports the predictions a segment run saved per scan', async () => {
+    const root = path.join(tmp, 'pngs');
+    await pngFolder(root);
+    const scan = allScans(await openDataset(root))[0]!;
+    const mask = new Uint8Array(W * H);
+    for (const p of [40, 41, 42, 52, 53, 54]) mask[p] = 1;
+    const run = path.join(tmp, 'run');
+    await mkdir(path.join(run, '.parts'), { recursive: true });
+    await writeFile(path.join(run, 'summary.json'), JSON.stringify({ input: root }));
+    await writeFile(
+      path.join(run, '.parts', '00000-x.json'),
+      JSON.stringify({
+        slices: scan.slices.map((s, i) => ({
+          id: s.id,
+          masks: i === 1 ? { large_bowel: { coco: encodeCocoRle({ width: W, height: H, data: mask }) } } : {},
+        })),
+      }),
+    );
+    const result = await exportFromPath({ input: run, targets: ['dicom-seg', 'nifti'], out: run });
+    expect(result.files.map((f) => path.relative(run, f))).toEqual([
+      `${scan.id}.mr`,
+      `${scan.id}.seg.dcm`,
+      `${scan.id}.seg.nii.gz`,
+    ]);
+    // The run folder now holds the MR series and the SEG that references it: opened, the SEG is its masks.
+    const back = await openDataset(run);
+    const slices = allScans(back)[0]!.slices;
+    expect(back.masks.get(slices[1]!.id)?.large_bowel?.data).toEqual(mask);
+    expect(back.masks.size).toBe(1);
+    await rm(path.join(run, '.parts'), { recursive: true });
+    await expect(exportFromPath({ input: run, targets: ['nifti'], out: run })).rejects.toThrow(
+      /\.parts: no per-scan results/,
+    );
+  });
+});
+
 describe('tractus export <workspace>', () => {
   it('exports the reviewed masks of a workspace folder, as MANUAL contours', async () => {
     const root = path.join(tmp, 'pngs');
-    await mkdir(root, { recursive: true });
-    for (const n of [1, 2, 3]) {
-      const data = Uint8Array.from({ length: W * H }, (_, k) => (k * 5 + n) % 251);
-      await writeFile(path.join(root, `slice_000${n}.png`), encodePngGray8({ width: W, height: H, data }));
-    }
+    await pngFolder(root);
     const h = createHandlers({
       engine: { openDataset } as unknown as Engine, // export needs nothing else of the engine
       settings: new SettingsStore(path.join(tmp, 'settings.json')),
