@@ -3,7 +3,8 @@
  *   predictions.json   COCO results (image_id, category_id, compressed RLE at native size, score)
  *   images.coco.json   the image list those ids refer to (not written for COCO input: its ids are kept)
  *   submission.csv     Kaggle `id,class,predicted`, one row per slice and organ
- *   summary.json       per scan: size, spacing, organ volumes (mL), seconds, backend, ok/failed + reason
+ *   summary.json       per scan: size, spacing, organ volumes (mL), seconds, backend, ok/failed + reason,
+ *                      per-slice uncertainty and the slices to review first
  * One scan is in memory at a time. Each finished scan is saved as `.parts/<n>.json`, so an interrupted run
  * resumes where it stopped (unless `force`); the final files are merged from the parts and written
  * atomically. A scan that fails (bad file) is reported and skipped; the run fails only when all fail.
@@ -16,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { acquisitionConcerns, type AcquisitionInfo } from '../core/acquisition';
 import { InputError } from '../core/errors';
 import { parseSliceId } from '../core/ids';
+import { reviewFirst } from '../core/review-order';
 import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } from '../core/types';
 import { formatWarnings } from '../core/warnings';
@@ -95,6 +97,10 @@ export interface ScanSummary {
   acquisition: AcquisitionInfo & { concerns: string[] };
   /** True when the result came from an earlier run's part file. */
   resumed?: boolean;
+  /** Model uncertainty of each slice by slice id, 0 (crisp) … 1 (see model/uncertainty); ok scans only. */
+  uncertainty?: Record<string, number>;
+  /** Up to 10 slice ids, most uncertain first (see core/review-order); ok scans only. */
+  reviewFirst?: string[];
 }
 
 export interface SegmentSummary {
@@ -126,6 +132,7 @@ interface ScanPart {
     imageId: number;
     id: string;
     masks: Partial<Record<Organ, { coco: CocoRle; kaggle: string; score: number }>>;
+    uncertainty: number;
   }>;
 }
 
@@ -183,7 +190,9 @@ function partFile(out: string, index: number, scanId: string): string {
 async function readPart(file: string, modelKey: string): Promise<ScanPart | undefined> {
   try {
     const part = JSON.parse(await fs.readFile(file, 'utf8')) as ScanPart;
-    return part.modelKey === modelKey && part.summary?.status === 'ok' ? part : undefined;
+    // parts written before per-slice uncertainty existed are recomputed
+    const current = part.slices?.every((s) => typeof s.uncertainty === 'number');
+    return part.modelKey === modelKey && part.summary?.status === 'ok' && current ? part : undefined;
   } catch {
     return undefined; // absent or damaged: recompute
   }
@@ -238,7 +247,7 @@ async function runScan(
         score: s.scores[organ]!,
       };
     }
-    return { imageId: refs[s.index]!.imageId, id: s.id, masks };
+    return { imageId: refs[s.index]!.imageId, id: s.id, masks, uncertainty: s.uncertainty };
   });
   return {
     modelKey,
@@ -250,6 +259,14 @@ async function runScan(
       seconds: result.seconds,
       backend,
       status: 'ok',
+      uncertainty: Object.fromEntries(slices.map((s) => [s.id, s.uncertainty])),
+      reviewFirst: reviewFirst(
+        slices.map((s) => ({
+          id: s.id,
+          uncertainty: s.uncertainty,
+          hasOrgan: Object.keys(s.masks).length > 0,
+        })),
+      ),
     },
   };
 }
@@ -431,7 +448,8 @@ async function writeOutputs(
   parts: Array<ScanPart | undefined>,
   writeImages: boolean,
 ): Promise<string[]> {
-  const results: CocoResult[] = [];
+  // `uncertainty` is the slice's (not the organ's): an extra field COCO tools ignore; `score` is unchanged.
+  const results: Array<CocoResult & { uncertainty: number }> = [];
   const rows: KaggleMaskRow[] = [];
   scans.forEach((scan, i) => {
     const part = parts[i];
@@ -446,6 +464,7 @@ async function writeOutputs(
             category_id: categoryIdOf(organ),
             segmentation: m.coco,
             score: m.score,
+            uncertainty: slice.uncertainty,
           });
       }
     }

@@ -4,6 +4,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -30,6 +31,12 @@ import { describeWithSharedData, FIXTURES, sharedPath } from '../helpers/shared-
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tractus-segment-'));
 const STOMACH_SCORE = 1 / (1 + Math.exp(-4));
+/**
+ * Per-slice uncertainty of that model, by hand from model/uncertainty's formula: per pixel the maps are
+ * σ(−4), σ(0) = 0.5 and σ(4); only the stomach is above 0.5. Wrong-side mass σ(−4) + 0.5 + (1 − σ(4)),
+ * over Σ p + #[p>0.5] + 1 % smoothing = 1.5 + 1 + 0.01 (per pixel, so the slice size cancels).
+ */
+const STOMACH_UNCERTAINTY = (0.5 + 2 * (1 - STOMACH_SCORE)) / 2.51;
 let modelDir = '';
 
 /**
@@ -126,6 +133,19 @@ describe('tractus segment: UW-Madison layout', () => {
       [6, 'train/case8/case8_day1/scans/slice_0002_30_30_1.50_1.50.png'],
     ]);
     expectStomachEverywhere(o, new Map(o.images!.images.map((i) => [i.id, [i.width, i.height]])));
+    // every COCO result carries its slice's uncertainty beside the unchanged score
+    const raw = JSON.parse(readFileSync(path.join(out, 'predictions.json'), 'utf8')) as Array<{
+      uncertainty: number;
+    }>;
+    expect(raw).toHaveLength(6);
+    for (const r of raw) expect(r.uncertainty).toBeCloseTo(STOMACH_UNCERTAINTY, 4);
+    // summary.json: uncertainty by slice id; review-first ties (equal uncertainty) keep slice order
+    const first = o.summary.scans[0]!;
+    const ids = [1, 2, 3, 4].map((k) => `case7_day3_slice_000${k}`);
+    expect(Object.keys(first.uncertainty!)).toEqual(ids);
+    for (const u of Object.values(first.uncertainty!)) expect(u).toBeCloseTo(STOMACH_UNCERTAINTY, 4);
+    expect(first.reviewFirst).toEqual(ids);
+    expect(o.summary.scans[1]!.reviewFirst).toEqual(['case8_day1_slice_0001', 'case8_day1_slice_0002']);
     // one CSV row per slice and organ; the stomach RLE covers the slice
     expect(o.csv!).toHaveLength(6 * 3);
     expect(o.csv!.slice(0, 3).map((r) => r.organ)).toEqual([...ORGANS]);
@@ -136,6 +156,18 @@ describe('tractus segment: UW-Madison layout', () => {
     const again = await segmentInput({ input: root, out, modelDir, backend: 'cpu' });
     expect(again.scans.every((s) => s.resumed)).toBe(true);
     expect(outputs(out).predictions).toEqual(o.predictions);
+    expect(again.scans.map((s) => s.reviewFirst)).toEqual(summary.scans.map((s) => s.reviewFirst));
+    // a part file from before per-slice uncertainty is recomputed, not resumed without it
+    const partDir = path.join(out, '.parts');
+    const partName = readdirSync(partDir).find((f) => f.includes('case8_day1'))!;
+    const part = JSON.parse(readFileSync(path.join(partDir, partName), 'utf8')) as {
+      slices: Array<{ uncertainty?: number }>;
+    };
+    for (const sl of part.slices) delete sl.uncertainty;
+    writeFileSync(path.join(partDir, partName), JSON.stringify(part));
+    const older = await segmentInput({ input: root, out, modelDir, backend: 'cpu' });
+    expect(older.scans.map((s) => s.resumed ?? false)).toEqual([true, false]);
+    expect(older.scans[1]!.uncertainty).toBeDefined();
     const forced = await segmentInput({ input: root, out, modelDir, backend: 'cpu', force: true });
     expect(forced.scans.some((s) => s.resumed)).toBe(false);
   });
