@@ -18,7 +18,7 @@ import type { Dataset, Scan } from '../core/types';
 import { readFileOrExplain, readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { writePngRgb } from '../imaging/png';
 import { buildModel, type ArchSpec, type InputSize } from '../model/arch';
-import type { AugmentConfig } from '../model/augment';
+import { HEAVY_AUGMENT, type AugmentConfig } from '../model/augment';
 import { initBackend, type BackendPreference } from '../model/backend/select';
 import type { ModelCard } from '../model/card';
 import { loadModel } from '../model/model-io';
@@ -29,7 +29,10 @@ import {
   unletterbox,
   type NormalisationSpec,
 } from '../model/preprocess';
-import { labelledSlices, SampleBuilder, type LabelledSlice } from '../model/train/dataset';
+import { labelledSlices, oversample, SampleBuilder, type LabelledSlice } from '../model/train/dataset';
+
+// Re-exported: the CLI and scripts name them from here.
+export { HEAVY_AUGMENT, oversample };
 import { CHECKPOINT_DIR, DEFAULT_LOOP, runTraining } from '../model/train/loop';
 import { loadTensors } from '../model/train/weights-file';
 import type { LrSchedule } from '../model/train/schedule';
@@ -128,23 +131,6 @@ export interface CrossvalReport {
   backend: string;
 }
 
-/**
- * Augmentation for a handful of real slices: wider than DEFAULT_AUGMENT in every range, since with a few
- * slices per patient the model must not learn their exact position, size, contrast or shading.
- */
-export const HEAVY_AUGMENT: AugmentConfig = {
-  scale: [0.8, 1.25],
-  rotationDeg: [-20, 20],
-  shift: [-0.1, 0.1],
-  elasticProbability: 0.5,
-  elasticAlpha: [2, 8],
-  elasticSigma: [6, 10],
-  gamma: [0.6, 1.6],
-  contrast: [0.75, 1.3],
-  biasStrength: [0, 0.35],
-  noiseStd: [0, 0.06],
-};
-
 /** Each slice of each scan as its own one-slice scan (same slice ids, so masks still match). */
 export function isolateSlices(dataset: Dataset): Dataset {
   const split = (scan: Scan): Scan[] =>
@@ -164,13 +150,6 @@ export function isolateSlices(dataset: Dataset): Dataset {
       studies: p.studies.map((s) => ({ ...s, scans: s.scans.flatMap(split) })),
     })),
   };
-}
-
-/** Repeat `items` so they make about `share` of the result when joined with `others`. */
-export function oversample<T>(items: readonly T[], others: number, share: number): T[] {
-  if (items.length === 0 || others === 0 || share >= 1) return [...items];
-  const copies = Math.max(1, Math.round((share * others) / ((1 - share) * items.length)));
-  return Array.from({ length: copies }, () => items).flat();
 }
 
 interface ModelRecipe {

@@ -11,7 +11,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../core/errors';
 import { ORGANS, type Organ } from '../core/organs';
 import { ensureOutputFolder, readJsonOrExplain, writeJsonAtomic } from '../io/files';
-import { DEFAULT_AUGMENT } from '../model/augment';
+import { DEFAULT_AUGMENT, HEAVY_AUGMENT } from '../model/augment';
 import {
   buildModel,
   DEFAULT_UNET_SPEC,
@@ -26,7 +26,7 @@ import { FileSystemIOHandler, loadModel, SHIPPED_MODELS_DIR } from '../model/mod
 import { writeOnnxAfterTraining } from '../model/onnx/save';
 import { DEFAULT_NORMALISATION, type NormalisationSpec } from '../model/preprocess';
 import { ModelRegistry, type RegisteredModel } from '../model/registry';
-import { labelledSlices, SampleBuilder } from '../model/train/dataset';
+import { labelledSlices, oversample, SampleBuilder } from '../model/train/dataset';
 import {
   CHECKPOINT_DIR,
   DEFAULT_LOOP,
@@ -65,6 +65,14 @@ export interface TrainJob {
   workers?: number;
   seed?: number;
   augment?: boolean;
+  /** Wider augmentation ranges (HEAVY_AUGMENT) for few patients. */
+  heavyAugment?: boolean;
+  /**
+   * More labelled slices for training only (e.g. SynthSeg renderings of real label maps): never validated
+   * on, mixed so that `realShare` of the draws come from `data`.
+   */
+  extra?: string;
+  realShare?: number;
   /** What the model card calls the model (default: what it was trained or fine-tuned from). */
   description?: string;
   /** Copy the result into the registry (default true). */
@@ -199,11 +207,15 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     };
     await writeJsonAtomic(configFile, config, true);
   }
-  const train = slices.filter((s) => config.trainPatients.includes(s.patientId));
+  const extra = job.extra
+    ? labelledSlices(await openTrainingSource(job.extra, job.openers ?? DEFAULT_OPENERS))
+    : [];
+  const trainReal = slices.filter((s) => config.trainPatients.includes(s.patientId));
+  const train = [...oversample(trainReal, extra.length, job.realShare ?? 0.7), ...extra];
   const val = slices.filter((s) => config.valPatients.includes(s.patientId));
   const workers = job.workers ?? defaultTrainWorkers(backend.name);
   log(
-    `training on ${train.length} slices of ${config.trainPatients.length} patients, validating on ` +
+    `training on ${trainReal.length} slices of ${config.trainPatients.length} patients${extra.length ? ` (+ ${extra.length} extra slices, ${Math.round((job.realShare ?? 0.7) * 100)} % of draws real)` : ''}, validating on ` +
       `${val.length} slices of ${config.valPatients.length} (${backend.name}, ` +
       `${workers ? `${workers} worker thread${workers > 1 ? 's' : ''}` : 'this thread'})`,
   );
@@ -226,7 +238,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       learningRate: job.learningRate ?? (job.init ? 1e-4 : 1e-3),
       ...(job.lrSchedule ? { lrSchedule: job.lrSchedule } : {}),
       seed,
-      augment: job.augment === false ? null : DEFAULT_AUGMENT,
+      augment: job.augment === false ? null : job.heavyAugment ? HEAVY_AUGMENT : DEFAULT_AUGMENT,
       outDir,
       resume: Boolean(job.resume),
       workers,
@@ -254,15 +266,27 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     ...(config.spacingMm ? { spacingMm: config.spacingMm } : {}),
     normalisation: config.normalisation,
     training: {
-      summary: `${result.lastEpoch} epochs on ${train.length} slices of ${config.trainPatients.length} patients`,
+      summary: `${result.lastEpoch} epochs on ${trainReal.length} slices of ${config.trainPatients.length} patients${extra.length ? ` + ${extra.length} extra training-only slices` : ''}`,
       datasets: [
         {
           name: path.basename(job.data),
-          source: path.resolve(job.data),
+          // Named, not located: a card travels to other machines and must not carry this one's paths.
+          source: `local data "${path.basename(path.resolve(job.data))}"`,
           patients: config.trainPatients.length,
-          scans: new Set(train.map((s) => s.scan.id)).size,
-          slices: train.length,
+          scans: new Set(trainReal.map((s) => s.scan.id)).size,
+          slices: trainReal.length,
         },
+        ...(job.extra
+          ? [
+              {
+                name: path.basename(job.extra),
+                source: `local data "${path.basename(path.resolve(job.extra))}" (training only)`,
+                patients: 0,
+                scans: new Set(extra.map((s) => s.scan.id)).size,
+                slices: extra.length,
+              },
+            ]
+          : []),
       ],
       provenance: {
         method: config.init ? 'fine-tune' : 'from scratch',

@@ -107,6 +107,37 @@ describe('train service', () => {
     expect(await weightsOf(firstOut)).toEqual(before);
   }, 120_000);
 
+  it('--extra slices train but are never validated on; the card names the data without a machine path', async () => {
+    const out = path.join(tmp(), 'mixed');
+    const synthetic = toyDataset(2, 3, 24);
+    const lines: string[] = [];
+    let opened = 0;
+    const outcome = await train(
+      job(out, registry, {
+        epochs: 1,
+        register: false,
+        extra: path.join(out, '..'),
+        realShare: 0.5,
+        spacingMm: 2,
+        sliceStride: 1,
+        openers: {
+          coco: async () => toy,
+          // --data is opened first, --extra second.
+          folder: async () => (opened++ === 0 ? toy : synthetic),
+        },
+        log: (l) => lines.push(l),
+      }),
+    );
+    const [real, extra] = outcome.card.training.datasets;
+    expect(extra).toMatchObject({ patients: 0, slices: 6 });
+    expect(real!.source).not.toContain(path.sep + 'tmp');
+    expect(extra!.source).toContain('training only');
+    expect(outcome.card.input).toMatchObject({ spacingMm: 2, sliceStride: 1 });
+    expect(lines.join('\n')).toMatch(/\+ \d+ extra slices, 50 % of draws real/);
+    // Validation stays on the real validation patient only.
+    expect(outcome.result.history[0]!.valDice).not.toBeNull();
+  }, 120_000);
+
   it('never writes the shipped default model or the --init folder', async () => {
     await expect(train(job(path.join(SHIPPED_MODELS_DIR, 'default'), registry))).rejects.toThrow(/shipped/);
     await expect(

@@ -7,7 +7,7 @@ import { ORGANS } from '../../core/organs';
 import type { BackendPreference } from '../../model/backend/select';
 import type { LrSchedule } from '../../model/train/schedule';
 import { train } from '../../services/train';
-import { backendName, lrScheduleOf, positiveNumber, wholeNumber } from '../options';
+import { share, backendName, lrScheduleOf, positiveNumber, wholeNumber } from '../options';
 import { ProgressBar } from '../progress';
 
 interface TrainCliOptions {
@@ -29,6 +29,9 @@ interface TrainCliOptions {
   workers?: number;
   seed: number;
   augment: boolean;
+  heavyAugment?: boolean;
+  extra?: string;
+  realShare: number;
   activate?: boolean;
   register: boolean;
   json?: boolean;
@@ -76,6 +79,9 @@ export function register(program: Command): void {
     )
     .option('--seed <n>', 'random seed (split, sampling, augmentation)', (v) => Number.parseInt(v, 10), 1)
     .option('--no-augment', 'train without augmentation')
+    .option('--heavy-augment', 'wider augmentation ranges (for few patients)')
+    .option('--extra <source>', 'more labelled slices for training only (e.g. SynthSeg), never validated on')
+    .option('--real-share <x>', 'share of training draws from --data when --extra is given', share, 0.7)
     .option('--activate', 'make the trained model the active one')
     .option('--no-register', 'do not copy the result into the model registry')
     .option('--json', 'print the outcome as JSON on stdout')
@@ -107,6 +113,8 @@ export function register(program: Command): void {
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
           seed: opts.seed,
           augment: opts.augment,
+          ...(opts.heavyAugment ? { heavyAugment: true } : {}),
+          ...(opts.extra ? { extra: opts.extra, realShare: opts.realShare } : {}),
           register: opts.register,
           activate: Boolean(opts.activate),
           signal: controller.signal,

@@ -50,6 +50,23 @@ export const DEFAULT_AUGMENT: AugmentConfig = {
   noiseStd: [0, 0.05],
 };
 
+/**
+ * Augmentation for a handful of real slices: wider than DEFAULT_AUGMENT in every range, since with a few
+ * slices per patient the model must not learn their exact position, size, contrast or shading.
+ */
+export const HEAVY_AUGMENT: AugmentConfig = {
+  scale: [0.8, 1.25],
+  rotationDeg: [-20, 20],
+  shift: [-0.1, 0.1],
+  elasticProbability: 0.5,
+  elasticAlpha: [2, 8],
+  elasticSigma: [6, 10],
+  gamma: [0.6, 1.6],
+  contrast: [0.75, 1.3],
+  biasStrength: [0, 0.35],
+  noiseStd: [0, 0.06],
+};
+
 export function identityParams(): AugmentParams {
   return { affine: { ...IDENTITY_AFFINE }, elastic: null, intensity: { ...IDENTITY_INTENSITY, seed: 0 } };
 }

@@ -215,3 +215,10 @@ function packBatch(samples: Sample[]): Batch {
   });
   return { x, y, size: samples.length };
 }
+
+/** Repeat `items` so they make about `share` of the result when joined with `others`. */
+export function oversample<T>(items: readonly T[], others: number, share: number): T[] {
+  if (items.length === 0 || others === 0 || share >= 1) return [...items];
+  const copies = Math.max(1, Math.round((share * others) / ((1 - share) * items.length)));
+  return Array.from({ length: copies }, () => items).flat();
+}
