@@ -77,19 +77,22 @@ describe('describeDataset', () => {
   it('counts patients, scans, slices and masked slices and formats them', async () => {
     const dataset = await openDataset(path.join(IMAGING, 'dicom'));
     const summary = describeDataset(dataset);
-    // CT_small is one series; MR_small in 5 readable encodings (explicit/implicit LE, BE, RLE, padded) another
+    // CT_small is one series; MR_small in 6 readable encodings (explicit/implicit LE, BE, RLE, JPEG-LS,
+    // padded) another
     expect(summary).toMatchObject({
       patients: 2,
       scans: 2,
-      slices: 6,
+      slices: 7,
       maskedSlices: 0,
       sizes: { '128×128': 1, '64×64': 1 },
     });
-    expect(summary.warnings).toBe(5); // 4 files skipped + one 'share a slice position'
+    // 3 files skipped (truncated, no DICOM marker, RTSTRUCT), one 'repeat a slice position', and the CT
+    // is not the axial abdominal MR the model was made for
+    expect(summary.warnings).toBe(5);
     const text = formatDatasetSummary(summary);
-    expect(text).toContain('2 patients, 2 studies, 2 scans, 6 slices (0 with masks)');
+    expect(text).toContain('2 patients, 2 studies, 2 scans, 7 slices (0 with masks)');
     expect(text).toContain(
-      '4MR1_20040826_series1: dicom, 5 slices 64×64 int16, 0.3125×0.3125 mm, 0.8 mm slices',
+      '4MR1_20040826_series1: dicom, 6 slices 64×64 int16, 0.3125×0.3125 mm, 0.8 mm slices',
     );
   });
 });
