@@ -132,6 +132,19 @@ export interface ScanMasks {
   viewed: string[];
 }
 
+/**
+ * The slices of a model run a clinician should look at first: most uncertain first (see main/core/review-order),
+ * with the model's uncertainty of every slice of that run (0 crisp … 1 fuzzy, see main/model/uncertainty).
+ */
+export interface ReviewFirst {
+  scanId: string;
+  /** The run they come from: the one asked for, else the base layer if it is a run, else the newest run; null: none. */
+  layer: LayerId | null;
+  slices: Array<{ sliceId: string; uncertainty: number }>;
+  /** By slice id, every slice of the run (empty for runs made before uncertainty was recorded). */
+  uncertainty: Record<string, number>;
+}
+
 /** Human contours a segmentation of a scan would replace as its working contour. */
 export interface HumanContours {
   scanId: string;
@@ -319,6 +332,8 @@ export interface Calls {
     result: HumanContours[];
   };
   'scan:volumes': { args: { scanId: string }; result: OrganVolumes };
+  /** A model run's slices to review first (of `layer`, else the working contour's run, else the newest run). */
+  'review:first': { args: { scanId: string; layer?: LayerId }; result: ReviewFirst };
   /**
    * Each run is a new layer; it becomes the working contour of scans with human contours only when
    * `replace` (the user was asked), otherwise only of scans without any.

@@ -35,6 +35,12 @@ import { writeTrainingSet, type TrainingExample } from '../workspace/training-se
 
 export type { TrainingExample } from '../workspace/training-set';
 
+/** A model run over one scan: masks and model uncertainty (0 … 1, see model/uncertainty), by slice id. */
+export interface ScanPrediction {
+  masks: Map<string, SliceMasks>;
+  uncertainty: Record<string, number>;
+}
+
 export interface SegmentProgress {
   /** Slices of this scan done so far. */
   done: number;
@@ -67,11 +73,11 @@ export interface TrainRequest {
 export interface Engine {
   openDataset(root: string): Promise<Dataset>;
   backend(): Promise<BackendInfo>;
-  /** Predict organ masks for every slice of a scan, by slice id. */
+  /** Predict organ masks and their uncertainty for every slice of a scan. */
   segmentScan(
     scan: Scan,
     opts: { signal: AbortSignal; onProgress: (p: SegmentProgress) => void },
-  ): Promise<Map<string, SliceMasks>>;
+  ): Promise<ScanPrediction>;
   /**
    * Fine-tune the active model on reviewed slices: write them as a COCO training set into the workspace,
    * train from the active model (`--init`), register the result (not activated: the user decides).
@@ -230,7 +236,10 @@ export function createEngine(opts: EngineOptions): Engine {
               : {}),
         }),
       );
-      return new Map(result.slices.map((s) => [s.id, s.masks]));
+      return {
+        masks: new Map(result.slices.map((s) => [s.id, s.masks])),
+        uncertainty: Object.fromEntries(result.slices.map((s) => [s.id, s.uncertainty])),
+      };
     },
     async train({ examples, workDir, name, title, epochs, signal, onEpoch, onStep }) {
       onStep?.({ epoch: 0, epochs, step: 0, steps: examples.length, phase: 'prepare' });

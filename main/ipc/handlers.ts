@@ -176,6 +176,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       const voxels = organVoxels((await s.decodedMasks([scanId])).values());
       return { scanId, voxels, ml: organVolumesMl(scan, voxels) };
     },
+    'review:first': ({ scanId, layer }) => current().reviewFirst(scanId, layer),
 
     'segment:start': async ({ scope, id, resume, replace }) => {
       const s = current();
@@ -214,12 +215,13 @@ export function createHandlers(ctx: HandlerContext): Handlers {
               continue;
             }
             const wire: Record<string, ReturnType<typeof sliceMasksToWire>> = {};
-            for (const [sliceId, masks] of predicted) wire[sliceId] = sliceMasksToWire(masks);
+            for (const [sliceId, masks] of predicted.masks) wire[sliceId] = sliceMasksToWire(masks);
             // Human contours stay the working contour unless the user agreed to replace them.
             const h = await s.humanContours(scan.id);
             await s.store.savePredictions(scan.id, wire, await activeModelId(), {
               makeBase: replace === true || h.truth + h.edited + h.approved === 0,
               user: user(),
+              uncertainty: predicted.uncertainty,
             });
             status[i]!.status = 'done';
           } catch (e) {

@@ -48,6 +48,7 @@ export const ARG_SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'layers:use': z.object({ scanId: id, layer: layerIdSchema }).strict(),
   'segment:check': z.object({ scope: z.enum(['scan', 'patient', 'dataset']), id: id.optional() }).strict(),
   'scan:volumes': z.object({ scanId: id }).strict(),
+  'review:first': z.object({ scanId: id, layer: layerIdSchema.optional() }).strict(),
   'segment:start': z
     .object({
       scope: z.enum(['scan', 'patient', 'dataset']),

@@ -6,6 +6,7 @@
 import { ORGANS } from '../core/organs';
 import { InputError } from '../core/errors';
 import { allScans, type Dataset, type Scan, type SliceMasks } from '../core/types';
+import { reviewFirst } from '../core/review-order';
 import type {
   ApproveResult,
   DatasetSummary,
@@ -14,6 +15,7 @@ import type {
   LayerSummary,
   MaskSource,
   PatientSummary,
+  ReviewFirst,
   ScanMasks,
   ScanSummary,
   SliceMasksWire,
@@ -180,6 +182,33 @@ export class DatasetSession {
       })),
       baseMasks,
       viewed: doc.viewed,
+    };
+  }
+
+  /**
+   * The slices of a model run to review first: of `layer`, else of the working contour's run, else of the
+   * newest run (a run kept beside human contours is still worth checking where the model was unsure).
+   */
+  async reviewFirst(scanId: string, layer?: ApiLayerId): Promise<ReviewFirst> {
+    const scan = this.scan(scanId);
+    const doc = await this.store.load(scanId);
+    const run = layer ? runOf(doc, layer) : (runOf(doc, doc.base) ?? doc.runs.at(-1));
+    if (layer && !run) throw new InputError(layer, `no such model run in ${scanId}`);
+    if (!run) return { scanId, layer: null, slices: [], uncertainty: {} };
+    const uncertainty = run.uncertainty ?? {};
+    const ids = reviewFirst(
+      scan.slices.flatMap((s) => {
+        const u = uncertainty[s.id];
+        if (u === undefined) return [];
+        const wire = run.predictions[s.id];
+        return [{ id: s.id, uncertainty: u, hasOrgan: wire !== undefined && hasPixels(wire) }];
+      }),
+    );
+    return {
+      scanId,
+      layer: runLayer(run.n) as ApiLayerId,
+      slices: ids.map((sliceId) => ({ sliceId, uncertainty: uncertainty[sliceId]! })),
+      uncertainty,
     };
   }
 

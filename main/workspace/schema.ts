@@ -51,6 +51,8 @@ export const modelRunSchema = z.object({
   model: z.string(),
   at: z.string(),
   predictions: z.record(z.string(), sliceMasksWireSchema),
+  /** Model uncertainty of each slice, 0 … 1 (model/uncertainty); absent for runs made before it existed. */
+  uncertainty: z.record(z.string(), z.number().min(0).max(1)).optional(),
 });
 
 /** A clinician's edits set aside when a model run replaced them (restorable, never deleted). */

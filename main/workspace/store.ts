@@ -353,12 +353,13 @@ export class WorkspaceStore {
     scanId: string,
     predictions: Record<string, SliceMasksWire>,
     model: string,
-    opts: { makeBase: boolean; user: string },
+    opts: { makeBase: boolean; user: string; uncertainty?: Record<string, number> },
   ) {
     return this.update(scanId, (doc) => {
       const at = new Date().toISOString();
       const before = doc.base;
-      const layer = addRun(doc, { model, at, predictions });
+      const { uncertainty } = opts;
+      const layer = addRun(doc, { model, at, predictions, ...(uncertainty ? { uncertainty } : {}) });
       if (opts.makeBase) useLayer(doc, layer, at);
       doc.audit = [
         ...doc.audit,

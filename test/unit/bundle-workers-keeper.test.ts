@@ -117,12 +117,13 @@ describe('engine segmentation in worker threads', () => {
     try {
       for (let run = 0; run < 2; run++) {
         const progress: number[] = [];
-        const masks = await engine.segmentScan(scan, {
+        const { masks, uncertainty } = await engine.segmentScan(scan, {
           signal: new AbortController().signal,
           onProgress: (p) => progress.push(p.done),
         });
         expect([...masks.keys()]).toEqual(expected.slices.map((s) => s.id));
         for (const s of expected.slices) expect(masks.get(s.id)).toEqual(s.masks);
+        for (const s of expected.slices) expect(uncertainty[s.id]).toBeCloseTo(s.uncertainty, 12);
         expect(progress.at(-1)).toBe(7);
       }
     } finally {
@@ -142,7 +143,7 @@ describe('engine segmentation in worker threads', () => {
       await expect(engine.segmentScan(rampScan(7), opts)).rejects.toThrow(
         /inference worker stopped unexpectedly \(worker exited with code 7\)/,
       );
-      const masks = await engine.segmentScan(rampScan(4), opts);
+      const { masks } = await engine.segmentScan(rampScan(4), opts);
       expect(masks.size).toBe(4);
     } finally {
       await engine.close?.();

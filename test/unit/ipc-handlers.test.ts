@@ -67,16 +67,18 @@ function fakeEngine(gate?: Promise<void>): Engine & { segmented: string[] } {
     backend: async () => ({ name: 'fake' }),
     async segmentScan(scan, { signal, onProgress }) {
       const out = new Map<string, SliceMasks>();
+      const uncertainty: Record<string, number> = {};
       for (const [i, s] of scan.slices.entries()) {
         if (gate) await gate;
         if (signal.aborted) break;
         const data = new Uint8Array(W * H);
         data[0] = 1;
         out.set(s.id, { stomach: { width: W, height: H, data } });
+        uncertainty[s.id] = [0.2, 0.6, 0.4][i % 3]!;
         onProgress({ done: i + 1, total: scan.slices.length });
       }
       segmented.push(scan.id);
-      return out;
+      return { masks: out, uncertainty };
     },
     train: async ({ workDir, title }) => ({
       modelId: null,
@@ -208,6 +210,17 @@ describe('handlers', () => {
     expect(events.some(([e, p]) => e === 'job:update' && (p as JobSummary).status === 'done')).toBe(true);
     const m = await h['masks:get']({ scanId: 'case1_day2' });
     expect(m.sources['case1_day2_slice_0001']).toBe('prediction');
+    // the run's uncertainty is kept with it in the workspace: review the most uncertain slices first
+    const first = await h['review:first']({ scanId: 'case1_day1' });
+    expect(first.layer).toBe('run:1');
+    expect(first.slices).toEqual([
+      { sliceId: 'case1_day1_slice_0002', uncertainty: 0.6 },
+      { sliceId: 'case1_day1_slice_0003', uncertainty: 0.4 },
+      { sliceId: 'case1_day1_slice_0001', uncertainty: 0.2 },
+    ]);
+    await expect(h['review:first']({ scanId: 'case1_day1', layer: 'run:9' })).rejects.toThrow(
+      /no such model run/,
+    );
     const again = await h['segment:start']({ scope: 'dataset', resume: true });
     await h.jobs.settled(again.jobId);
     expect(engine.segmented).toEqual(['case1_day1', 'case1_day2']);

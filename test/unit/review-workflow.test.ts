@@ -67,7 +67,10 @@ function engineWithTruth(): Engine & { models: string } {
     openDataset: async () => dataset,
     backend: async () => ({ name: 'fake' }),
     async segmentScan(s) {
-      return new Map(s.slices.map((x) => [x.id, { large_bowel: mask(0) }]));
+      return {
+        masks: new Map(s.slices.map((x) => [x.id, { large_bowel: mask(0) }])),
+        uncertainty: Object.fromEntries(s.slices.map((x) => [x.id, 0.1])),
+      };
     },
     train: async () => {
       throw new Error('not used');
