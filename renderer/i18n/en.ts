@@ -154,6 +154,12 @@ export default {
     approveAll: 'Approve all {n} slices anyway',
     approved: 'Approved {n} slice | Approved {n} slices',
   },
+  reviewFirst: {
+    title: 'Review first',
+    hint: 'Slices where the model was least sure, most uncertain first.',
+    slice: 'Slice {n}',
+    uncertainty: 'Model uncertainty {u} (0 sure … 1 unsure)',
+  },
   export: {
     title: 'Export',
     coco: 'COCO JSON',

@@ -167,6 +167,12 @@ const fr: typeof en = {
     approveAll: 'Valider quand même les {n} coupes',
     approved: '{n} coupe validée | {n} coupes validées',
   },
+  reviewFirst: {
+    title: 'À revoir d’abord',
+    hint: 'Coupes où le modèle était le moins sûr, la plus incertaine en premier.',
+    slice: 'Coupe {n}',
+    uncertainty: 'Incertitude du modèle {u} (0 sûr … 1 incertain)',
+  },
   export: {
     title: 'Exporter',
     coco: 'COCO JSON',
