@@ -12,6 +12,7 @@ import type {
   TrainResult,
 } from '../../preload/api';
 import path from 'node:path';
+import { isInputError } from '../core/errors';
 import { ORGANS, type Organ } from '../core/organs';
 import { allScans } from '../core/types';
 import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../io/files';
@@ -266,20 +267,25 @@ export function createEngine(opts: EngineOptions): Engine {
         },
       });
       const validation = outcome.card.validation;
-      // The held-out patients of this run (services/train fixes the split in its checkpoint config).
-      const config = (await readJsonOrExplain(path.join(outcome.outDir, CHECKPOINT_DIR, 'config.json'))) as {
-        valPatients?: string[];
-      };
-      const heldOut = examples.filter((e) => config.valPatients?.includes(e.scan.patientId));
-      const comparison =
-        outcome.registered && !outcome.result.cancelled
-          ? await compareOnHeldOut(
-              heldOut,
-              { id: baseModelId ?? 'default', dir: init },
-              { id: outcome.registered.id, dir: outcome.registered.dir },
-              signal,
-            )
-          : null;
+      // The held-out patients of this run (services/train fixes the split in its checkpoint config). The
+      // model is registered by now: a comparison that cannot be made leaves it unrecommended, not lost.
+      let comparison: TrainResult['comparison'] = null;
+      if (outcome.registered && !outcome.result.cancelled) {
+        try {
+          const config = (await readJsonOrExplain(
+            path.join(outcome.outDir, CHECKPOINT_DIR, 'config.json'),
+          )) as { valPatients?: string[] };
+          const heldOut = examples.filter((e) => config.valPatients?.includes(e.scan.patientId));
+          comparison = await compareOnHeldOut(
+            heldOut,
+            { id: baseModelId ?? 'default', dir: init },
+            { id: outcome.registered.id, dir: outcome.registered.dir },
+            signal,
+          );
+        } catch (e) {
+          if (!isInputError(e) && !signal.aborted) throw e;
+        }
+      }
       return {
         modelId: outcome.registered?.id ?? null,
         title,
