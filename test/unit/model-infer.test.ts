@@ -82,6 +82,9 @@ describe('segmentScan', () => {
       expect(s.masks.stomach!.height).toBe(30);
       expect(s.masks.stomach!.data.every((v) => v === 1)).toBe(true);
       expect(s.scores.stomach).toBeCloseTo(1 / (1 + Math.exp(-4)), 5);
+      // uncertainty from the maps before post-processing, by hand: wrong-side mass per pixel
+      // σ(−4) + 0.5 + (1 − σ(4)) over Σ p + #[p>0.5] + 1 % = 1.5 + 1 + 0.01
+      expect(s.uncertainty).toBeCloseTo((0.5 + 2 / (1 + Math.exp(4))) / 2.51, 4);
     }
     model.dispose();
   });
