@@ -12,6 +12,10 @@ import { buildModel, DEFAULT_UNET_SPEC } from '../../main/model/arch';
 import { initBackend, type BackendName } from '../../main/model/backend/select';
 import { inProcessRunner, workerRunner, type TrainRunner } from '../../main/model/parallel/train-runner';
 import type { BenchRow } from './util';
+import { DEFAULT_AUGMENT } from '../../main/model/augment';
+import { DEFAULT_MODEL_DIR, loadModel } from '../../main/model/model-io';
+import { labelledSlices, SampleBuilder, trainingBatches } from '../../main/model/train/dataset';
+import { toyDataset } from '../unit/train-toy-data';
 
 const SIZE = 256;
 const BATCH = 4;
@@ -23,17 +27,23 @@ function cpuSeconds(): number {
 }
 
 /** A fixed batch: smooth inputs and sparse binary targets (the values do not change the step's cost). */
-function batch(): { x: Float32Array; y: Float32Array; shape: number[] } {
-  const n = BATCH * SIZE * SIZE * 3;
+function batch(size = SIZE): { x: Float32Array; y: Float32Array; shape: number[] } {
+  const n = BATCH * size * size * 3;
   return {
     x: Float32Array.from({ length: n }, (_, k) => Math.sin(k * 0.001)),
     y: Float32Array.from({ length: n }, (_, k) => (Math.sin(k * 0.01) > 0.8 ? 1 : 0)),
-    shape: [BATCH, SIZE, SIZE, 3],
+    shape: [BATCH, size, size, 3],
   };
 }
 
-async function measure(label: string, runner: TrainRunner, threads: number): Promise<BenchRow[]> {
-  const { x, y, shape } = batch();
+async function measure(
+  label: string,
+  runner: TrainRunner,
+  threads: number,
+  what = `unet ${SIZE}²`,
+  size = SIZE,
+): Promise<BenchRow[]> {
+  const { x, y, shape } = batch(size);
   await runner.step(x, shape, y, shape); // warm-up: kernel set-up, first allocations, JIT
   const wall: number[] = [];
   const c0 = cpuSeconds();
@@ -49,13 +59,13 @@ async function measure(label: string, runner: TrainRunner, threads: number): Pro
   const fastest = Math.min(...wall);
   return [
     {
-      name: `train step unet ${SIZE}² b${BATCH}, ${label}`,
+      name: `train step ${what} b${BATCH}, ${label}`,
       value: (TIMED_STEPS * BATCH) / seconds,
       unit: 'images/s',
       note: `mean of ${TIMED_STEPS} steps after 1 warm-up; best step ${(BATCH / fastest).toFixed(2)} img/s; load ${load} on ${os.availableParallelism()} cores (shared)`,
     },
     {
-      name: `train step unet ${SIZE}² b${BATCH}, ${label} (by CPU time)`,
+      name: `train step ${what} b${BATCH}, ${label} (by CPU time)`,
       value: (TIMED_STEPS * BATCH * threads) / cpu,
       unit: 'images/s',
       note: `${cpu.toFixed(1)} CPU s over all threads for ${TIMED_STEPS * BATCH} images, ${threads} busy thread(s): each on an idle core`,
@@ -96,8 +106,63 @@ export async function bench(): Promise<BenchRow[]> {
       }
     }
     model.dispose();
+    if (name === 'wasm') out.push(...(await shippedRecipe()));
   }
   return out;
+}
+
+/**
+ * The shipped model's own training step (its card's architecture and input size), and what building one
+ * training sample costs besides (reading, normalising, 2.5D stacking, resampling, augmentation): the
+ * loop's other half, measured on a synthetic scan so it needs no data folder.
+ */
+async function shippedRecipe(): Promise<BenchRow[]> {
+  const { card } = await loadModel(DEFAULT_MODEL_DIR);
+  const size = card.input.size.height;
+  const model = buildModel(card.architecture, card.input.size);
+  const runner = inProcessRunner(model, 1e-3);
+  const rows: BenchRow[] = [];
+  try {
+    rows.push(
+      ...(await measure(
+        'wasm, this thread',
+        runner,
+        1,
+        `shipped recipe ${card.architecture.name} ${size}²`,
+        size,
+      )),
+    );
+  } finally {
+    await runner.close();
+    model.dispose();
+  }
+  const scan = toyDataset(1, 24, 266).patients[0]!.studies[0]!.scans[0]!;
+  const builder = new SampleBuilder({
+    input: card.input.size,
+    sliceStride: card.input.sliceStride,
+    ...(card.input.spacingMm ? { spacingMm: card.input.spacingMm } : {}),
+  });
+  const slices = labelledSlices(toyDataset(1, 24, 266));
+  const c0 = cpuSeconds();
+  let images = 0;
+  for await (const b of trainingBatches(
+    slices,
+    builder,
+    { batchSize: BATCH, organFraction: 0.7, augment: DEFAULT_AUGMENT },
+    8,
+    1,
+    0,
+  )) {
+    images += b.size;
+  }
+  const cpu = cpuSeconds() - c0;
+  rows.push({
+    name: `train samples for the shipped recipe (read, 2.5D, resample, augment) (by CPU time)`,
+    value: images / cpu,
+    unit: 'images/s',
+    note: `${images} samples of ${scan.width}² slices at ${size}², default augmentation`,
+  });
+  return rows;
 }
 
 // Run directly: `node --import tsx test/bench/train.bench.ts`.
