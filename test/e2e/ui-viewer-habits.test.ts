@@ -61,6 +61,8 @@ suite('viewer habits in Chromium (tractus serve)', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('pageerror', (e) => console.error('page error:', e.message));
+    // Page loads and clicks wait for a CPU shared with training runs: Playwright's 30 s is too short there.
+    page.setDefaultTimeout(180_000);
     // Building the renderer and starting the server take minutes when the 2 cores are shared.
   }, 600_000);
 
@@ -93,7 +95,7 @@ suite('viewer habits in Chromium (tractus serve)', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('editing-on').count()).toBe(0);
     await expect.poll(() => page.getByTestId('tool-navigate').getAttribute('class')).toContain('on');
-  });
+  }, 300_000);
 
   it('prints orientation letters, a scale bar and the patient / study / series / slice lines', async () => {
     const viewer = page.getByTestId('viewer-canvas');
@@ -180,8 +182,12 @@ suite('viewer habits in Chromium (tractus serve)', () => {
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     })()`);
     await page.getByTestId('segment-scan').click();
+    // The scan has imported ground truth, so the app may ask first: keep it, add the run as a layer.
+    const asked = page.getByTestId('replace-layer');
     const job = page.getByTestId('segment-job');
-    await expect.poll(() => job.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    await Promise.race([asked.waitFor(), job.waitFor()]);
+    if (await asked.isVisible()) await asked.click();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
     await expect.poll(() => page.getByTestId('segment-job-text').textContent()).toContain('12/12');
     const texts = await page.evaluate<string[]>('window.__jobTexts');
     expect(texts.length).toBeGreaterThan(0);
@@ -193,5 +199,5 @@ suite('viewer habits in Chromium (tractus serve)', () => {
     expect(await page.getByTestId('segment-job').count()).toBe(0);
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'habits-02-other-folder.png') });
-  });
+  }, 300_000);
 });
