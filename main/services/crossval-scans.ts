@@ -119,6 +119,57 @@ export function scoreHeldOutScans(
   return scoreGroups(groupByScan(slices, placeOf), postFor, () => null);
 }
 
+/** One candidate of a nested whole-scan choice: post-processing for every patient and a prior threshold. */
+export interface ScanSetting {
+  label: string;
+  post: Record<Organ, OrganPostprocess>;
+  minPrior: number;
+}
+
+/**
+ * Whole-scan scores with a setting chosen per patient, by the pooled competition score of the OTHER
+ * patients' scans (nested). Returns the report, each patient's choice, and the choice on all patients.
+ */
+export function scoreNestedChoice(
+  slices: readonly HeldOutSlice[],
+  placeOf: (sliceId: string) => SlicePlace | undefined,
+  candidates: readonly ScanSetting[],
+  prior: SlicePrior | null,
+): { report: WholeScanReport; chosen: Record<string, string>; best: ScanSetting } {
+  const groups = groupByScan(slices, placeOf);
+  const priorOf = (c: ScanSetting): SlicePrior | null => (prior ? { ...prior, minPrior: c.minPrior } : null);
+  const pick = (patients: readonly string[]): number => {
+    let best = 0;
+    let bestScore = -Infinity;
+    candidates.forEach((c, k) => {
+      const scans = groups.filter((g) => patients.includes(g.patientId));
+      const s =
+        scoreGroups(
+          scans,
+          () => c.post,
+          () => priorOf(c),
+        ).pooled.competition.score ?? -Infinity;
+      if (s > bestScore + 1e-9) {
+        bestScore = s;
+        best = k;
+      }
+    });
+    return best;
+  };
+  const patients = [...new Set(groups.map((g) => g.patientId))];
+  const choice = Object.fromEntries(patients.map((p) => [p, pick(patients.filter((q) => q !== p))]));
+  const report = scoreGroups(
+    groups,
+    (p) => candidates[choice[p] ?? 0]!.post,
+    (p) => priorOf(candidates[choice[p] ?? 0]!),
+  );
+  return {
+    report,
+    chosen: Object.fromEntries(patients.map((p) => [p, candidates[choice[p]!]!.label])),
+    best: candidates[pick(patients)]!,
+  };
+}
+
 /** Thresholds of the position prior tried by `scoreWithSlicePrior`. */
 export const MIN_PRIOR_GRID = [0, 0.005, 0.01, 0.02, 0.05, 0.1];
 

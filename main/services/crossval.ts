@@ -40,7 +40,9 @@ import { BASE_POSTPROCESS, HeldOutSet, type HeldOutSlice, type Score } from './c
 import { archSpecByName } from './train';
 import {
   scoreHeldOutScans,
+  scoreNestedChoice,
   scoreWithSlicePrior,
+  type ScanSetting,
   type PostprocessFor,
   type WholeScanReport,
 } from './crossval-scans';
@@ -124,6 +126,11 @@ export interface CrossvalReport {
     minPrior?: number;
     /** The same on top of plain 0.5 thresholding. */
     plainMinPrior?: number;
+    /**
+     * One threshold for all organs (no gate) and the prior's threshold, chosen together by the whole-scan
+     * competition score of the other patients (nested); `setting` is the choice on all patients.
+     */
+    thresholdByScore?: { report: WholeScanReport; chosen: Record<string, string>; setting: ScanSetting };
   };
   steps: number;
   /** Wall-clock seconds of all folds (training and prediction), also those read back. */
@@ -367,7 +374,27 @@ function wholeScanScores(
     tuned: scoreHeldOutScans(heldOut, placeOf, tunedFor),
     ...(withPrior ? { tunedWithPrior: withPrior.report, minPrior: withPrior.minPrior } : {}),
     ...(plainPrior ? { plainWithPrior: plainPrior.report, plainMinPrior: plainPrior.minPrior } : {}),
+    thresholdByScore: (() => {
+      const r = scoreNestedChoice(heldOut, placeOf, thresholdCandidates(prior), prior ?? null);
+      return { report: r.report, chosen: r.chosen, setting: r.best };
+    })(),
   };
+}
+
+/** Uniform thresholds (no gate, no component removal) × prior thresholds (0 only without a prior). */
+function thresholdCandidates(prior: SlicePrior | undefined): ScanSetting[] {
+  const out: ScanSetting[] = [];
+  for (const threshold of [0.3, 0.4, 0.5, 0.6, 0.7]) {
+    for (const minPrior of prior ? [0, 0.01, 0.02, 0.05] : [0]) {
+      const p = { ...BASE_POSTPROCESS, threshold, gateThreshold: threshold };
+      out.push({
+        label: `threshold ${threshold}${prior ? `, prior ≥ ${minPrior}` : ''}`,
+        post: { large_bowel: p, small_bowel: p, stomach: p },
+        minPrior,
+      });
+    }
+  }
+  return out;
 }
 
 const HELD_OUT_JSON = 'heldout.json';

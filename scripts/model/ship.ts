@@ -47,28 +47,80 @@ if (!a.model || !a.crossval || !a.recipe) throw new Error('--model, --crossval a
 await initBackend('wasm');
 const { model, card } = await loadModel(a.model);
 const report = (await readJsonOrExplain(a.crossval)) as CrossvalReport;
-const useTuned = a.postprocess === 'tuned';
+// The post-processing that ships is the one with the best nested patient-wise score on whole scans:
+// plain 0.5, the tuned grid, or one threshold chosen by the competition score, each with or without the
+// position prior. Without whole scans: the tuned grid (--postprocess plain for 0.5).
+interface Choice {
+  label: string;
+  post: Record<Organ, OrganPostprocess>;
+  minPrior: number | null;
+  whole: WholeScanReport | undefined;
+}
+const scans = report.scans;
+const plainPost = Object.fromEntries(ORGANS.map((o) => [o, BASE_POSTPROCESS])) as Record<
+  Organ,
+  OrganPostprocess
+>;
+const choices: Choice[] = scans
+  ? [
+      { label: 'threshold 0.5', post: plainPost, minPrior: null, whole: scans.plain },
+      { label: 'tuned grid', post: report.postprocess, minPrior: null, whole: scans.tuned },
+      ...(scans.plainWithPrior && scans.plainMinPrior
+        ? [
+            {
+              label: 'threshold 0.5 + position prior',
+              post: plainPost,
+              minPrior: scans.plainMinPrior,
+              whole: scans.plainWithPrior,
+            },
+          ]
+        : []),
+      ...(scans.tunedWithPrior && scans.minPrior
+        ? [
+            {
+              label: 'tuned grid + position prior',
+              post: report.postprocess,
+              minPrior: scans.minPrior,
+              whole: scans.tunedWithPrior,
+            },
+          ]
+        : []),
+      ...(scans.thresholdByScore
+        ? [
+            {
+              label: `${scans.thresholdByScore.setting.label} (chosen by the competition score)`,
+              post: scans.thresholdByScore.setting.post,
+              minPrior: scans.thresholdByScore.setting.minPrior || null,
+              whole: scans.thresholdByScore.report,
+            },
+          ]
+        : []),
+    ]
+  : [
+      a.postprocess === 'tuned'
+        ? { label: 'tuned grid', post: report.postprocess, minPrior: null, whole: undefined }
+        : { label: 'threshold 0.5', post: plainPost, minPrior: null, whole: undefined },
+    ];
+const score = (c: Choice): number => c.whole?.pooled.competition.score ?? 0;
+const chosen = choices.reduce((best, c) => (score(c) > score(best) + 1e-9 ? c : best));
+const useTuned = chosen.post === report.postprocess;
 const mm2PerPixel = Number(a['mm2-per-pixel']);
 const postprocess = Object.fromEntries(
   ORGANS.map((o) => {
-    const p = useTuned ? report.postprocess[o] : BASE_POSTPROCESS;
+    const p = chosen.post[o];
     const mm2 = (pixels: number): number => Math.round(pixels * mm2PerPixel);
     return [o, { ...p, gateMinMm2: mm2(p.gateMinPixels), minComponentMm2: mm2(p.minComponentPixels) }];
   }),
 ) as Record<Organ, OrganPostprocess>;
-
-// The position prior ships only when it raised the nested whole-scan score.
-const scans = report.scans;
-const base: WholeScanReport | undefined = useTuned ? scans?.tuned : scans?.plain;
-const withPrior = useTuned ? scans?.tunedWithPrior : scans?.plainWithPrior;
-const minPrior = useTuned ? scans?.minPrior : scans?.plainMinPrior;
-const priorWins =
-  Boolean(a['slice-prior'] && withPrior && minPrior) &&
-  (withPrior!.pooled.competition.score ?? 0) > (base?.pooled.competition.score ?? 0);
-const slicePrior = priorWins
-  ? { ...(await readSlicePrior(a['slice-prior']!)), minPrior: minPrior! }
+if (chosen.minPrior && !a['slice-prior']) throw new Error(`${chosen.label} needs --slice-prior`);
+const slicePrior = chosen.minPrior
+  ? { ...(await readSlicePrior(a['slice-prior']!)), minPrior: chosen.minPrior }
   : undefined;
-const whole = priorWins ? withPrior : base;
+const priorWins = Boolean(slicePrior);
+const whole = chosen.whole;
+process.stderr.write(
+  `post-processing: ${chosen.label} (${choices.map((c) => `${c.label} ${score(c).toFixed(3)}`).join('; ')})\n`,
+);
 const tuned = useTuned ? report.tuned : report.untuned;
 const slices = report.folds.reduce((s, f) => s + f.testSlices, 0);
 

@@ -88,6 +88,17 @@ export function formatReport(r: CrossvalReport): string {
     if (r.scans.plainWithPrior) {
       lines.push(scanLine('whole scans, threshold 0.5 + position prior (nested)', r.scans.plainWithPrior));
     }
+    if (r.scans.thresholdByScore) {
+      const t = r.scans.thresholdByScore;
+      lines.push(
+        scanLine('whole scans, threshold (+ prior) chosen by the competition score (nested)', t.report),
+      );
+      lines.push(
+        `  chosen per patient: ${Object.entries(t.chosen)
+          .map(([p, c]) => `${p}: ${c}`)
+          .join('; ')}; on all: ${t.setting.label}`,
+      );
+    }
     if (r.scans.tunedWithPrior) {
       lines.push(scanLine('whole scans, tuned + position prior (nested)', r.scans.tunedWithPrior));
     }
