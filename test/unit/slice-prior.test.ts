@@ -9,7 +9,11 @@ import {
   type SlicePrior,
 } from '../../main/model/slice-prior';
 import { BASE_POSTPROCESS, type HeldOutSlice } from '../../main/services/crossval-score';
-import { scoreHeldOutScans, scoreWithSlicePrior } from '../../main/services/crossval-scans';
+import {
+  scoreHeldOutScans,
+  scoreNestedChoice,
+  scoreWithSlicePrior,
+} from '../../main/services/crossval-scans';
 
 const none = { large_bowel: false, small_bowel: false, stomach: false };
 const only = (organ: Organ) => ({ ...none, [organ]: true });
@@ -137,5 +141,23 @@ describe('whole-scan scoring of held-out maps', () => {
     expect(scoreWithSlicePrior(slices, placeOf, plain, prior, [0, 0.5]).report.minPrior).toEqual({
       case1: 0,
     });
+  });
+
+  it("chooses a threshold per patient by the other patients' competition score", () => {
+    const two = ['case1', 'case2'].flatMap((p) => [
+      heldOut(`${p}_day0_slice_0001`, [0.99, 0.2], [1, 0], p),
+      heldOut(`${p}_day0_slice_0002`, [0.9, 0.9], null, p),
+    ]);
+    const scans = new Map(['case1_day0', 'case2_day0'].map((id) => [id, { ...scan, id }]));
+    const placeTwo = (id: string) => ({ scan: scans.get(id.slice(0, 10))!, index: id.endsWith('1') ? 0 : 1 });
+    const at = (t: number) => {
+      const p = { ...BASE_POSTPROCESS, threshold: t, gateThreshold: t };
+      return { label: `t${t}`, post: { large_bowel: p, small_bowel: p, stomach: p }, minPrior: 0 };
+    };
+    const r = scoreNestedChoice(two, placeTwo, [at(0.5), at(0.95)], null);
+    // 0.95 keeps the true pixel (0.99) and drops the false positive (0.9): a perfect score.
+    expect(r.chosen).toEqual({ case1: 't0.95', case2: 't0.95' });
+    expect(r.best.label).toBe('t0.95');
+    expect(r.report.pooled.competition.score).toBe(1);
   });
 });
