@@ -14,10 +14,11 @@ import { buildModel, type UnetSpec } from '../../main/model/arch';
 import { initBackend } from '../../main/model/backend/select';
 import { newModelCard } from '../../main/model/card';
 import { loadModel, saveModel } from '../../main/model/model-io';
-import { chooseOnnx } from '../../main/model/onnx/choose';
+import { chooseOnnx, selfCheckInput } from '../../main/model/onnx/choose';
 import { ONNX_FILE } from '../../main/model/onnx/export';
 import { loadOnnxRuntime } from '../../main/model/onnx/runtime';
 import { writeOnnxBeside } from '../../main/model/onnx/save';
+import { startInferencePool } from '../../main/model/parallel/infer-pool';
 import { segmentInput } from '../../main/services/segment';
 import { REPO_ROOT } from '../helpers/shared-data';
 
@@ -125,6 +126,27 @@ describeOrt('choosing ONNX Runtime at start-up', () => {
   });
 });
 
+describeOrt('ONNX Runtime in an inference worker (the app keeps its main process free)', () => {
+  it('computes what the session on this thread computes', async () => {
+    const dir = await modelFolder(6);
+    const loaded = await loadModel(dir);
+    await writeOnnxBeside(loaded.model, dir);
+    const here = await chooseOnnx(loaded, 'onnx');
+    loaded.model.dispose();
+    expect(here.ok).toBe(true);
+    if (!here.ok) return;
+    const pool = await startInferencePool({ modelDir: dir, backend: 'onnxruntime', workers: 1 });
+    try {
+      const x = selfCheckInput(2 * SIDE * SIDE * 3);
+      const expected = await here.predict(x.slice(), 2);
+      const got = await pool.predict(x.slice(), 2);
+      expect(Array.from(got)).toEqual(Array.from(expected));
+    } finally {
+      await pool.close();
+    }
+  }, 300_000); // a worker loads tsx, tfjs and ONNX Runtime: minutes on a loaded 2-core machine
+});
+
 describeOrt('tractus segment on ONNX Runtime', () => {
   it('gives the masks tfjs gives, and says which backend ran', async () => {
     const dir = await modelFolder(5);
@@ -144,5 +166,5 @@ describeOrt('tractus segment on ONNX Runtime', () => {
     expect(onnx.summary.ok).toBe(tfjs.summary.ok);
     expect(onnx.summary.scans.map((s) => s.voxels)).toEqual(tfjs.summary.scans.map((s) => s.voxels));
     expect(onnx.csv).toBe(tfjs.csv);
-  });
+  }, 300_000);
 });
