@@ -37,7 +37,10 @@ suite('review-first list in Chromium (tractus serve)', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     page.on('pageerror', (e) => console.error('page error:', e.message));
-  });
+    // Playwright's 30 s default is too short when training shares the 2 cores (limits, not timings).
+    page.setDefaultTimeout(120_000);
+    page.setDefaultNavigationTimeout(120_000);
+  }, 600_000); // a renderer build and the server start, on a 2-core machine shared with training
 
   afterAll(async () => {
     await browser?.close();
@@ -86,5 +89,5 @@ suite('review-first list in Chromium (tractus serve)', () => {
     await buttons.nth(n - 1).click();
     await expect.poll(() => label.textContent()).toContain(`${target.slice} / 12`);
     expect(await buttons.nth(n - 1).getAttribute('class')).toContain('on');
-  });
+  }, 600_000);
 });
