@@ -23,7 +23,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ORGANS, type Organ } from '../../main/core/organs';
 import { allScans, type BinaryMask, type Dataset, type Scan, type SliceMasks } from '../../main/core/types';
 import { ds } from '../../main/export/dicom-write';
@@ -33,6 +33,9 @@ import { openDataset } from '../../main/imaging/open';
 import { exportScans, parseExportTargets } from '../../main/services/export';
 import { pythonWith } from '../helpers/python';
 import { REPO_ROOT, describeWithSharedData, sharedPath } from '../helpers/shared-data';
+
+// plastimatch, dcm2niix and Python start slowly on a loaded 2-core machine (72 s seen for one check).
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const REFERENCE = path.join(REPO_ROOT, 'test/reference/export_reference.py');
 const PYTHON = pythonWith(['numpy', 'pydicom', 'nibabel']);
