@@ -202,6 +202,17 @@ suite('workstation in Chromium (tractus serve)', () => {
     await page.getByTestId('loss-chart').waitFor();
     const result = page.getByTestId('train-result');
     await expect.poll(() => result.textContent()).toContain('trained on 24 slices');
+    // Named by date and data; the model in use and the new one scored on the same held-out slices.
+    expect(await result.textContent()).toMatch(
+      /fine-tune \d{4}-\d{2}-\d{2}, 24 slices of case7_day1, case8_day1/,
+    );
+    await page.getByTestId('train-comparison').waitFor();
+    expect(await page.getByTestId('dice-current').textContent()).toMatch(/^\s*(\d\.\d{3}|–)\s*$/);
+    expect(await page.getByTestId('dice-candidate').textContent()).toMatch(/^\s*(\d\.\d{3}|–)\s*$/);
+    const recommended = await page.getByTestId('train-recommendation').getAttribute('data-recommend');
+    expect(await page.getByTestId('train-activate').textContent()).toContain(
+      recommended === 'true' ? 'Use the new model' : 'Use the new model anyway',
+    );
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, '05-fine-tune.png') });
 

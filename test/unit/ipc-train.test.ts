@@ -102,8 +102,9 @@ describe('fine-tune through the workstation API', () => {
   });
 
   it('trains on approved scans: COCO set in the workspace, epoch events, registered, not active', async () => {
-    await handlers['scan:approve']({ scanId: 'case7_day1', approved: true });
-    await handlers['scan:approve']({ scanId: 'case8_day1', approved: true });
+    // Through the API nothing was shown on a screen: approve every slice explicitly.
+    await handlers['scan:approve']({ scanId: 'case7_day1', approved: true, includeUnviewed: true });
+    await handlers['scan:approve']({ scanId: 'case8_day1', approved: true, includeUnviewed: true });
     const { jobId } = await handlers['train:start']({ epochs: 2, include: ['edited', 'approved'] });
     const job = await handlers.jobs.settled(jobId);
     expect(job.error).toBeUndefined();
@@ -133,15 +134,31 @@ describe('fine-tune through the workstation API', () => {
     expect(result.cancelled).toBe(false);
     expect(result.baseModelId).toBeNull(); // fine-tuned from the shipped model
     expect(result.slices).toBe(2 * SLICES);
-    expect(result.modelId).toMatch(/^\d{8}-\d{6}-fine-tune-data$/); // named after the dataset folder
+    // Named by date and data, in the registry id and (whole) in the card shown as the model's name.
+    expect(result.title).toMatch(/^fine-tune \d{4}-\d{2}-\d{2}, \d+ slices of case7_day1, case8_day1$/);
+    expect(result.modelId).toMatch(/^\d{8}-\d{6}-fine-tune-\d{4}-\d{2}-\d{2}-\d+-slices-of-case7_day1/);
+    // The shipped model and the new one scored on the same held-out patient's reviewed slices.
+    const c = result.comparison!;
+    expect(c.slices).toBe(SLICES);
+    expect(c.patients).toHaveLength(1);
+    expect([c.current.model, c.candidate.model]).toEqual(['default', result.modelId]);
+    for (const score of [c.current, c.candidate]) {
+      for (const organ of ORGANS) {
+        const d = score.dice[organ];
+        if (d !== null) expect(d).toBeGreaterThanOrEqual(0);
+        if (d !== null) expect(d).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(c.recommend).toBe(c.candidate.mean !== null && (c.current.mean ?? -1) < c.candidate.mean);
     const models = await handlers['models:list']({});
     expect(models.map((m) => m.id)).toEqual([result.modelId]);
     expect(models[0]!.active).toBe(false);
+    expect(models[0]!.note).toBe(result.title);
     expect(existsSync(path.join(result.outDir, 'history.jsonl'))).toBe(true);
     const card = JSON.parse(await readFile(path.join(result.outDir, 'model-card.json'), 'utf8'));
     expect(card.training.provenance.method).toBe('fine-tune');
     expect(card.input.size).toEqual({ height: 32, width: 32 });
-  }, 120_000);
+  }, 300_000);
 
   it('the training set is a COCO file beside UW-named images with exactly the reviewed pixels', async () => {
     const summary = await handlers['dataset:current']({});
