@@ -161,6 +161,8 @@ suite('review workflow in Chromium (tractus serve)', () => {
     await expect.poll(() => page.getByTestId('slice-label').first().textContent()).toContain('7 / 12');
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.getByTestId('slice-label').first().textContent()).toContain('8 / 12');
+    // A slice counts as shown once its pixels are on screen.
+    await expect.poll(() => page.locator('.viewer-loading').count()).toBe(0);
     await page.getByTestId('approve-scan').click();
     const dialog = page.getByTestId('approve-dialog');
     await dialog.waitFor();
