@@ -194,10 +194,15 @@ const shipped = newModelCard({
     dice: Object.fromEntries(
       ORGANS.map((o) => [o, (whole ? whole.pooled.dice[o] : tuned.organs[o].dice) ?? 1]),
     ) as Record<Organ, number>,
-    correctEmpty: Object.fromEntries(ORGANS.map((o) => [o, tuned.organs[o].correctEmpty ?? 1])) as Record<
-      Organ,
-      number
-    >,
+    // Slices without the organ on which nothing was predicted: from the whole scans when there are any.
+    correctEmpty: Object.fromEntries(
+      ORGANS.map((o) => {
+        const c = whole?.pooled.counts.per_organ[o];
+        if (!c) return [o, tuned.organs[o].correctEmpty ?? 1];
+        const empty = c.correct_empties + c.false_positive_slices;
+        return [o, empty ? c.correct_empties / empty : 1];
+      }),
+    ) as Record<Organ, number>,
     ...(scanResults.length ? { scanResults } : {}),
   },
   backend: card.runtime.backend,
