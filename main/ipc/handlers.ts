@@ -316,8 +316,6 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           const file = path.join(dir, 'masks.csv');
           await ctx.engine.writeKaggleCsv(file, s.dataset, masks);
           files = [file];
-        } else {
-          files = await ctx.engine.writePngMasks(path.join(dir, 'masks-png'), s.dataset, masks);
         } else if (isExportTarget(format)) {
           // The reviewed contours (MANUAL), in the same files `tractus export` writes.
           const summary = await exportScans({
@@ -328,6 +326,8 @@ export function createHandlers(ctx: HandlerContext): Handlers {
             algorithm: 'MANUAL',
           });
           files = summary.files;
+        } else {
+          files = await ctx.engine.writePngMasks(path.join(dir, 'masks-png'), s.dataset, masks);
         }
         job.progress(2, 2, 'done');
         return { format, files };

@@ -36,9 +36,9 @@ import {
   type InferencePool,
 } from '../model/parallel/infer-pool';
 import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../model/model-io';
-
 import type { RoiNames } from '../export/organ-names';
 import { addPredictedMasks, exportScans, type ExportTarget } from './export';
+
 export interface SegmentRequest {
   /** Anything the imaging loaders open: UW-Madison root/case/case-day folder, PNG or DICOM folder, NIfTI, COCO JSON. */
   input: string;
@@ -69,12 +69,12 @@ export interface SegmentRequest {
   }) => void;
   onScanDone?: (s: ScanSummary) => void;
   log?: (msg: string) => void;
-}
-
   /** Also write clinical formats beside the outputs (`<scan>.rtstruct.dcm`, `.seg.dcm`, `.seg.nii.gz`). */
   export?: ExportTarget[];
   /** ROI names for the RTSTRUCT/SEG export; default TG-263. */
   roiNames?: RoiNames;
+}
+
 export interface ScanSummary {
   id: string;
   slices: number;
@@ -399,19 +399,6 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     }
 
     const files = await writeOutputs(out, scans, refs, parts, !cocoInput);
-    const summary: SegmentSummary = {
-      input: path.resolve(req.input),
-      model: {
-        dir: loaded.dir,
-        name: loaded.card.name,
-        placeholder: loaded.card.placeholder,
-        createdAt: loaded.card.createdAt,
-      },
-      backend,
-      workers,
-      scans: summaries,
-      ok: summaries.filter((s) => s.status === 'ok').length,
-      failed: summaries.filter((s) => s.status === 'failed').length,
     const segmented = scans.filter((_, i) => parts[i]);
     if (req.export && req.export.length > 0 && segmented.length > 0) {
       const masks = new Map<string, SliceMasks>();
@@ -428,6 +415,19 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       files.push(...exported.files.map((f) => path.relative(out, f)));
       for (const note of exported.notes) log(note);
     }
+    const summary: SegmentSummary = {
+      input: path.resolve(req.input),
+      model: {
+        dir: loaded.dir,
+        name: loaded.card.name,
+        placeholder: loaded.card.placeholder,
+        createdAt: loaded.card.createdAt,
+      },
+      backend,
+      workers,
+      scans: summaries,
+      ok: summaries.filter((s) => s.status === 'ok').length,
+      failed: summaries.filter((s) => s.status === 'failed').length,
       warnings: dataset.warnings ?? [],
       files: [...files, 'summary.json'],
     };

@@ -63,20 +63,20 @@ export function register(program: Command): void {
     .option('--batch <n>', 'slices per forward pass (default 4)')
     .option('--force', 'recompute scans finished by an earlier run')
     .option('--json', 'print the summary as one JSON object on stdout')
-    .action(async (input: string, flags: SegmentFlags) => {
-      if (!BACKENDS.includes(flags.backend)) {
-        throw new InputError('--backend', `"${flags.backend}" is not one of ${BACKENDS.join(', ')}`);
-      }
-      const workers = flags.workers === undefined ? undefined : positiveInt(flags.workers, '--workers');
     .option(
       '--export <formats>',
       `also write ${EXPORT_TARGETS.join(', ')} beside the outputs (<scan>.rtstruct.dcm, <scan>.seg.dcm, <scan>.seg.nii.gz), comma-separated`,
     )
     .option('--roi-names <map>', 'structure names for --export instead of TG-263, e.g. large_bowel=Colon')
-      const log = (msg: string) => process.stderr.write(`${msg}\n`);
+    .action(async (input: string, flags: SegmentFlags) => {
       const exportTargets =
         flags.export === undefined ? undefined : parseExportTargets(flags.export, '--export');
       const roiNames = flags.roiNames === undefined ? undefined : parseRoiNames(flags.roiNames);
+      if (!BACKENDS.includes(flags.backend)) {
+        throw new InputError('--backend', `"${flags.backend}" is not one of ${BACKENDS.join(', ')}`);
+      }
+      const workers = flags.workers === undefined ? undefined : positiveInt(flags.workers, '--workers');
+      const log = (msg: string) => process.stderr.write(`${msg}\n`);
       let bar: ProgressBar | undefined;
       let barScan = -1;
       const summary = await segmentInput({
@@ -87,13 +87,13 @@ export function register(program: Command): void {
         force: flags.force,
         workers,
         batch: flags.batch === undefined ? undefined : positiveInt(flags.batch, '--batch'),
+        export: exportTargets,
+        roiNames,
         log,
         onProgress: (p) => {
           if (p.scanIndex !== barScan) {
             barScan = p.scanIndex;
             bar = new ProgressBar({
-        export: exportTargets,
-        roiNames,
               label: `${p.scanId} (${p.scanIndex + 1}/${p.scanCount})`,
               total: p.total,
             });
