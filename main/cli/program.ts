@@ -6,7 +6,7 @@
  * InputError or anything commander refuses (missing option, unknown flag, bad value) — always as one line.
  */
 import { Command, CommanderError } from 'commander';
-import { isInputError } from '../core/errors';
+import { InputError, isInputError } from '../core/errors';
 import { COMMANDS } from './commands';
 
 export function buildProgram(): Command {
@@ -18,6 +18,16 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   for (const register of COMMANDS) register(program);
+  // A command that only groups others (models, synth) given alone: one line naming them, not its help.
+  for (const group of program.commands.filter((c) => c.commands.length > 0)) {
+    const names = group.commands.map((c) => c.name()).filter((n) => n !== 'help');
+    group.action(() => {
+      throw new InputError(
+        group.name(),
+        `needs a command: ${names.join(', ')} (see tractus ${group.name()} --help)`,
+      );
+    });
+  }
   return program;
 }
 

@@ -101,6 +101,18 @@ describe('tractus: bad input is one line and exit code 2', () => {
     ]);
   });
 
+  it('a command that groups others, given alone: one line naming them, not its help (fuzz found it)', async () => {
+    expect(await cli('models')).toEqual({
+      code: 2,
+      err: [
+        'tractus: models: needs a command: list, activate, export-onnx, rollback (see tractus models --help)',
+      ],
+    });
+    expect((await cli('synth')).err).toEqual([
+      'tractus: synth: needs a command: phantom, synthseg (see tractus synth --help)',
+    ]);
+  });
+
   it('--help and --version still exit 0', async () => {
     expect((await cli('--version')).code).toBe(0);
     expect((await cli('info', '--help')).code).toBe(0);
