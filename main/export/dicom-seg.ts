@@ -5,7 +5,6 @@
  * BINARY layout). The data set is assembled here and encoded by dcmjs; pydicom reads it back in the tests.
  */
 import { ORGANS, type Organ } from '../core/organs';
-import type { Scan, SliceMasks } from '../core/types';
 import {
   MANUFACTURER,
   SOFTWARE_VERSION,
@@ -16,10 +15,10 @@ import {
   stableUid,
   type NaturalDataset,
 } from './dicom-write';
-import { sliceSpacingOf, type ScanGeometry } from './geometry';
+import { sliceSpacingOf } from './geometry';
 import { patientStudyAttributes } from './mr-series';
-import { ANATOMIC_CATEGORY, ANATOMIC_TYPES, ORGAN_COLOURS, type RoiNames } from './organ-names';
-import type { ImageReferences } from './source';
+import { ANATOMIC_CATEGORY, ANATOMIC_TYPES, ORGAN_COLOURS } from './organ-names';
+import type { ContourExportRequest } from './request';
 
 // Attribute tags as DICOM AT values, for the dimension index pointers.
 const TAG_REFERENCED_SEGMENT_NUMBER = 0x0062000b;
@@ -27,16 +26,7 @@ const TAG_SEGMENT_IDENTIFICATION_SEQUENCE = 0x0062000a;
 const TAG_IMAGE_POSITION_PATIENT = 0x00200032;
 const TAG_PLANE_POSITION_SEQUENCE = 0x00209113;
 
-export interface SegmentationRequest {
-  scan: Scan;
-  geometry: ScanGeometry;
-  refs: ImageReferences;
-  masks: Map<string, SliceMasks>;
-  names: RoiNames;
-  algorithm: 'AUTOMATIC' | 'MANUAL';
-  key: string;
-  when: Date;
-}
+export type SegmentationRequest = ContourExportRequest;
 
 export interface Segmentation {
   /** Undefined when no organ is present on any slice (a SEG needs at least one frame). */

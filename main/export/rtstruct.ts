@@ -5,7 +5,6 @@
  * reference. Checked with dciodvfy and rasterised back with plastimatch in the tests.
  */
 import { ORGANS, type Organ } from '../core/organs';
-import type { Scan, SliceMasks } from '../core/types';
 import {
   MANUFACTURER,
   SOFTWARE_VERSION,
@@ -15,28 +14,15 @@ import {
   stableUid,
   type NaturalDataset,
 } from './dicom-write';
-import { maskContours, type ScanGeometry } from './geometry';
+import { maskContours } from './geometry';
 import { patientStudyAttributes } from './mr-series';
-import type { RoiNames } from './organ-names';
 import { ORGAN_COLOURS } from './organ-names';
-import type { ImageReferences } from './source';
+import type { ContourExportRequest } from './request';
 
 /** The Detached Study Management SOP class, which RTReferencedStudySequence items name by convention. */
 const STUDY_COMPONENT_CLASS = '1.2.840.10008.3.1.2.3.1';
 
-export interface StructureSetRequest {
-  scan: Scan;
-  geometry: ScanGeometry;
-  refs: ImageReferences;
-  /** Masks by slice id. */
-  masks: Map<string, SliceMasks>;
-  names: RoiNames;
-  /** AUTOMATIC for model predictions, MANUAL (reviewed) for a workspace export. */
-  algorithm: 'AUTOMATIC' | 'MANUAL';
-  /** Scopes the new object's UIDs. */
-  key: string;
-  when: Date;
-}
+export type StructureSetRequest = ContourExportRequest;
 
 export interface StructureSet {
   dataset: NaturalDataset;
