@@ -76,6 +76,21 @@ export class SegmentationScorer {
   private scans = 0;
   private slices = 0;
 
+  /** Adds what `other` has scored, as if its scans had been added here (scores of scan sets pool). */
+  merge(other: SegmentationScorer): this {
+    for (const organ of ORGANS) {
+      this.diceSum[organ] += other.diceSum[organ];
+      this.hausdorffSum[organ] += other.hausdorffSum[organ];
+      this.bothEmptyScans[organ] += other.bothEmptyScans[organ];
+      const counts = this.counts[organ];
+      for (const key of Object.keys(counts) as Array<keyof OrganCounts>)
+        counts[key] += other.counts[organ][key];
+    }
+    this.scans += other.scans;
+    this.slices += other.slices;
+    return this;
+  }
+
   addScan(scan: ScoredScan): void {
     const { width, height, slices } = scan;
     const plane = width * height;

@@ -88,26 +88,34 @@ function scoredScan(
   };
 }
 
-function scoreGroups(
-  groups: readonly ScanGroup[],
-  postFor: PostprocessFor,
-  priorFor: (patientId: string) => SlicePrior | null,
-): WholeScanReport {
+/** One scan scored alone with one setting: its own result, and a scorer that pools with others. */
+interface ScoredGroup {
+  group: ScanGroup;
+  scorer: SegmentationScorer;
+}
+
+function scoreGroup(
+  g: ScanGroup,
+  post: Record<Organ, OrganPostprocess>,
+  prior: SlicePrior | null,
+): ScoredGroup {
+  const scorer = new SegmentationScorer();
+  scorer.addScan(scoredScan(g, post, prior));
+  return { group: g, scorer };
+}
+
+function report(scored: readonly ScoredGroup[]): WholeScanReport {
   const pooled = new SegmentationScorer();
-  const perScan: ScanScore[] = [];
-  for (const g of groups) {
-    const scan = scoredScan(g, postFor(g.patientId), priorFor(g.patientId));
-    pooled.addScan(scan);
-    const alone = new SegmentationScorer();
-    alone.addScan(scan);
-    perScan.push({
+  for (const s of scored) pooled.merge(s.scorer);
+  return {
+    pooled: pooled.result(),
+    perScan: scored.map(({ group: g, scorer }) => ({
       scanId: g.scanId,
       patientId: g.patientId,
       slices: g.slices.length,
-      score: alone.result(),
-    });
-  }
-  return { pooled: pooled.result(), perScan };
+      score: scorer.result(),
+    })),
+  };
 }
 
 /** Whole-scan scores of held-out slices with the given post-processing per patient, no position prior. */
@@ -116,7 +124,46 @@ export function scoreHeldOutScans(
   placeOf: (sliceId: string) => SlicePlace | undefined,
   postFor: PostprocessFor,
 ): WholeScanReport {
-  return scoreGroups(groupByScan(slices, placeOf), postFor, () => null);
+  return report(groupByScan(slices, placeOf).map((g) => scoreGroup(g, postFor(g.patientId), null)));
+}
+
+interface Candidate {
+  postFor: PostprocessFor;
+  prior: SlicePrior | null;
+}
+
+/**
+ * The nested choice both searches below make: each patient is scored with the candidate whose pooled
+ * `objective` is best on the OTHER patients' scans (ties: the earlier candidate). Every (candidate, scan) is
+ * post-processed and scored once; the choices pool those scores. `best` is the choice on all patients.
+ */
+function nestedChoice(
+  groups: readonly ScanGroup[],
+  candidates: readonly Candidate[],
+  objective: (s: SegmentationScore) => number | null,
+): { report: WholeScanReport; choice: Record<string, number>; best: number } {
+  const scored = candidates.map((c) => groups.map((g) => scoreGroup(g, c.postFor(g.patientId), c.prior)));
+  const pick = (patients: readonly string[]): number => {
+    let best = 0;
+    let bestValue = -Infinity;
+    scored.forEach((perGroup, k) => {
+      const pooled = new SegmentationScorer();
+      for (const s of perGroup) if (patients.includes(s.group.patientId)) pooled.merge(s.scorer);
+      const value = objective(pooled.result()) ?? -Infinity;
+      if (value > bestValue + 1e-9) {
+        bestValue = value;
+        best = k;
+      }
+    });
+    return best;
+  };
+  const patients = [...new Set(groups.map((g) => g.patientId))];
+  const choice = Object.fromEntries(patients.map((p) => [p, pick(patients.filter((q) => q !== p))]));
+  return {
+    report: report(groups.map((g, i) => scored[choice[g.patientId]!]![i]!)),
+    choice,
+    best: pick(patients),
+  };
 }
 
 /** One candidate of a nested whole-scan choice: post-processing for every patient and a prior threshold. */
@@ -136,37 +183,18 @@ export function scoreNestedChoice(
   candidates: readonly ScanSetting[],
   prior: SlicePrior | null,
 ): { report: WholeScanReport; chosen: Record<string, string>; best: ScanSetting } {
-  const groups = groupByScan(slices, placeOf);
-  const priorOf = (c: ScanSetting): SlicePrior | null => (prior ? { ...prior, minPrior: c.minPrior } : null);
-  const pick = (patients: readonly string[]): number => {
-    let best = 0;
-    let bestScore = -Infinity;
-    candidates.forEach((c, k) => {
-      const scans = groups.filter((g) => patients.includes(g.patientId));
-      const s =
-        scoreGroups(
-          scans,
-          () => c.post,
-          () => priorOf(c),
-        ).pooled.competition.score ?? -Infinity;
-      if (s > bestScore + 1e-9) {
-        bestScore = s;
-        best = k;
-      }
-    });
-    return best;
-  };
-  const patients = [...new Set(groups.map((g) => g.patientId))];
-  const choice = Object.fromEntries(patients.map((p) => [p, pick(patients.filter((q) => q !== p))]));
-  const report = scoreGroups(
-    groups,
-    (p) => candidates[choice[p] ?? 0]!.post,
-    (p) => priorOf(candidates[choice[p] ?? 0]!),
+  const r = nestedChoice(
+    groupByScan(slices, placeOf),
+    candidates.map((c) => ({
+      postFor: () => c.post,
+      prior: prior ? { ...prior, minPrior: c.minPrior } : null,
+    })),
+    (s) => s.competition.score,
   );
   return {
-    report,
-    chosen: Object.fromEntries(patients.map((p) => [p, candidates[choice[p]!]!.label])),
-    best: candidates[pick(patients)]!,
+    report: r.report,
+    chosen: Object.fromEntries(Object.entries(r.choice).map(([p, k]) => [p, candidates[k]!.label])),
+    best: candidates[r.best]!,
   };
 }
 
@@ -176,7 +204,8 @@ export const MIN_PRIOR_GRID = [0, 0.005, 0.01, 0.02, 0.05, 0.1];
 /**
  * Whole-scan scores with the position prior, its threshold chosen per patient on the OTHER patients'
  * scans only (nested, like the post-processing), so no patient is scored with a setting tuned on itself.
- * Returns the report and the threshold tuned on all patients (what a shipped card should carry).
+ * The threshold is chosen by the score over present-or-predicted pairs (`score`), unlike
+ * `scoreNestedChoice`. Returns the report and the threshold tuned on all patients.
  */
 export function scoreWithSlicePrior(
   slices: readonly HeldOutSlice[],
@@ -185,25 +214,11 @@ export function scoreWithSlicePrior(
   prior: SlicePrior,
   grid: readonly number[] = MIN_PRIOR_GRID,
 ): { report: WholeScanReport; minPrior: number } {
-  const groups = groupByScan(slices, placeOf);
-  const withMin = (m: number): SlicePrior => ({ ...prior, minPrior: m });
-  const best = (patients: readonly string[]): number => {
-    const chosen = groups.filter((g) => patients.includes(g.patientId));
-    let bestScore = -Infinity;
-    let bestMin = 0;
-    for (const m of grid) {
-      const s = scoreGroups(chosen, postFor, () => withMin(m)).pooled.score ?? -Infinity;
-      if (s > bestScore + 1e-9) {
-        bestScore = s;
-        bestMin = m;
-      }
-    }
-    return bestMin;
-  };
-  const patients = [...new Set(groups.map((g) => g.patientId))];
-  const minPrior = Object.fromEntries(
-    patients.map((p) => [p, best(patients.filter((q) => q !== p))]),
-  ) as Record<string, number>;
-  const report = scoreGroups(groups, postFor, (p) => withMin(minPrior[p] ?? 0));
-  return { report: { ...report, minPrior }, minPrior: best(patients) };
+  const r = nestedChoice(
+    groupByScan(slices, placeOf),
+    grid.map((m) => ({ postFor, prior: { ...prior, minPrior: m } })),
+    (s) => s.score,
+  );
+  const minPrior = Object.fromEntries(Object.entries(r.choice).map(([p, k]) => [p, grid[k]!]));
+  return { report: { ...r.report, minPrior }, minPrior: grid[r.best]! };
 }

@@ -369,15 +369,13 @@ function wholeScanScores(
   const placeOf = (id: string) => places.get(id);
   const withPrior = prior ? scoreWithSlicePrior(heldOut, placeOf, tunedFor, prior) : null;
   const plainPrior = prior ? scoreWithSlicePrior(heldOut, placeOf, () => plain(), prior) : null;
+  const byScore = scoreNestedChoice(heldOut, placeOf, thresholdCandidates(prior), prior ?? null);
   return {
     plain: scoreHeldOutScans(heldOut, placeOf, () => plain()),
     tuned: scoreHeldOutScans(heldOut, placeOf, tunedFor),
     ...(withPrior ? { tunedWithPrior: withPrior.report, minPrior: withPrior.minPrior } : {}),
     ...(plainPrior ? { plainWithPrior: plainPrior.report, plainMinPrior: plainPrior.minPrior } : {}),
-    thresholdByScore: (() => {
-      const r = scoreNestedChoice(heldOut, placeOf, thresholdCandidates(prior), prior ?? null);
-      return { report: r.report, chosen: r.chosen, setting: r.best };
-    })(),
+    thresholdByScore: { report: byScore.report, chosen: byScore.chosen, setting: byScore.best },
   };
 }
 

@@ -82,3 +82,28 @@ describe('competition score', () => {
     ).toThrow(/s: prediction stomach mask is 2×2/);
   });
 });
+
+describe('pooling scorers', () => {
+  it('two scans scored apart and merged give what one scorer of both gives', () => {
+    const a = {
+      id: 'a',
+      width: W,
+      height: H,
+      slices: [{ id: 's1', gt: { stomach: mask(0, 1) }, pred: { stomach: mask(1) } }],
+    };
+    const b = {
+      id: 'b',
+      width: W,
+      height: H,
+      slices: [{ id: 's2', gt: {}, pred: { small_bowel: mask(3) } }],
+    };
+    const both = new SegmentationScorer();
+    both.addScan(a);
+    both.addScan(b);
+    const first = new SegmentationScorer();
+    first.addScan(a);
+    const second = new SegmentationScorer();
+    second.addScan(b);
+    expect(new SegmentationScorer().merge(first).merge(second).result()).toEqual(both.result());
+  });
+});
