@@ -107,11 +107,13 @@ export async function segmentScan(
       const masks: SliceMasks = {};
       const scores: Partial<Record<Organ, number>> = {};
       const maps: Float32Array[] = [];
+      const position = slicePosition(info.number, sliceCount);
       ORGANS.forEach((organ, c) => {
         const prob = unletterbox(probs, t, c, channels, b * perImage);
         maps.push(prob);
+        // An organ the prior rules out on this slice is not post-processed at all.
+        if (prior && !priorAllows(prior, organ, position)) return;
         const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, card.postprocess[organ], scan.pixelSpacing);
-        if (r.mask && prior && !priorAllows(prior, organ, slicePosition(info.number, sliceCount))) return;
         if (r.mask) {
           masks[organ] = r.mask;
           scores[organ] = r.score;

@@ -80,8 +80,9 @@ function scoredScan(
       for (const organ of ORGANS) {
         const o = slice.organs[organ];
         if (o.truth) gt[organ] = { width: o.width, height: o.height, data: o.truth };
+        if (prior && !priorAllows(prior, organ, position)) continue;
         const r = postprocessOrgan(o.prob, o.width, o.height, post[organ], g.place.pixelSpacing);
-        if (r.mask && (!prior || priorAllows(prior, organ, position))) pred[organ] = r.mask;
+        if (r.mask) pred[organ] = r.mask;
       }
       return { id: slice.sliceId, gt, pred };
     }),
