@@ -117,8 +117,7 @@ export function defaultTrainWorkers(backend: string, cores = os.availableParalle
 
 export function archSpecByName(name: string): ArchSpec {
   if (name === 'unet') return DEFAULT_UNET_SPEC;
-  if (name === 'unet-small')
-    return { ...DEFAULT_UNET_SPEC, filters: [8, 16, 32, 64], upsampling: 'bilinear' };
+  if (name === 'unet-small') return archSpecByName('unet-8x4');
   // unet-<first filters>x<levels>, e.g. unet-16x4: filters 16-32-64-128, bilinear upsampling.
   const sized = /^unet-(\d+)x(\d)$/.exec(name);
   if (sized) {
@@ -137,6 +136,11 @@ export function archSpecByName(name: string): ArchSpec {
     '--arch',
     `unknown architecture "${name}" (unet, unet-small, unet-<filters>x<levels> e.g. unet-16x4, effunet-b0 … effunet-b7)`,
   );
+}
+
+/** A data source as a card names it: by name, not located (a card must not carry this machine's paths). */
+function localSource(source: string): string {
+  return `local data "${path.basename(path.resolve(source))}"`;
 }
 
 /** True when `dir` is `parent` or inside it. */
@@ -188,17 +192,12 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       model = buildModel(spec, job.inputSize ?? 256);
     }
     const [, h, w] = model.inputs[0]!.shape as number[];
+    const spacingMm = card ? card.input.spacingMm : job.spacingMm;
     config = {
       architecture: card?.architecture ?? archSpecByName(job.arch ?? 'unet'),
       inputSize: card?.input.size ?? { height: h!, width: w! },
       sliceStride: card?.input.sliceStride ?? job.sliceStride ?? 2,
-      ...(card
-        ? card.input.spacingMm
-          ? { spacingMm: card.input.spacingMm }
-          : {}
-        : job.spacingMm
-          ? { spacingMm: job.spacingMm }
-          : {}),
+      ...(spacingMm ? { spacingMm } : {}),
       normalisation: card?.input.normalisation ?? DEFAULT_NORMALISATION,
       init: job.init ? path.resolve(job.init) : null,
       baseModel: job.init ? (card?.name ?? path.basename(path.resolve(job.init))) : null,
@@ -210,12 +209,13 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   const extra = job.extra
     ? labelledSlices(await openTrainingSource(job.extra, job.openers ?? DEFAULT_OPENERS))
     : [];
+  const realShare = job.realShare ?? 0.7;
   const trainReal = slices.filter((s) => config.trainPatients.includes(s.patientId));
-  const train = [...oversample(trainReal, extra.length, job.realShare ?? 0.7), ...extra];
+  const train = [...oversample(trainReal, extra.length, realShare), ...extra];
   const val = slices.filter((s) => config.valPatients.includes(s.patientId));
   const workers = job.workers ?? defaultTrainWorkers(backend.name);
   log(
-    `training on ${trainReal.length} slices of ${config.trainPatients.length} patients${extra.length ? ` (+ ${extra.length} extra slices, ${Math.round((job.realShare ?? 0.7) * 100)} % of draws real)` : ''}, validating on ` +
+    `training on ${trainReal.length} slices of ${config.trainPatients.length} patients${extra.length ? ` (+ ${extra.length} extra slices, ${Math.round(realShare * 100)} % of draws real)` : ''}, validating on ` +
       `${val.length} slices of ${config.valPatients.length} (${backend.name}, ` +
       `${workers ? `${workers} worker thread${workers > 1 ? 's' : ''}` : 'this thread'})`,
   );
@@ -270,8 +270,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       datasets: [
         {
           name: path.basename(job.data),
-          // Named, not located: a card travels to other machines and must not carry this one's paths.
-          source: `local data "${path.basename(path.resolve(job.data))}"`,
+          source: localSource(job.data),
           patients: config.trainPatients.length,
           scans: new Set(trainReal.map((s) => s.scan.id)).size,
           slices: trainReal.length,
@@ -280,7 +279,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
           ? [
               {
                 name: path.basename(job.extra),
-                source: `local data "${path.basename(path.resolve(job.extra))}" (training only)`,
+                source: `${localSource(job.extra)} (training only)`,
                 patients: 0,
                 scans: new Set(extra.map((s) => s.scan.id)).size,
                 slices: extra.length,
