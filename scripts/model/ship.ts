@@ -116,7 +116,6 @@ if (chosen.minPrior && !a['slice-prior']) throw new Error(`${chosen.label} needs
 const slicePrior = chosen.minPrior
   ? { ...(await readSlicePrior(a['slice-prior']!)), minPrior: chosen.minPrior }
   : undefined;
-const priorWins = Boolean(slicePrior);
 const whole = chosen.whole;
 process.stderr.write(
   `post-processing: ${chosen.label} (${choices.map((c) => `${c.label} ${score(c).toFixed(3)}`).join('; ')})\n`,
@@ -125,19 +124,17 @@ const tuned = useTuned ? report.tuned : report.untuned;
 const slices = report.folds.reduce((s, f) => s + f.testSlices, 0);
 
 type ScanResult = NonNullable<NonNullable<ModelCard['validation']>['scanResults']>[number];
+const organDice = (d: Record<Organ, number | null>): ScanResult['dice'] =>
+  Object.fromEntries(ORGANS.map((o) => [o, d[o]])) as ScanResult['dice'];
 const scanResults: ScanResult[] = [];
 if (whole) {
   scanResults.push({
-    name: `leave-one-patient-out on ${whole.perScan.length} whole real scans (post-processing${priorWins ? ' and position prior' : ''} tuned on the other patients only)`,
+    name: `leave-one-patient-out on ${whole.perScan.length} whole real scans (post-processing${slicePrior ? ' and position prior' : ''} tuned on the other patients only)`,
     patients: new Set(whole.perScan.map((s) => s.patientId)).size,
     scans: whole.perScan.length,
     slices: whole.pooled.counts.slices,
     competitionScore: whole.pooled.competition.score,
-    dice: {
-      large_bowel: whole.pooled.dice.large_bowel,
-      small_bowel: whole.pooled.dice.small_bowel,
-      stomach: whole.pooled.dice.stomach,
-    },
+    dice: organDice(whole.pooled.dice),
     hausdorff: whole.pooled.hausdorff.mean,
   });
 }
@@ -150,7 +147,7 @@ for (const ext of a.external) {
     scans: r.counts.scans,
     slices: r.counts.slices,
     competitionScore: r.competition.score,
-    dice: { large_bowel: r.dice.large_bowel, small_bowel: r.dice.small_bowel, stomach: r.dice.stomach },
+    dice: organDice(r.dice),
     hausdorff: r.hausdorff.mean,
   });
 }
