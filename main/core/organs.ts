@@ -5,6 +5,16 @@
 export const ORGANS = ['large_bowel', 'small_bowel', 'stomach'] as const;
 export type Organ = (typeof ORGANS)[number];
 
+/**
+ * The organs' structure names in AAPM TG-263, the default ROI names of every RTSTRUCT / DICOM-SEG export
+ * (a clinic may rename them: main/export/organ-names). Here, not there, because the renderer shows them too.
+ */
+export const TG263_NAMES: Readonly<Record<Organ, string>> = {
+  large_bowel: 'Bowel_Large',
+  small_bowel: 'Bowel_Small',
+  stomach: 'Stomach',
+};
+
 /** COCO category id of an organ: its 1-based position in ORGANS. */
 export type CategoryId = 1 | 2 | 3;
 

@@ -4,14 +4,11 @@
  * (the viewer's and the PNG masks'); anatomic codes are SNOMED CT, as DICOM's CID 7166 lists them.
  */
 import { InputError } from '../core/errors';
-import { ORGANS, isOrgan, type Organ } from '../core/organs';
+import { ORGANS, TG263_NAMES, isOrgan, type Organ } from '../core/organs';
 import type { Code } from './dicom-write';
 
-export const TG263_NAMES: Record<Organ, string> = {
-  large_bowel: 'Bowel_Large',
-  small_bowel: 'Bowel_Small',
-  stomach: 'Stomach',
-};
+// The defaults live with the organs (the renderer shows them); the exporters keep importing them from here.
+export { TG263_NAMES };
 
 /** RGB, the same as renderer/lib/organ-colours (yellow large bowel, green small bowel, red stomach). */
 export const ORGAN_COLOURS: Record<Organ, [number, number, number]> = {
@@ -30,22 +27,59 @@ export const ANATOMIC_TYPES: Record<Organ, Code> = {
 
 export type RoiNames = Record<Organ, string>;
 
+/** An RT ROI name is a DICOM LO: at most 64 characters, no backslash (the value separator). */
+export const ROI_NAME_MAX = 64;
+
 /**
- * `large_bowel=Colon,stomach=Stomach_PRV` → names with the TG-263 defaults for organs not given. An RT
- * ROI name is a DICOM LO: at most 64 characters, no backslash.
+ * What is wrong with a clinic's names (only the organs it renames; the others keep TG-263's), or undefined.
+ * One rule for `--roi-names` and the app's setting: each name non-empty, a valid LO, and no two organs named
+ * alike, since a planning system tells structures apart by name.
  */
-export function parseRoiNames(spec: string | undefined, where = '--roi-names'): RoiNames {
+export function roiNamesProblem(overrides: Partial<Record<string, string>>): string | undefined {
+  const names: Record<string, string> = { ...TG263_NAMES };
+  for (const [organ, name] of Object.entries(overrides)) {
+    if (!isOrgan(organ)) return `"${organ}" is not one of ${ORGANS.join(', ')}`;
+    if (name === undefined) continue;
+    const trimmed = name.trim();
+    if (trimmed === '') return `the ROI name of ${organ} is empty`;
+    if (trimmed.length > ROI_NAME_MAX || trimmed.includes('\\')) {
+      return `ROI name "${trimmed}" must be at most ${ROI_NAME_MAX} characters, without backslash`;
+    }
+    names[organ] = trimmed;
+  }
+  const seen = new Map<string, string>();
+  for (const organ of ORGANS) {
+    const other = seen.get(names[organ]!);
+    if (other) return `${other} and ${organ} are both named "${names[organ]}"`;
+    seen.set(names[organ]!, organ);
+  }
+  return undefined;
+}
+
+/** A clinic's names over the TG-263 defaults; an InputError at `where` when roiNamesProblem finds one. */
+export function resolveRoiNames(
+  overrides: Partial<Record<Organ, string>> | undefined,
+  where: string,
+): RoiNames {
+  const problem = roiNamesProblem(overrides ?? {});
+  if (problem) throw new InputError(where, problem);
   const names = { ...TG263_NAMES };
-  if (!spec) return names;
-  for (const part of spec.split(',')) {
+  for (const organ of ORGANS) {
+    const name = overrides?.[organ];
+    if (name !== undefined) names[organ] = name.trim();
+  }
+  return names;
+}
+
+/** `large_bowel=Colon,stomach=Stomach_PRV` → names with the TG-263 defaults for organs not given. */
+export function parseRoiNames(spec: string | undefined, where = '--roi-names'): RoiNames {
+  const overrides: Partial<Record<Organ, string>> = {};
+  for (const part of spec ? spec.split(',') : []) {
     const [organ, name] = part.split('=').map((s) => s.trim());
     if (!organ || !isOrgan(organ) || !name) {
       throw new InputError(where, `"${part}" is not organ=name with organ one of ${ORGANS.join(', ')}`);
     }
-    if (name.length > 64 || name.includes('\\')) {
-      throw new InputError(where, `ROI name "${name}" must be at most 64 characters, without backslash`);
-    }
-    names[organ] = name;
+    overrides[organ] = name;
   }
-  return names;
+  return resolveRoiNames(overrides, where);
 }
