@@ -9,7 +9,6 @@
  * dicom3tools MR image, and a sagittally stored NIfTI written by nibabel. A missing tool skips its checks
  * with a printed line.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -31,48 +30,18 @@ import { TG263_NAMES, parseRoiNames } from '../../main/export/organ-names';
 import { organOfRoiName, readRtStruct } from '../../main/imaging/dicom-contours';
 import { openDataset } from '../../main/imaging/open';
 import { exportScans, parseExportTargets } from '../../main/services/export';
-import { pythonWith } from '../helpers/python';
-import { REPO_ROOT, describeWithSharedData, sharedPath } from '../helpers/shared-data';
+import { PYTHON, dciodvfyErrors, hasTool, reference, run } from '../helpers/export-tools';
+import { describeWithSharedData, sharedPath } from '../helpers/shared-data';
 
 // plastimatch, dcm2niix and Python start slowly on a loaded 2-core machine (72 s seen for one check).
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-const REFERENCE = path.join(REPO_ROOT, 'test/reference/export_reference.py');
-const PYTHON = pythonWith(['numpy', 'pydicom', 'nibabel']);
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'tractus-export-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function hasTool(name: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-  if (!found) console.warn(`SKIPPED ${name} checks: ${name} is not installed (Debian: see .ci/run)`);
-  return found;
-}
 const itWith = (ok: boolean) => (ok ? it : it.skip);
 const DCIODVFY = hasTool('dciodvfy');
 const PLASTIMATCH = hasTool('plastimatch');
 const DCM2NIIX = hasTool('dcm2niix');
-
-function run(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  return `${r.stdout}${r.stderr}`;
-}
-
-function reference<T>(...args: string[]): T {
-  return JSON.parse(
-    run(PYTHON!, [REFERENCE, ...args])
-      .trim()
-      .split('\n')
-      .pop()!,
-  ) as T;
-}
-
-/** dciodvfy's error lines (warnings are listed in the README). */
-function dciodvfyErrors(file: string): string[] {
-  const r = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
-  return `${r.stdout}${r.stderr}`.split('\n').filter((line) => /^Error/.test(line));
-}
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'tractus-export-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const BIT: Record<Organ, number> = { large_bowel: 1, small_bowel: 2, stomach: 4 };
 
