@@ -21,6 +21,11 @@ export const organPostprocessSchema = z.object({
   minComponentPixels: z.number().int().min(0),
   /** Same in mm²; used instead of `minComponentPixels` when the slice's pixel spacing is known. */
   minComponentMm2: z.number().min(0).optional(),
+  /**
+   * Over a whole scan (see volume-components.ts): 3-D components with fewer voxels than this share of the
+   * organ's largest one are dropped (1: the largest only). Absent or 0: no 3-D cleanup.
+   */
+  minVolumeShare: z.number().min(0).max(1).optional(),
 });
 export type OrganPostprocess = z.infer<typeof organPostprocessSchema>;
 

@@ -9,6 +9,7 @@ import { ORGANS, type Organ } from '../core/organs';
 import type { ScanInfo, SliceMasks } from '../core/types';
 import { SegmentationScorer, type ScoredScan, type SegmentationScore } from '../metrics/segmentation-score';
 import { postprocessOrgan, type OrganPostprocess } from '../model/postprocess';
+import { cleanScanVolumes, consecutiveSlices } from '../model/volume-components';
 import { priorAllows, scanSliceCount, slicePosition, type SlicePrior } from '../model/slice-prior';
 import type { HeldOutSlice } from './crossval-score';
 
@@ -69,24 +70,25 @@ function scoredScan(
 ): ScoredScan {
   const first = g.slices[0]!.slice.organs[ORGANS[0]];
   const count = scanSliceCount(g.place.slices);
-  return {
-    id: g.scanId,
-    width: first.width,
-    height: first.height,
-    slices: g.slices.map(({ index, slice }) => {
-      const gt: SliceMasks = {};
-      const pred: SliceMasks = {};
-      const position = slicePosition(g.place.slices[index]!.number, count);
-      for (const organ of ORGANS) {
-        const o = slice.organs[organ];
-        if (o.truth) gt[organ] = { width: o.width, height: o.height, data: o.truth };
-        if (prior && !priorAllows(prior, organ, position)) continue;
-        const r = postprocessOrgan(o.prob, o.width, o.height, post[organ], g.place.pixelSpacing);
-        if (r.mask) pred[organ] = r.mask;
-      }
-      return { id: slice.sliceId, gt, pred };
-    }),
-  };
+  const slices = g.slices.map(({ index, slice }) => {
+    const gt: SliceMasks = {};
+    const pred: SliceMasks = {};
+    const position = slicePosition(g.place.slices[index]!.number, count);
+    for (const organ of ORGANS) {
+      const o = slice.organs[organ];
+      if (o.truth) gt[organ] = { width: o.width, height: o.height, data: o.truth };
+      if (prior && !priorAllows(prior, organ, position)) continue;
+      const r = postprocessOrgan(o.prob, o.width, o.height, post[organ], g.place.pixelSpacing);
+      if (r.mask) pred[organ] = r.mask;
+    }
+    return { id: slice.sliceId, gt, pred };
+  });
+  cleanScanVolumes(
+    slices.map((s) => s.pred),
+    consecutiveSlices(g.slices.map(({ index }) => g.place.slices[index]!.number)),
+    post,
+  );
+  return { id: g.scanId, width: first.width, height: first.height, slices };
 }
 
 /** One scan scored alone with one setting: its own result, and a scorer that pools with others. */
@@ -205,8 +207,8 @@ export const MIN_PRIOR_GRID = [0, 0.005, 0.01, 0.02, 0.05, 0.1];
 /**
  * Whole-scan scores with the position prior, its threshold chosen per patient on the OTHER patients'
  * scans only (nested, like the post-processing), so no patient is scored with a setting tuned on itself.
- * The threshold is chosen by the score over present-or-predicted pairs (`score`), unlike
- * `scoreNestedChoice`. Returns the report and the threshold tuned on all patients.
+ * The threshold is chosen by the competition score, as in `scoreNestedChoice`. Returns the report and the
+ * threshold tuned on all patients.
  */
 export function scoreWithSlicePrior(
   slices: readonly HeldOutSlice[],
@@ -218,7 +220,7 @@ export function scoreWithSlicePrior(
   const r = nestedChoice(
     groupByScan(slices, placeOf),
     grid.map((m) => ({ postFor, prior: { ...prior, minPrior: m } })),
-    (s) => s.score,
+    (s) => s.competition.score,
   );
   const minPrior = Object.fromEntries(Object.entries(r.choice).map(([p, k]) => [p, grid[k]!]));
   return { report: { ...r.report, minPrior }, minPrior: grid[r.best]! };

@@ -105,6 +105,13 @@ export interface FoldResult {
   untuned: Score;
 }
 
+/** A whole-scan setting chosen per patient on the other patients (nested), and its choice on all. */
+export interface ChosenSetting {
+  report: WholeScanReport;
+  chosen: Record<string, string>;
+  setting: ScanSetting;
+}
+
 export interface CrossvalReport {
   folds: FoldResult[];
   /** All held-out slices with plain 0.5 thresholding, no gate. */
@@ -130,7 +137,9 @@ export interface CrossvalReport {
      * One threshold for all organs (no gate) and the prior's threshold, chosen together by the whole-scan
      * competition score of the other patients (nested); `setting` is the choice on all patients.
      */
-    thresholdByScore?: { report: WholeScanReport; chosen: Record<string, string>; setting: ScanSetting };
+    thresholdByScore?: ChosenSetting;
+    /** The same search with each organ's 3-D cleanup (`minVolumeShare`) chosen with the threshold and prior. */
+    volumeByScore?: ChosenSetting;
   };
   steps: number;
   /** Wall-clock seconds of all folds (training and prediction), also those read back. */
@@ -369,27 +378,51 @@ function wholeScanScores(
   const placeOf = (id: string) => places.get(id);
   const withPrior = prior ? scoreWithSlicePrior(heldOut, placeOf, tunedFor, prior) : null;
   const plainPrior = prior ? scoreWithSlicePrior(heldOut, placeOf, () => plain(), prior) : null;
-  const byScore = scoreNestedChoice(heldOut, placeOf, thresholdCandidates(prior), prior ?? null);
+  const chooseBy = (candidates: ScanSetting[]): ChosenSetting => {
+    const r = scoreNestedChoice(heldOut, placeOf, candidates, prior ?? null);
+    return { report: r.report, chosen: r.chosen, setting: r.best };
+  };
   return {
     plain: scoreHeldOutScans(heldOut, placeOf, () => plain()),
     tuned: scoreHeldOutScans(heldOut, placeOf, tunedFor),
     ...(withPrior ? { tunedWithPrior: withPrior.report, minPrior: withPrior.minPrior } : {}),
     ...(plainPrior ? { plainWithPrior: plainPrior.report, plainMinPrior: plainPrior.minPrior } : {}),
-    thresholdByScore: { report: byScore.report, chosen: byScore.chosen, setting: byScore.best },
+    thresholdByScore: chooseBy(scanCandidates(prior, [0.3, 0.4, 0.5, 0.6, 0.7], [0])),
+    volumeByScore: chooseBy(scanCandidates(prior, [0.5, 0.6, 0.7], VOLUME_SHARES)),
   };
 }
 
-/** Uniform thresholds (no gate, no component removal) × prior thresholds (0 only without a prior). */
-function thresholdCandidates(prior: SlicePrior | undefined): ScanSetting[] {
+/** 3-D cleanup shares tried (see volume-components.ts): none, bodies of ≥ 30 % of the largest, the largest only. */
+const VOLUME_SHARES = [0, 0.3, 1];
+
+/**
+ * One threshold for all organs (no gate, no in-plane component removal) × prior thresholds (0 only without
+ * a prior) × 3-D cleanup shares, one for both bowels and one for the stomach (a single body).
+ */
+function scanCandidates(
+  prior: SlicePrior | undefined,
+  thresholds: readonly number[],
+  shares: readonly number[],
+): ScanSetting[] {
   const out: ScanSetting[] = [];
-  for (const threshold of [0.3, 0.4, 0.5, 0.6, 0.7]) {
+  for (const threshold of thresholds) {
     for (const minPrior of prior ? [0, 0.01, 0.02, 0.05] : [0]) {
-      const p = { ...BASE_POSTPROCESS, threshold, gateThreshold: threshold };
-      out.push({
-        label: `threshold ${threshold}${prior ? `, prior ≥ ${minPrior}` : ''}`,
-        post: { large_bowel: p, small_bowel: p, stomach: p },
-        minPrior,
-      });
+      for (const bowel of shares) {
+        for (const stomach of shares) {
+          const p = (share: number): OrganPostprocess => ({
+            ...BASE_POSTPROCESS,
+            threshold,
+            gateThreshold: threshold,
+            ...(share > 0 ? { minVolumeShare: share } : {}),
+          });
+          const volume = shares.length > 1 ? `, 3-D bowel ≥ ${bowel}, stomach ≥ ${stomach}` : '';
+          out.push({
+            label: `threshold ${threshold}${prior ? `, prior ≥ ${minPrior}` : ''}${volume}`,
+            post: { large_bowel: p(bowel), small_bowel: p(bowel), stomach: p(stomach) },
+            minPrior,
+          });
+        }
+      }
     }
   }
   return out;
@@ -415,7 +448,7 @@ async function writeHeldOut(dir: string, fold: FoldResult, slices: HeldOutSlice[
   await writeJsonAtomic(path.join(dir, HELD_OUT_JSON), { fold, slices: meta }, true);
 }
 
-async function readHeldOut(dir: string): Promise<{ fold: FoldResult; slices: HeldOutSlice[] } | null> {
+export async function readHeldOut(dir: string): Promise<{ fold: FoldResult; slices: HeldOutSlice[] } | null> {
   if (!existsSync(path.join(dir, HELD_OUT_JSON))) return null;
   const { fold, slices: meta } = (await readJsonOrExplain(path.join(dir, HELD_OUT_JSON))) as {
     fold: FoldResult;

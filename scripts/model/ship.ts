@@ -85,16 +85,18 @@ const choices: Choice[] = scans
             },
           ]
         : []),
-      ...(scans.thresholdByScore
-        ? [
-            {
-              label: `${scans.thresholdByScore.setting.label} (chosen by the competition score)`,
-              post: scans.thresholdByScore.setting.post,
-              minPrior: scans.thresholdByScore.setting.minPrior || null,
-              whole: scans.thresholdByScore.report,
-            },
-          ]
-        : []),
+      ...[scans.thresholdByScore, scans.volumeByScore].flatMap((t) =>
+        t
+          ? [
+              {
+                label: `${t.setting.label} (chosen by the competition score)`,
+                post: t.setting.post,
+                minPrior: t.setting.minPrior || null,
+                whole: t.report,
+              },
+            ]
+          : [],
+      ),
     ]
   : [
       a.postprocess === 'tuned'

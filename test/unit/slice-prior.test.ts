@@ -67,13 +67,9 @@ describe('slice position prior', () => {
 });
 
 /** A 1×2-pixel held-out slice: stomach probabilities and truth. */
-function heldOut(
-  id: string,
-  prob: [number, number],
-  truth: [number, number] | null,
-  patientId = 'case1',
-): HeldOutSlice {
-  const empty = { width: 2, height: 1, prob: new Float32Array(2), truth: undefined };
+function heldOut(id: string, prob: number[], truth: number[] | null, patientId = 'case1'): HeldOutSlice {
+  const width = prob.length;
+  const empty = { width, height: 1, prob: new Float32Array(width), truth: undefined };
   return {
     sliceId: id,
     patientId,
@@ -81,7 +77,7 @@ function heldOut(
       large_bowel: empty,
       small_bowel: empty,
       stomach: {
-        width: 2,
+        width,
         height: 1,
         prob: new Float32Array(prob),
         truth: truth ? new Uint8Array(truth) : undefined,
@@ -141,6 +137,26 @@ describe('whole-scan scoring of held-out maps', () => {
     expect(scoreWithSlicePrior(slices, placeOf, plain, prior, [0, 0.5]).report.minPrior).toEqual({
       case1: 0,
     });
+  });
+
+  it('the 3-D cleanup drops a stray body slices away from the organ', () => {
+    const three = [
+      heldOut('case1_day0_slice_0001', [0.9, 0.9, 0.2], [1, 1, 0]),
+      heldOut('case1_day0_slice_0002', [0.1, 0.1, 0.1], null),
+      heldOut('case1_day0_slice_0003', [0, 0, 0.9], null), // 1 voxel, not touching the 2-voxel body
+    ];
+    const scan3 = { ...scan, slices: [{ number: 1 }, { number: 2 }, { number: 3 }] as never };
+    const place3 = (id: string) => ({ scan: scan3, index: Number(id.slice(-1)) - 1 });
+    const withShare = (share: number) => () => ({
+      ...plain(),
+      stomach: { ...BASE_POSTPROCESS, minVolumeShare: share },
+    });
+    expect(
+      scoreHeldOutScans(three, place3, withShare(0)).pooled.counts.per_organ.stomach.false_positive_slices,
+    ).toBe(1);
+    const cleaned = scoreHeldOutScans(three, place3, withShare(1)).pooled;
+    expect(cleaned.counts.per_organ.stomach.false_positive_slices).toBe(0);
+    expect(cleaned.competition.score).toBe(1);
   });
 
   it("chooses a threshold per patient by the other patients' competition score", () => {

@@ -9,7 +9,12 @@ import { openCocoDataset } from '../../imaging/coco-images';
 import { openDataset } from '../../imaging/open';
 import type { BackendPreference } from '../../model/backend/select';
 import { openTrainingSource } from '../../model/train/sources';
-import { crossValidate, HEAVY_AUGMENT, type CrossvalReport } from '../../services/crossval';
+import {
+  crossValidate,
+  HEAVY_AUGMENT,
+  type ChosenSetting,
+  type CrossvalReport,
+} from '../../services/crossval';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../model/augment';
 import { InputError } from '../../core/errors';
 import type { Score } from '../../services/crossval-score';
@@ -88,17 +93,23 @@ export function formatReport(r: CrossvalReport): string {
     if (r.scans.plainWithPrior) {
       lines.push(scanLine('whole scans, threshold 0.5 + position prior (nested)', r.scans.plainWithPrior));
     }
-    if (r.scans.thresholdByScore) {
-      const t = r.scans.thresholdByScore;
-      lines.push(
-        scanLine('whole scans, threshold (+ prior) chosen by the competition score (nested)', t.report),
-      );
+    const chosenLines = (title: string, t: ChosenSetting | undefined) => {
+      if (!t) return;
+      lines.push(scanLine(title, t.report));
       lines.push(
         `  chosen per patient: ${Object.entries(t.chosen)
           .map(([p, c]) => `${p}: ${c}`)
           .join('; ')}; on all: ${t.setting.label}`,
       );
-    }
+    };
+    chosenLines(
+      'whole scans, threshold (+ prior) chosen by the competition score (nested)',
+      r.scans.thresholdByScore,
+    );
+    chosenLines(
+      'whole scans, threshold (+ prior) + 3-D cleanup chosen by the competition score (nested)',
+      r.scans.volumeByScore,
+    );
     if (r.scans.tunedWithPrior) {
       lines.push(scanLine('whole scans, tuned + position prior (nested)', r.scans.tunedWithPrior));
     }
