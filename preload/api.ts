@@ -227,6 +227,11 @@ export interface Settings {
   overlayOpacity: number;
   overlayStyle: 'fill' | 'contour';
   zoom: number;
+  /**
+   * A clinic's own structure names for the RTSTRUCT / DICOM-SEG export, by organ; an organ not listed keeps
+   * its AAPM TG-263 name (main/export/organ-names). The same rule as `tractus export --roi-names`.
+   */
+  roiNames: Partial<Record<Organ, string>>;
 }
 
 /** One finished epoch of a fine-tune, as the training loop records it (history.jsonl). */

@@ -12,6 +12,7 @@ import { encodeSliceImage } from '../../preload/wire';
 import { WorkspaceStore, defaultWorkspaceDir } from '../workspace/store';
 import { fineTuneTitle } from '../model/registry';
 import { exportScans, isExportTarget } from '../services/export';
+import { resolveRoiNames } from '../export/organ-names';
 import { ARG_SCHEMAS } from './schemas';
 import type { Engine, TrainingExample } from './engine';
 import { JobManager } from './jobs';
@@ -317,13 +318,15 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           await ctx.engine.writeKaggleCsv(file, s.dataset, masks);
           files = [file];
         } else if (isExportTarget(format)) {
-          // The reviewed contours (MANUAL), in the same files `tractus export` writes.
+          // The reviewed contours (MANUAL), in the same files `tractus export` writes, named as the clinic set.
+          const names = resolveRoiNames((await ctx.settings.get()).roiNames, 'settings: ROI names');
           const summary = await exportScans({
             dataset: s.dataset,
             masks,
             targets: [format],
             out: path.join(dir, format),
             algorithm: 'MANUAL',
+            names,
           });
           files = summary.files;
         } else {

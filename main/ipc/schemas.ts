@@ -1,9 +1,24 @@
 /** Zod schemas for the arguments of every API channel: main trusts nothing the renderer or a browser sends. */
 import { z } from 'zod';
+import type { Organ } from '../core/organs';
+import { roiNamesProblem } from '../export/organ-names';
 import type { ArgsOf, Channel } from '../../preload/api';
 import { layerIdSchema, sliceMasksWireSchema, sliceStateSchema } from '../workspace/schema';
 
 const none = z.object({}).strict();
+
+/** A clinic's ROI names (Settings.roiNames): checked by the one rule the CLI's `--roi-names` uses too. */
+export const roiNamesSchema = z
+  .object({ large_bowel: z.string(), small_bowel: z.string(), stomach: z.string() } satisfies Record<
+    Organ,
+    z.ZodString
+  >)
+  .partial()
+  .strict()
+  .superRefine((names, ctx) => {
+    const problem = roiNamesProblem(names);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const id = z.string().min(1).max(256);
 
 export const ARG_SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
@@ -16,6 +31,7 @@ export const ARG_SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
       overlayOpacity: z.number().min(0).max(1),
       overlayStyle: z.enum(['fill', 'contour']),
       zoom: z.number().min(0.1).max(20),
+      roiNames: roiNamesSchema,
     })
     .partial()
     .strict(),

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import type { Settings } from '../../preload/api';
 import { writeJsonAtomic } from '../io/files';
+import { roiNamesSchema } from './schemas';
 
 export const DEFAULT_SETTINGS: Settings = {
   locale: 'en',
@@ -10,6 +11,7 @@ export const DEFAULT_SETTINGS: Settings = {
   overlayOpacity: 0.45,
   overlayStyle: 'fill',
   zoom: 1,
+  roiNames: {},
 };
 
 const settingsFileSchema = z
@@ -19,6 +21,7 @@ const settingsFileSchema = z
     overlayOpacity: z.number().min(0).max(1),
     overlayStyle: z.enum(['fill', 'contour']),
     zoom: z.number().positive(),
+    roiNames: roiNamesSchema,
   })
   .partial();
 

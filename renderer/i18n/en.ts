@@ -170,6 +170,9 @@ export default {
     nifti: 'NIfTI labels',
     nnunet: 'nnU-Net dataset',
     done: 'Written: {files}',
+    roiNames: 'Structure names (RTSTRUCT, DICOM-SEG)',
+    roiNamesSave: 'Save names',
+    roiNamesSaved: 'Structure names saved: the next RTSTRUCT / DICOM-SEG export uses them',
   },
   backend: 'Backend: {name}',
   jobs: {

@@ -183,6 +183,9 @@ const fr: typeof en = {
     nifti: 'Étiquettes NIfTI',
     nnunet: 'Jeu nnU-Net',
     done: 'Écrit : {files}',
+    roiNames: 'Noms des structures (RTSTRUCT, DICOM-SEG)',
+    roiNamesSave: 'Enregistrer les noms',
+    roiNamesSaved: 'Noms des structures enregistrés : le prochain export RTSTRUCT / DICOM-SEG les utilise',
   },
   backend: 'Moteur : {name}',
   jobs: {

@@ -4,7 +4,8 @@
  * and an earlier layer can be made the working contour again; undo follows the clinician across organs
  * and a slice undone back to its layer is not "edited"; "Approve scan" covers the slices shown or says how
  * many were not, with who/when/which model in the workspace's audit trail; the COCO export opens in
- * `tractus info` and in a pycocotools-style reader (python3 + json) from where it was written.
+ * `tractus info` and in a pycocotools-style reader (python3 + json) from where it was written; the clinic's
+ * structure names set in the export panel are kept and name the ROIs of the RTSTRUCT export.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { readRtStruct } from '../../main/imaging/dicom-contours';
 import { REPO_ROOT } from '../helpers/shared-data';
 import {
   CHROMIUM,
@@ -224,5 +226,32 @@ print(json.dumps({'images': len(d['images']), 'annotations': len(d['annotations'
       cwd: REPO_ROOT,
     });
     expect(info.stdout).toContain('case8_day1');
+  }, 300_000);
+
+  it('the clinic’s structure names, set in the export panel, name the RTSTRUCT’s ROIs and are kept', async () => {
+    await page.getByTestId('roi-names').locator('summary').click();
+    await page.getByTestId('roi-name-large_bowel').fill('Colon');
+    await page.getByTestId('roi-name-stomach').fill('Stomach_Clinic');
+    await page.getByTestId('roi-names-save').click();
+    await expect.poll(() => page.locator('.toast').textContent()).toContain('Structure names saved');
+    // Kept: after a reload the fields show the saved names (read back from the engine's settings).
+    await page.reload();
+    await page.getByTestId('roi-names').locator('summary').click();
+    await expect.poll(() => page.getByTestId('roi-name-large_bowel').inputValue()).toBe('Colon');
+    expect(await page.getByTestId('roi-name-small_bowel').inputValue()).toBe('');
+    expect(await page.getByTestId('roi-name-small_bowel').getAttribute('placeholder')).toBe('Bowel_Small');
+
+    await page.getByTestId('export-rtstruct').click();
+    const result = page.getByTestId('export-result');
+    await expect.poll(() => result.textContent(), { timeout: 120_000 }).toMatch(/\.rtstruct\.dcm/);
+    const file = /(\/\S+\.rtstruct\.dcm)/.exec((await result.textContent()) ?? '')![1]!;
+    const rt = readRtStruct(await readFile(file), file);
+    const names = rt.rois.map((r) => r.name);
+    expect(names.length).toBeGreaterThan(0);
+    expect(
+      names.every((n) => ['Colon', 'Bowel_Small', 'Stomach_Clinic'].includes(n)),
+      names.join(),
+    ).toBe(true);
+    expect(names).toContain('Stomach_Clinic'); // the stomach drawn and reviewed in the tests above
   }, 300_000);
 });

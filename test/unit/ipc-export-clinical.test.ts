@@ -2,10 +2,11 @@
  * The app's export panel offers the clinical formats: `export:start` with rtstruct / dicom-seg / nifti / nnunet
  * writes the reviewed masks through services/export (the files `tractus export` writes), and an RTSTRUCT
  * written so reads back, with the MR series written beside it, to the saved mask. `tractus export <workspace>`
- * (exportFromPath) finds the same reviewed masks from the workspace folder alone.
+ * (exportFromPath) finds the same reviewed masks from the workspace folder alone. The clinic's ROI names are
+ * a setting, checked in main by the rule `--roi-names` uses, kept in the settings file, used by the export.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { allScans, type Dataset, type Scan } from '../../main/core/types';
 import type { Engine } from '../../main/ipc/engine';
 import { createHandlers } from '../../main/ipc/handlers';
 import { SettingsStore } from '../../main/ipc/settings';
+import { TG263_NAMES, parseRoiNames, resolveRoiNames, roiNamesProblem } from '../../main/export/organ-names';
+import { readDicomSeg, readRtStruct } from '../../main/imaging/dicom-contours';
 import { openDataset } from '../../main/imaging/open';
 import { encodePngGray8 } from '../../main/imaging/png';
 import { encodeCocoRle } from '../../main/masks/coco-rle';
@@ -103,6 +106,86 @@ describe('export:start with the clinical formats', () => {
     const [slice1, slice2] = allScans(back)[0]!.slices;
     expect(back.masks.get(slice1!.id)?.stomach).toBeUndefined();
     expect(back.masks.get(slice2!.id)?.stomach?.data).toEqual(data);
+  });
+});
+
+describe('the clinic’s own ROI names (setting roiNames)', () => {
+  const handlers = (settingsFile: string) =>
+    createHandlers({
+      engine: { openDataset } as unknown as Engine, // export needs nothing else of the engine
+      settings: new SettingsStore(settingsFile),
+      emit: () => {},
+      transport: 'http',
+      version: 'test',
+      demoDir: '/data/demo',
+      workspaceBase: tmp,
+    });
+
+  it('one rule for the setting and --roi-names: TG-263 by default, renames checked', () => {
+    expect(resolveRoiNames({}, 'x')).toEqual(TG263_NAMES);
+    expect(resolveRoiNames({ large_bowel: ' Colon ' }, 'x')).toEqual({
+      ...TG263_NAMES,
+      large_bowel: 'Colon',
+    });
+    expect(roiNamesProblem({ stomach: 'Bowel_Small' })).toBe(
+      'small_bowel and stomach are both named "Bowel_Small"',
+    );
+    expect(roiNamesProblem({ stomach: 'A\\B' })).toMatch(/at most 64 characters, without backslash/);
+    expect(roiNamesProblem({ stomach: 'x'.repeat(65) })).toMatch(/at most 64 characters/);
+    expect(roiNamesProblem({ stomach: '  ' })).toBe('the ROI name of stomach is empty');
+    expect(roiNamesProblem({ liver: 'Liver' })).toMatch(/"liver" is not one of large_bowel/);
+    expect(() => parseRoiNames('large_bowel=Stomach')).toThrow(
+      /--roi-names: large_bowel and stomach are both named "Stomach"/,
+    );
+  });
+
+  it('settings:set refuses bad names, keeps good ones across restarts, and export:start uses them', async () => {
+    const settingsFile = path.join(tmp, 'settings.json');
+    const h = handlers(settingsFile);
+    await expect(h['settings:set']({ roiNames: { stomach: 'Bowel_Large' } })).rejects.toThrow(
+      /settings:set: invalid arguments: roiNames large_bowel and stomach are both named "Bowel_Large"/,
+    );
+    await expect(h['settings:set']({ roiNames: { liver: 'Liver' } })).rejects.toThrow(/invalid arguments/);
+    expect((await h['settings:get']({})).roiNames).toEqual({});
+    const clinic = { large_bowel: 'Colon', stomach: 'Stomach_Clinic' };
+    expect((await h['settings:set']({ roiNames: clinic })).roiNames).toEqual(clinic);
+    // persisted: a new store (the app started again) reads them from the file
+    expect((await new SettingsStore(settingsFile).get()).roiNames).toEqual(clinic);
+
+    const root = path.join(tmp, 'pngs');
+    await pngFolder(root);
+    const summary = await h['dataset:open']({ path: root });
+    const scan = summary.patients[0]!.days[0]!.scans[0]!;
+    const mask = new Uint8Array(W * H);
+    for (const p of [50, 51, 62, 63]) mask[p] = 1;
+    await h['masks:save']({
+      scanId: scan.id,
+      sliceId: scan.slices[1]!.id,
+      masks: {
+        stomach: encodeMask({ width: W, height: H, data: mask }),
+        small_bowel: encodeMask({ width: W, height: H, data: mask.map((v) => 1 - v) }),
+      },
+    });
+    const out = path.join(tmp, 'named');
+    const written: string[] = [];
+    for (const format of ['rtstruct', 'dicom-seg'] as const) {
+      const job = await h.jobs.settled((await h['export:start']({ format, outDir: out })).jobId);
+      expect(job.status, job.error).toBe('done');
+      written.push(...(job.result as { files: string[] }).files);
+    }
+    const rtFile = written.find((f) => f.endsWith('.rtstruct.dcm'))!;
+    const segFile = written.find((f) => f.endsWith('.seg.dcm'))!;
+    const rt = readRtStruct(await readFile(rtFile), rtFile);
+    expect(rt.rois.map((r) => r.name).sort()).toEqual(['Bowel_Small', 'Stomach_Clinic']);
+    const seg = readDicomSeg(await readFile(segFile), segFile);
+    expect(seg.segments.map((x) => x.label).sort()).toEqual(['Bowel_Small', 'Stomach_Clinic']);
+  });
+
+  it('a settings file with bad names (edited by hand) falls back to the defaults', async () => {
+    const settingsFile = path.join(tmp, 'settings.json');
+    await writeFile(settingsFile, JSON.stringify({ locale: 'fr', roiNames: { stomach: 'Bowel_Small' } }));
+    // the whole file is refused, as for any other invalid field: never a half-applied file
+    expect(await new SettingsStore(settingsFile).get()).toMatchObject({ locale: 'en', roiNames: {} });
   });
 });
 

@@ -71,6 +71,7 @@ export class FakeApi implements TractusApi {
       overlayOpacity: 0.45,
       overlayStyle: 'fill',
       zoom: 1,
+      roiNames: {},
     }),
     'dataset:openDemo': () => this.summary,
     'dataset:current': () => this.summary,
