@@ -272,12 +272,15 @@ export function decodeCompressedFrame(
     );
   }
   if (info.codec === 'jpeg8') {
+    // libjpeg-turbo is built 8-bit only, and no maintained 12-bit DCT decoder installs on its own (the one
+    // Cornerstone3D uses sits unexported in @cornerstonejs/dicom-image-loader, whose peer dependencies pull
+    // vtk.js and native TensorFlow): README "12-bit lossy JPEG" lists what was checked.
     const precision = jpegPrecision(encoded);
     if (precision !== undefined && precision !== 8) {
       throw new InputError(
         where,
-        `compressed with ${name} at ${precision} bits per sample (${transferSyntax}); no maintained ` +
-          `WebAssembly decoder for ${precision}-bit lossy JPEG is available — ${CONVERT_ADVICE}`,
+        `compressed with ${name} at ${precision} bits per sample (${transferSyntax}); Tractus has no ` +
+          `maintained decoder for ${precision}-bit lossy JPEG — ${CONVERT_ADVICE}`,
       );
     }
   }
