@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { crc32, deflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { encode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isInputError } from '../../main/core/errors';
 import type { PixelArray } from '../../main/core/types';
@@ -103,6 +104,79 @@ describe('PNG: colour models reduce to gray', () => {
     // 3 pixels 1,0,1 packed MSB first: 0b1010_0000
     const bytes = encode({ width: 3, height: 1, data: new Uint8Array([0b10100000]), channels: 1, depth: 1 });
     expect(Array.from(decodePng(bytes, 'bits.png').data)).toEqual([255, 0, 255]);
+  });
+});
+
+/** A grayscale PNG whose rows use the given filters (cycled), its pixel data split over two IDAT chunks. */
+function filteredGrayPng(width: number, height: number, depth: 8 | 16, filters: number[], seed: number) {
+  const bpp = depth / 8;
+  const rowBytes = width * bpp;
+  const plain = new Uint8Array(height * rowBytes);
+  let s = seed;
+  for (let i = 0; i < plain.length; i++) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    plain[i] = (s >> 8) & 0xff;
+  }
+  const filtered = new Uint8Array(height * (rowBytes + 1));
+  for (let y = 0; y < height; y++) {
+    const f = filters[y % filters.length]!;
+    filtered[y * (rowBytes + 1)] = f;
+    for (let x = 0; x < rowBytes; x++) {
+      const at = (dy: number, dx: number) =>
+        y + dy < 0 || x + dx < 0 ? 0 : plain[(y + dy) * rowBytes + x + dx]!;
+      const [a, b, c] = [at(0, -bpp), at(-1, 0), at(-1, -bpp)];
+      const p = a + b - c;
+      const [pa, pb, pc] = [Math.abs(p - a), Math.abs(p - b), Math.abs(p - c)];
+      const predictor = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f]!;
+      filtered[y * (rowBytes + 1) + 1 + x] = (plain[y * rowBytes + x]! - predictor) & 0xff;
+    }
+  }
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    out.set(Buffer.from(type, 'latin1'), 4);
+    out.set(data, 8);
+    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, width);
+  new DataView(ihdr.buffer).setUint32(4, height);
+  ihdr.set([depth, 0, 0, 0, 0], 8);
+  const z = deflateSync(filtered);
+  const half = z.length >> 1;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', z.subarray(0, half)),
+    chunk('IDAT', z.subarray(half)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+describe('PNG: grayscale through native zlib', () => {
+  it('decodes every row filter at 8 and 16 bits to the pixels fast-png decodes', () => {
+    for (const depth of [8, 16] as const) {
+      for (const filters of [[0], [1], [2], [3], [4], [4, 3, 2, 1, 0]]) {
+        const png = filteredGrayPng(13, 9, depth, filters, depth * 7 + filters[0]!);
+        const ours = decodePngPixels(png, 'f.png');
+        const reference = decode(png);
+        expect(ours.depth).toBe(depth);
+        expect(ours.channels).toBe(1);
+        expect(ours.data).toBeInstanceOf(depth === 16 ? Uint16Array : Uint8Array);
+        expect(Array.from(ours.data)).toEqual(Array.from(reference.data));
+      }
+    }
+  });
+
+  it('an unknown row filter or short pixel data is an InputError naming the file', () => {
+    expect(() => decodePng(filteredGrayPng(4, 4, 8, [5], 1), 'f5.png')).toThrow(/f5\.png: .*row filter 5/);
+    const short = filteredGrayPng(4, 4, 16, [0], 1);
+    // the IHDR says 8 rows (its CRC redone), the pixel data holds 4
+    short.writeUInt32BE(8, 20);
+    short.writeUInt32BE(crc32(short.subarray(12, 29)), 29);
+    expect(() => decodePng(short, 'short.png')).toThrow(/short\.png: truncated PNG pixel data/);
   });
 });
 
