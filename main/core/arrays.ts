@@ -12,8 +12,25 @@ export function minMax(data: ArrayLike<number>): [number, number] {
   return data.length ? [min, max] : [0, 0];
 }
 
+function isIntegerArray(values: ArrayLike<number>): boolean {
+  return (
+    values instanceof Uint8Array ||
+    values instanceof Uint8ClampedArray ||
+    values instanceof Uint16Array ||
+    values instanceof Int16Array ||
+    values instanceof Int8Array ||
+    values instanceof Uint32Array ||
+    values instanceof Int32Array
+  );
+}
+
 /** Min, max and whether every value is an integer (which storage type fits, which histogram is exact). */
 export function measureValues(values: ArrayLike<number>): { min: number; max: number; integral: boolean } {
+  // An integer typed array holds integers only: no per-value test (this runs on every slice segmented).
+  if (isIntegerArray(values)) {
+    const [min, max] = values.length ? minMax(values) : [Infinity, -Infinity];
+    return { min, max, integral: true };
+  }
   let min = Infinity;
   let max = -Infinity;
   let integral = true;

@@ -99,6 +99,9 @@ export async function segmentScan(
     transforms: LetterboxTransform[];
     probs: Promise<Float32Array>;
   }> = [];
+  // The organs' probability maps at native size: read only while their slice is post-processed, so one
+  // set of buffers serves every slice of the same size (no 3 × width × height floats of garbage per slice).
+  let maps: Float32Array[] = [];
   const finish = async (job: (typeof queue)[number]) => {
     const probs = await job.probs;
     for (let b = 0; b < job.count; b++) {
@@ -106,11 +109,12 @@ export async function segmentScan(
       const info = scan.slices[job.start + b]!;
       const masks: SliceMasks = {};
       const scores: Partial<Record<Organ, number>> = {};
-      const maps: Float32Array[] = [];
+      if (maps[0]?.length !== t.srcWidth * t.srcHeight) {
+        maps = ORGANS.map(() => new Float32Array(t.srcWidth * t.srcHeight));
+      }
       const position = slicePosition(info.number, sliceCount);
       ORGANS.forEach((organ, c) => {
-        const prob = unletterbox(probs, t, c, channels, b * perImage);
-        maps.push(prob);
+        const prob = unletterbox(probs, t, c, channels, b * perImage, maps[c]);
         // An organ the prior rules out on this slice is not post-processed at all.
         if (prior && !priorAllows(prior, organ, position)) return;
         const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, card.postprocess[organ], scan.pixelSpacing);

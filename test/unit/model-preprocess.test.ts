@@ -51,6 +51,28 @@ describe('letterbox', () => {
     close(out, [1 / 6 + 2.5, 1.5 + 2.5, 17 / 6 + 2.5, 1 / 6 + 17.5, 1.5 + 17.5, 17 / 6 + 17.5]);
   });
 
+  it('writes every element of a reused output buffer, cropped or padded', () => {
+    const map = Float32Array.from({ length: 16 * 16 * 3 }, (_, k) => ((k * 37) % 101) / 100);
+    for (const t of [
+      inputTransform(20, 12, { width: 16, height: 16 }, null, undefined),
+      inputTransform(30, 30, { width: 16, height: 16 }, [1, 1], 1.5),
+    ]) {
+      const fresh = unletterbox(map, t, 2, 3);
+      const reused = unletterbox(map, t, 2, 3, 0, new Float32Array(t.srcWidth * t.srcHeight).fill(NaN));
+      expect(Array.from(reused)).toEqual(Array.from(fresh));
+    }
+    expect(() =>
+      unletterbox(
+        map,
+        inputTransform(20, 12, { width: 16, height: 16 }, null, undefined),
+        0,
+        3,
+        0,
+        new Float32Array(5),
+      ),
+    ).toThrow(RangeError);
+  });
+
   it('round-trips a same-size slice exactly', () => {
     const t = letterboxTransform(5, 3, 5, 3);
     const src = Array.from({ length: 15 }, (_, i) => (i * 7) % 11);
@@ -117,6 +139,33 @@ describe('normalisation', () => {
   it('turns a flat slice into zeros instead of dividing by zero', () => {
     const out = normaliseSlice({ width: 2, height: 2, data: new Uint16Array([7, 7, 7, 7]) });
     expect(Array.from(out)).toEqual([0, 0, 0, 0]);
+    // also when the caller's reused buffer held an earlier slice
+    const reused = normaliseSlice(
+      { width: 2, height: 2, data: new Uint16Array([7, 7, 7, 7]) },
+      undefined,
+      new Float32Array([1, 2, 3, 4]),
+    );
+    expect(Array.from(reused)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('8- and 16-bit slices (one histogram over the type) give the percentiles of the same values as floats', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (const [Type, top] of [
+      [Uint16Array, 65536],
+      [Uint8Array, 256],
+    ] as const) {
+      for (const n of [1, 2, 17, 5000]) {
+        const data = Type.from({ length: n }, () => (next() % top) >> (next() % 9));
+        // the same values as floats: no typed path, binned exactly on their range
+        const asFloat = Float32Array.from(data);
+        const ps = [0, 0.5, 3, 50, 99.5, 100];
+        expect(percentiles(data, ps), `${Type.name} n=${n}`).toEqual(percentiles(asFloat, ps));
+      }
+    }
+    // twice on one array: the histogram kept between calls starts empty each time
+    const data = Uint16Array.from({ length: 1000 }, (_, i) => 60000 - i);
+    expect(percentiles(data, [0.5, 99.5])).toEqual(percentiles(data, [0.5, 99.5]));
   });
 
   it('matches numpy percentile(method="inverted_cdf") on integer and float data', (ctx) => {
