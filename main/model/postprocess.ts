@@ -127,26 +127,32 @@ export function postprocessOrgan(
   p: OrganPostprocess,
   spacing: [row: number, column: number] | null = null,
 ): OrganResult {
-  let gateCount = 0;
-  let any = false;
+  const { threshold, gateThreshold } = p;
   const data = new Uint8Array(width * height);
+  let gateCount = 0;
+  // Pixels above the threshold and their probability sum, in pixel order: the score when no component
+  // is removed (the sum is then the one the loop below would make, added in the same order).
+  let count = 0;
+  let sum = 0;
   for (let i = 0; i < data.length; i++) {
     const v = prob[i]!;
-    if (v > p.gateThreshold) gateCount++;
-    if (v > p.threshold) {
+    if (v > gateThreshold) gateCount++;
+    if (v > threshold) {
       data[i] = 1;
-      any = true;
+      count++;
+      sum += v;
     }
   }
-  if (!any || gateCount < gateMinPixelsFor(p, spacing)) return { mask: undefined, score: 0 };
+  if (count === 0 || gateCount < gateMinPixelsFor(p, spacing)) return { mask: undefined, score: 0 };
   const mask: BinaryMask = { width, height, data };
-  removeSmallComponents(mask, minComponentPixelsFor(p, spacing));
-  let sum = 0;
-  let count = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i]) {
-      sum += prob[i]!;
-      count++;
+  if (removeSmallComponents(mask, minComponentPixelsFor(p, spacing)) > 0) {
+    sum = 0;
+    count = 0;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i]) {
+        sum += prob[i]!;
+        count++;
+      }
     }
   }
   return count === 0 ? { mask: undefined, score: 0 } : { mask, score: sum / count };

@@ -27,6 +27,7 @@ import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
 import { buildCocoDataset, type CocoResult } from '../masks/coco';
 import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
+import { countNonZero } from '../metrics/dice';
 import { initBackend, type InferenceBackend } from '../model/backend/select';
 import { segmentScan, type BatchPredictor, type SegmentScanOptions } from '../model/infer';
 import { chooseOnnx, tfjsPreference, type InferencePreference } from '../model/onnx/choose';
@@ -240,7 +241,7 @@ async function runScan(
     for (const organ of ORGANS) {
       const mask = s.masks[organ];
       if (!mask) continue;
-      voxels[organ] += mask.data.reduce((a, b) => a + b, 0);
+      voxels[organ] += countNonZero(mask.data);
       masks[organ] = {
         coco: encodeCocoRle(mask),
         kaggle: encodeKaggleRle(mask.data),
