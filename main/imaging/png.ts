@@ -172,14 +172,18 @@ function decodeGrayNative(bytes: Uint8Array, where: string): PngPixels | undefin
     at += 12 + length;
   }
   if (idat.length === 0) throw new InputError(where, 'corrupt PNG (no IDAT chunk)');
+  const bpp = depth / 8;
+  const rowBytes = width * bpp;
   let raw: Uint8Array;
   try {
-    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat));
+    // One output chunk of the expected size (zlib's default 16 KiB chunks are joined by another copy), at
+    // most 4 MiB: a corrupt header must not make a few bytes of data allocate gigabytes up front.
+    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), {
+      chunkSize: Math.min(1 << 22, Math.max(64, height * (rowBytes + 1))),
+    });
   } catch (e) {
     throw new InputError(where, `corrupt or truncated PNG (${(e as Error).message})`, { cause: e });
   }
-  const bpp = depth / 8;
-  const rowBytes = width * bpp;
   if (raw.length < height * (rowBytes + 1)) {
     throw new InputError(
       where,

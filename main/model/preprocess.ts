@@ -95,8 +95,22 @@ export function normaliseSlice(
   const [lo, hi] = percentiles(image.data, [spec.lowPercentile, spec.highPercentile]) as [number, number];
   const range = hi - lo;
   if (!(range > 0)) return out.fill(0);
+  const data = image.data;
+  if (data instanceof Uint16Array || data instanceof Uint8Array) {
+    // Integer samples between the percentiles take range + 1 values (lo, hi integers): each is divided once,
+    // into a table, instead of once per pixel — the same float32 for every pixel.
+    if (range < data.length) {
+      const table = new Float32Array(range + 1);
+      for (let k = 0; k <= range; k++) table[k] = k / range;
+      for (let i = 0; i < out.length; i++) {
+        const v = data[i]! - lo;
+        out[i] = v <= 0 ? 0 : v >= range ? 1 : table[v]!;
+      }
+      return out;
+    }
+  }
   for (let i = 0; i < out.length; i++) {
-    const v = (image.data[i]! - lo) / range;
+    const v = (data[i]! - lo) / range;
     out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
   }
   return out;

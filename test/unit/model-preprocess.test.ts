@@ -148,7 +148,7 @@ describe('normalisation', () => {
     expect(Array.from(reused)).toEqual([0, 0, 0, 0]);
   });
 
-  it('8- and 16-bit slices (one histogram over the type) give the percentiles of the same values as floats', () => {
+  it('8- and 16-bit slices (one histogram over the type, a table of levels) give the percentiles and normalised values of the same values as floats', () => {
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
     for (const [Type, top] of [
@@ -163,6 +163,11 @@ describe('normalisation', () => {
         expect(percentiles(data, ps), `${Type.name} n=${n}`).toEqual(percentiles(asFloat, ps));
       }
     }
+    // normalised through a table of the integer levels: the same float32 values as dividing each pixel
+    const slice = Uint16Array.from({ length: 4000 }, () => next() % 3000);
+    const viaTable = normaliseSlice({ width: 4000, height: 1, data: slice });
+    const viaDivision = normaliseSlice({ width: 4000, height: 1, data: Float32Array.from(slice) });
+    expect(Array.from(viaTable)).toEqual(Array.from(viaDivision));
     // twice on one array: the histogram kept between calls starts empty each time
     const data = Uint16Array.from({ length: 1000 }, (_, i) => 60000 - i);
     expect(percentiles(data, [0.5, 99.5])).toEqual(percentiles(data, [0.5, 99.5]));
