@@ -186,7 +186,26 @@ export function inputTransform(
  * Source coordinate (clamped to [0, n−1]) of each of `m` output pixels when n pixels are resampled to m,
  * with pixel centres aligned (half-pixel convention), as lower index + weight of the upper neighbour.
  */
-function samplePositions(n: number, m: number): { lower: Int32Array; weight: Float32Array } {
+function samplePositions(n: number, m: number): SamplePositions {
+  const key = `${n}→${m}`;
+  let found = recentPositions.get(key);
+  if (!found) {
+    found = computeSamplePositions(n, m);
+    if (recentPositions.size >= 16) recentPositions.clear();
+    recentPositions.set(key, found);
+  }
+  return found;
+}
+
+interface SamplePositions {
+  readonly lower: Int32Array;
+  readonly weight: Float32Array;
+}
+
+/** The sizes resampled last, by "n→m": a scan maps the same few sizes for every slice and organ. */
+const recentPositions = new Map<string, SamplePositions>();
+
+function computeSamplePositions(n: number, m: number): SamplePositions {
   const lower = new Int32Array(m);
   const weight = new Float32Array(m);
   for (let i = 0; i < m; i++) {
