@@ -121,7 +121,8 @@ export interface SegmentSummary {
 /**
  * Two workers take ~1.5–2 s to load tfjs and the model, and save ~0.12 s per slice with the default
  * U-Net on wasm (263 → 144 ms/slice by CPU time on 2 cores; test/bench/segment.bench.ts): below ~15–20
- * slices one thread finishes first.
+ * slices one thread finishes first. On ONNX Runtime they take ~1–2 s to start and save a few ms per slice
+ * of the shipped model (test/bench/onnx.bench.ts): they pay over a whole scan, not on a handful of slices.
  */
 export const AUTO_WORKERS_MIN_SLICES = 24;
 

@@ -11,6 +11,7 @@ import { segmentScan } from '../../main/model/infer';
 import { loadModel, type LoadedModel } from '../../main/model/model-io';
 import {
   defaultInferenceWorkers,
+  onnxThreadsPerWorker,
   startInferencePool,
   type InferencePool,
 } from '../../main/model/parallel/infer-pool';
@@ -42,11 +43,20 @@ afterAll(async () => {
 });
 
 describe('defaultInferenceWorkers', () => {
-  it('one per core up to 2 on wasm and cpu, 1 on native TensorFlow (it threads itself)', () => {
+  it('one per core up to 2 on wasm, cpu and ONNX Runtime, 1 on native TensorFlow (it threads itself)', () => {
     expect(defaultInferenceWorkers('wasm', 2)).toBe(2);
     expect(defaultInferenceWorkers('cpu', 16)).toBe(2);
     expect(defaultInferenceWorkers('wasm', 1)).toBe(1);
     expect(defaultInferenceWorkers('tensorflow', 8)).toBe(1);
+    expect(defaultInferenceWorkers('onnxruntime', 2)).toBe(2);
+    expect(defaultInferenceWorkers('onnxruntime', 1)).toBe(1);
+  });
+
+  it('ONNX Runtime workers share the cores: each session gets its part as threads', () => {
+    expect(onnxThreadsPerWorker(2, 2)).toBe(1);
+    expect(onnxThreadsPerWorker(1, 2)).toBe(2);
+    expect(onnxThreadsPerWorker(2, 8)).toBe(4);
+    expect(onnxThreadsPerWorker(4, 2)).toBe(1);
   });
 });
 

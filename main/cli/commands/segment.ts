@@ -58,7 +58,7 @@ export function register(program: Command): void {
     )
     .option(
       '--workers <n>',
-      'threads running the network (default: 2 on wasm/cpu with ≥ 2 cores and ≥ 24 slices, else 1)',
+      'threads running the network (default: 2 on wasm, cpu and ONNX Runtime — one ONNX thread each — with ≥ 2 cores and ≥ 24 slices, else 1)',
     )
     .option('--batch <n>', 'slices per forward pass (default 4)')
     .option('--force', 'recompute scans finished by an earlier run')

@@ -38,13 +38,21 @@ export interface InferencePoolOptions {
 
 /**
  * Workers that pay off: one per core, at most 2 (this app's target machine), for the single-threaded
- * wasm and cpu backends; native TensorFlow and ONNX Runtime already spread one forward pass over all cores.
+ * wasm and cpu backends, and for ONNX Runtime with one thread per session: on 2 cores, two one-thread
+ * sessions on alternate batches beat one two-thread session (whose threads wait for each other inside every
+ * pass while this thread reads and post-processes beside them; test/bench/onnx.bench.ts). Native
+ * TensorFlow already spreads one forward pass over all cores.
  */
 export function defaultInferenceWorkers(
   backend: InferenceBackend,
   cores = os.availableParallelism(),
 ): number {
-  return backend === 'tensorflow' || backend === 'onnxruntime' ? 1 : Math.max(1, Math.min(2, cores));
+  return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(2, cores));
+}
+
+/** ONNX Runtime threads of each worker's session: the cores shared between the workers. */
+export function onnxThreadsPerWorker(workers: number, cores = os.availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / workers));
 }
 
 function workerError(e: unknown): Error {
@@ -56,7 +64,11 @@ function workerError(e: unknown): Error {
 
 /** Start `workers` threads and wait until each has its backend and model ready. */
 export async function startInferencePool(opts: InferencePoolOptions): Promise<InferencePool> {
-  const data: InferWorkerData = { modelDir: opts.modelDir, backend: opts.backend };
+  const data: InferWorkerData = {
+    modelDir: opts.modelDir,
+    backend: opts.backend,
+    onnxThreads: onnxThreadsPerWorker(opts.workers),
+  };
   const pool: WorkerPool<InferRequest, InferReply> = createWorkerPool(
     opts.workers,
     opts.workerUrl ?? workerEntryUrl('infer-worker'),

@@ -6,6 +6,8 @@ export interface InferWorkerData {
   modelDir: string;
   /** The backend the main thread chose: every worker must compute with the same one. */
   backend: InferenceBackend;
+  /** ONNX Runtime: threads of this worker's session (the pool shares the cores between its workers). */
+  onnxThreads: number;
 }
 
 export type InferRequest =

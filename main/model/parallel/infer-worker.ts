@@ -2,7 +2,8 @@
  * Worker thread for segmentation: loads the model once, on the backend the main thread chose, and runs
  * forward passes on batches the main thread has already prepared. Everything else (reading, 2.5D
  * preprocessing, post-processing, writing) stays on the main thread. With ONNX Runtime the worker holds
- * one session (threads = cores) on the folder's model.onnx, which the main thread has self-checked.
+ * one session (its share of the cores as threads) on the folder's model.onnx, which the main thread has
+ * self-checked.
  */
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
@@ -24,7 +25,9 @@ async function handle(req: InferRequest): Promise<InferReply | WithTransfer<Infe
       if (data.backend === 'onnxruntime') {
         if (!predict) {
           const card = await readModelCard(data.modelDir);
-          const session = await createOnnxSession(path.join(data.modelDir, ONNX_FILE));
+          const session = await createOnnxSession(path.join(data.modelDir, ONNX_FILE), {
+            threads: data.onnxThreads,
+          });
           predict = onnxPredictor(session, { ...card.input.size, channels: card.architecture.inChannels });
         }
         return { kind: 'init', backend: 'onnxruntime' };
