@@ -4,12 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ORGANS, type Organ } from '../core/organs';
-import type { Scan, SliceMasks } from '../core/types';
+import type { BinaryMask, Scan, SliceMasks } from '../core/types';
 import type { LoadedModel } from './model-io';
 import { postprocessOrgan } from './postprocess';
 import { appliesSlicePrior, priorAllows, scanSliceCount, slicePosition } from './slice-prior';
 import { ScanInputs, unletterbox, type LetterboxTransform } from './preprocess';
 import { sliceUncertainty } from './uncertainty';
+import { cleanScanVolumes, consecutiveSlices, volumeRuleOrgans } from './volume-components';
 
 export interface SliceSegmentation {
   /** Position in scan.slices. */
@@ -102,6 +103,10 @@ export async function segmentScan(
   // The organs' probability maps at native size: read only while their slice is post-processed, so one
   // set of buffers serves every slice of the same size (no 3 × width × height floats of garbage per slice).
   let maps: Float32Array[] = [];
+  // Organs with a 3-D rule (applied once the scan is whole) keep the probabilities inside their masks, so
+  // a slice's score can be recomputed over what the rule keeps.
+  const volumeOrgans = volumeRuleOrgans(card.postprocess);
+  const insideProbs: Array<Partial<Record<Organ, Float32Array>>> = [];
   const finish = async (job: (typeof queue)[number]) => {
     const probs = await job.probs;
     for (let b = 0; b < job.count; b++) {
@@ -113,6 +118,7 @@ export async function segmentScan(
         maps = ORGANS.map(() => new Float32Array(t.srcWidth * t.srcHeight));
       }
       const position = slicePosition(info.number, sliceCount);
+      const inside: Partial<Record<Organ, Float32Array>> = {};
       ORGANS.forEach((organ, c) => {
         const prob = unletterbox(probs, t, c, channels, b * perImage, maps[c]);
         // An organ the prior rules out on this slice is not post-processed at all.
@@ -121,8 +127,10 @@ export async function segmentScan(
         if (r.mask) {
           masks[organ] = r.mask;
           scores[organ] = r.score;
+          if (volumeOrgans.includes(organ)) inside[organ] = probabilitiesInside(r.mask, prob);
         }
       });
+      insideProbs.push(inside);
       slices.push({
         index: job.start + b,
         id: info.id,
@@ -149,5 +157,45 @@ export async function segmentScan(
     opts.signal?.throwIfAborted();
     await finish(queue.shift()!);
   }
+  if (volumeOrgans.length > 0) applyVolumeRules(scan, card.postprocess, slices, insideProbs);
   return { scanId: scan.id, slices, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The probabilities at a mask's pixels, in pixel order. */
+function probabilitiesInside(mask: BinaryMask, prob: Float32Array): Float32Array {
+  const out: number[] = [];
+  for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) out.push(prob[i]!);
+  return Float32Array.from(out);
+}
+
+/** The card's 3-D rules over the whole scan; a slice's score is then the mean over the pixels kept. */
+function applyVolumeRules(
+  scan: Scan,
+  post: LoadedModel['card']['postprocess'],
+  slices: SliceSegmentation[],
+  insideProbs: ReadonlyArray<Partial<Record<Organ, Float32Array>>>,
+): void {
+  const before = slices.map((s) => ({ ...s.masks }));
+  const masks = slices.map((s) => s.masks);
+  cleanScanVolumes(masks, consecutiveSlices(slices.map((s) => scan.slices[s.index]!.number)), post);
+  slices.forEach((s, z) => {
+    for (const organ of volumeRuleOrgans(post)) {
+      const old = before[z]![organ];
+      const kept = s.masks[organ];
+      if (!kept) delete s.scores[organ];
+      if (!old || !kept || old === kept) continue;
+      const inside = insideProbs[z]![organ]!;
+      let sum = 0;
+      let count = 0;
+      for (let i = 0, k = 0; i < old.data.length; i++) {
+        if (!old.data[i]) continue;
+        if (kept.data[i]) {
+          sum += inside[k]!;
+          count++;
+        }
+        k++;
+      }
+      s.scores[organ] = sum / count;
+    }
+  });
 }

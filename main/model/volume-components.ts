@@ -107,18 +107,24 @@ export function consecutiveSlices(numbers: readonly number[]): boolean[] {
   return numbers.slice(0, -1).map((n, i) => numbers[i + 1] === n + 1);
 }
 
+/** Organs whose post-processing has a 3-D rule. */
+export function volumeRuleOrgans(post: Record<Organ, Pick<OrganPostprocess, 'minVolumeShare'>>): Organ[] {
+  return ORGANS.filter((o) => (post[o].minVolumeShare ?? 0) > 0);
+}
+
 /**
  * The 3-D rule of every organ whose post-processing has one (`minVolumeShare`), applied in place to a
- * scan's per-slice masks (in slice order).
+ * scan's per-slice masks (in slice order). Isolated slices (none a neighbour of another, e.g. a COCO set)
+ * are not a volume and are left alone: the largest body there would be another slice's organ.
  */
 export function cleanScanVolumes(
   masks: SliceMasks[],
   linked: readonly boolean[],
   post: Record<Organ, Pick<OrganPostprocess, 'minVolumeShare'>>,
 ): void {
-  for (const organ of ORGANS) {
-    const share = post[organ].minVolumeShare ?? 0;
-    if (share <= 0) continue;
+  if (!linked.some(Boolean)) return;
+  for (const organ of volumeRuleOrgans(post)) {
+    const share = post[organ].minVolumeShare!;
     const kept = keepMajorComponents(
       masks.map((m) => m[organ]),
       linked,

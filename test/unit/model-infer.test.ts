@@ -111,6 +111,43 @@ describe('segmentScan', () => {
     model.dispose();
   });
 
+  it('applies a 3-D rule once the scan is whole: a stray stomach body dropped, scores over what is kept', async () => {
+    // Stomach 0.9 in a 6×6 block on slices 1–3; a stray 2×2 blob at 0.6 on slice 2 and at 0.7 on slice 5.
+    const size = 32;
+    const stomachProb = (slice: number, x: number, y: number): number => {
+      if (slice <= 2 && x < 6 && y < 6) return 0.9;
+      if ((slice === 1 || slice === 4) && x >= 28 && y >= 28) return slice === 1 ? 0.6 : 0.7;
+      return 0;
+    };
+    let next = 0;
+    const predict = async (_data: Float32Array, count: number) => {
+      const out = new Float32Array(count * size * size * 3);
+      for (let b = 0; b < count; b++, next++) {
+        for (let y = 0; y < size; y++) {
+          for (let x = 0; x < size; x++) out[((b * size + y) * size + x) * 3 + 2] = stomachProb(next, x, y);
+        }
+      }
+      return out;
+    };
+    const plain = { threshold: 0.5, gateThreshold: 0.5, gateMinPixels: 0, minComponentPixels: 0 };
+    const volumeCard = {
+      ...card,
+      postprocess: { large_bowel: plain, small_bowel: plain, stomach: { ...plain, minVolumeShare: 1 } },
+    };
+    const model = buildModel(SPEC, 32);
+    const result = await segmentScan(
+      fakeScan('v', 5, size, size),
+      { model, card: volumeCard },
+      { batch: 2, predict },
+    );
+    expect(result.slices.map((s) => Boolean(s.masks.stomach))).toEqual([true, true, true, false, false]);
+    expect(result.slices[4]!.scores.stomach).toBeUndefined();
+    const second = result.slices[1]!;
+    expect(second.masks.stomach!.data.reduce((a, v) => a + v, 0)).toBe(36);
+    expect(second.scores.stomach).toBeCloseTo(0.9, 6);
+    model.dispose();
+  });
+
   it('keeps the tensor count flat across scans', async () => {
     const model = buildModel(SPEC, 32);
     await segmentScan(fakeScan('a', 3, 20, 20), { model, card });

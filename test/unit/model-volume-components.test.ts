@@ -61,6 +61,16 @@ describe('keepMajorComponents (3-D, 26-connected)', () => {
     expect(masks.map((m) => text(m.small_bowel))).toEqual(stack.map(text));
   });
 
+  it('leaves isolated slices (no two of them neighbours) alone: they are not a volume', () => {
+    const masks: SliceMasks[] = stack.map((m) => (m ? { stomach: m } : {}));
+    cleanScanVolumes(masks, [false, false, false], {
+      large_bowel: {},
+      small_bowel: {},
+      stomach: { minVolumeShare: 1 },
+    });
+    expect(masks.map((m) => text(m.stomach))).toEqual(stack.map(text));
+  });
+
   it('finds the same 3-D bodies as scipy.ndimage.label with a 3×3×3 structure', (ctx) => {
     const python = pythonWith(['numpy', 'scipy.ndimage']);
     if (!python) return ctx.skip();

@@ -107,7 +107,7 @@ export function formatReport(r: CrossvalReport): string {
       r.scans.thresholdByScore,
     );
     chosenLines(
-      'whole scans, threshold (+ prior) + 3-D cleanup chosen by the competition score (nested)',
+      'whole scans, threshold (+ prior) + stomach 3-D cleanup chosen by the competition score (nested)',
       r.scans.volumeByScore,
     );
     if (r.scans.tunedWithPrior) {
