@@ -4,7 +4,7 @@
  * and the nested patient-wise scores as its validation.
  *
  *   node --import tsx scripts/model/ship.ts --model DIR --crossval RUN/crossval.json --recipe "…" \
- *     [--slice-prior prior.json] [--mm2-per-pixel 2.25] [--external "name=evaluate.json"] \
+ *     [--slice-prior prior.json] [--mm2-per-pixel 2.25] [--external "name=evaluate.json=patients"] \
  *     [--source "name=text|licence|citation"] [--out models/default]
  */
 import { parseArgs } from 'node:util';
@@ -38,7 +38,7 @@ const { values: a } = parseArgs({
     postprocess: { type: 'string', default: 'tuned' },
     /** Dataset provenance: "name=source text|licence|citation" (repeatable), replacing a local name. */
     source: { type: 'string', multiple: true, default: [] },
-    /** An external test set scored with `tractus evaluate --json`: "name=file" (repeatable). */
+    /** An external test set scored with `tractus evaluate --json`: "name=file=patients" (repeatable). */
     external: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -141,11 +141,12 @@ if (whole) {
   });
 }
 for (const ext of a.external) {
-  const [name, file] = ext.split('=') as [string, string];
+  const [name, file, patients] = ext.split('=') as [string, string, string | undefined];
   const r = (await readJsonOrExplain(file)) as EvaluationReport;
   scanResults.push({
     name,
-    patients: 0,
+    // An evaluate report counts scans, not patients: the caller says how many patients the set holds.
+    patients: Number(patients ?? 0),
     scans: r.counts.scans,
     slices: r.counts.slices,
     competitionScore: r.competition.score,
