@@ -68,18 +68,19 @@ const typedHistogram = new Uint32Array(65536);
 function typedPercentiles(data: Uint8Array | Uint16Array, levels: number, ps: number[]): number[] {
   const hist = typedHistogram;
   for (let i = 0; i < data.length; i++) hist[data[i]!]!++;
-  let max = levels - 1;
-  while (hist[max] === 0) max--;
   const found = ps.map((p) => {
     const rank = Math.max(1, Math.ceil((p / 100) * data.length));
     let seen = 0;
-    for (let v = 0; v <= max; v++) {
+    for (let v = 0; v < levels; v++) {
       seen += hist[v]!;
       if (seen >= rank) return v;
     }
+    // p > 100: the largest value, as below
+    let max = levels - 1;
+    while (hist[max] === 0) max--;
     return max;
   });
-  hist.fill(0, 0, max + 1);
+  hist.fill(0, 0, levels);
   return found;
 }
 
