@@ -434,7 +434,7 @@ const HELD_OUT_JSON = 'heldout.json';
 const HELD_OUT_BIN = 'heldout.bin';
 
 /** A fold's result and held-out probability maps (float32, slice by slice, organ by organ). */
-async function writeHeldOut(dir: string, fold: FoldResult, slices: HeldOutSlice[]): Promise<void> {
+export async function writeHeldOut(dir: string, fold: FoldResult, slices: HeldOutSlice[]): Promise<void> {
   const parts: Buffer[] = [];
   const meta = slices.map((s) => ({
     sliceId: s.sliceId,
@@ -484,7 +484,7 @@ export async function readHeldOut(dir: string): Promise<{ fold: FoldResult; slic
   return { fold, slices };
 }
 
-function plain(): Record<Organ, OrganPostprocess> {
+export function plain(): Record<Organ, OrganPostprocess> {
   return { large_bowel: BASE_POSTPROCESS, small_bowel: BASE_POSTPROCESS, stomach: BASE_POSTPROCESS };
 }
 

@@ -1,8 +1,12 @@
+# Rank correlation of segment's per-slice uncertainty with the slice's error on a crossval run's held-out
+# maps: python3 scripts/model/uncertainty_rank.py RUN_DIR [THRESHOLD (the shipped card's, default 0.6)]
 import json, numpy as np, sys
 from scipy.stats import spearmanr
+run=sys.argv[1] if len(sys.argv)>1 else '/work/runs/K'
+threshold=float(sys.argv[2]) if len(sys.argv)>2 else 0.6
 rows=[]
 for fold in ['case30','case47','case146']:
-    d=f'/work/runs/K/fold-{fold}'
+    d=f'{run}/fold-{fold}'
     meta=json.load(open(d+'/heldout.json'))['slices']
     buf=open(d+'/heldout.bin','rb').read(); at=0
     for m in meta:
@@ -19,7 +23,7 @@ for fold in ['case30','case47','case146']:
         u=num/den
         dices=[]
         for p,t in zip(probs,truths):
-            pr=p>0.7; tt=t if t is not None else np.zeros(n,bool)
+            pr=p>threshold; tt=t if t is not None else np.zeros(n,bool)
             a=pr.sum()+tt.sum()
             dices.append(1.0 if a==0 else 2*(pr&tt).sum()/a)
         rows.append((fold,u,1-np.mean(dices)))
