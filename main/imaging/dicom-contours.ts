@@ -225,9 +225,15 @@ export function organOfRoiName(
   return SYNONYMS.find(([re]) => re.test(trimmed))?.[1];
 }
 
-function organOfSegment(segment: { label: string; typeCode?: string }): Organ | undefined {
+/** A clinic's own structure names per organ (the app's "Structure names" setting, `--roi-names`). */
+export type ClinicRoiNames = Partial<Record<Organ, string>>;
+
+function organOfSegment(
+  segment: { label: string; typeCode?: string },
+  clinicNames: ClinicRoiNames,
+): Organ | undefined {
   const byCode = ORGANS.find((o) => ANATOMIC_TYPES[o].value === segment.typeCode);
-  return byCode ?? organOfRoiName(segment.label);
+  return byCode ?? organOfRoiName(segment.label, clinicNames);
 }
 
 /** The slice a referenced SOP instance or a plane position stands for, or -1. */
@@ -253,13 +259,18 @@ export interface ImportedMasks {
 }
 
 /** Rasterise an RT structure set's organ ROIs on a scan's slices. */
-export function structureSetMasks(rt: RtStructureSet, scan: Scan, source: ScanSource): ImportedMasks {
+export function structureSetMasks(
+  rt: RtStructureSet,
+  scan: Scan,
+  source: ScanSource,
+  clinicNames: ClinicRoiNames = {},
+): ImportedMasks {
   const masks = new Map<string, SliceMasks>();
   const organs = new Set<Organ>();
   const ignored: string[] = [];
   let offScan = 0;
   for (const roi of rt.rois) {
-    const organ = organOfRoiName(roi.name);
+    const organ = organOfRoiName(roi.name, clinicNames);
     if (!organ) {
       ignored.push(roi.name);
       continue;
@@ -293,14 +304,19 @@ export function structureSetMasks(rt: RtStructureSet, scan: Scan, source: ScanSo
 }
 
 /** A segmentation's organ frames on a scan's slices. */
-export function segmentationMasks(seg: DicomSegmentation, scan: Scan, source: ScanSource): ImportedMasks {
+export function segmentationMasks(
+  seg: DicomSegmentation,
+  scan: Scan,
+  source: ScanSource,
+  clinicNames: ClinicRoiNames = {},
+): ImportedMasks {
   if (seg.rows !== scan.height || seg.columns !== scan.width) {
     throw new InputError(
       seg.file,
       `frames are ${seg.columns}×${seg.rows} but scan ${scan.id} is ${scan.width}×${scan.height}`,
     );
   }
-  const organOf = new Map(seg.segments.map((s) => [s.number, organOfSegment(s)]));
+  const organOf = new Map(seg.segments.map((s) => [s.number, organOfSegment(s, clinicNames)]));
   const ignored = seg.segments.filter((s) => !organOf.get(s.number)).map((s) => s.label);
   const masks = new Map<string, SliceMasks>();
   const organs = new Set<Organ>();
@@ -327,9 +343,13 @@ export function segmentationMasks(seg: DicomSegmentation, scan: Scan, source: Sc
 /**
  * RT Structure Sets and Segmentations found among a DICOM folder's skipped files become the masks of the
  * scans they reference (matched by series, else by frame of reference when one scan shares it). A file
- * whose images are not in the folder stays a warning that says so.
+ * whose images are not in the folder stays a warning that says so. Structures are recognised by their
+ * TG-263 names, common synonyms, and the clinic's own names.
  */
-export async function attachDicomContours(dataset: Dataset): Promise<Dataset> {
+export async function attachDicomContours(
+  dataset: Dataset,
+  clinicNames: ClinicRoiNames = {},
+): Promise<Dataset> {
   const warnings = dataset.warnings ?? [];
   if (warnings.length === 0) return dataset;
   const scans = allScans(dataset).filter((s) => s.source === 'dicom');
@@ -382,8 +402,8 @@ export async function attachDicomContours(dataset: Dataset): Promise<Dataset> {
       }
       const imported =
         kind === 'rtstruct'
-          ? structureSetMasks(object as RtStructureSet, target.scan, target.source)
-          : segmentationMasks(object as DicomSegmentation, target.scan, target.source);
+          ? structureSetMasks(object as RtStructureSet, target.scan, target.source, clinicNames)
+          : segmentationMasks(object as DicomSegmentation, target.scan, target.source, clinicNames);
       for (const [sliceId, masks] of imported.masks) {
         dataset.masks.set(sliceId, { ...dataset.masks.get(sliceId), ...masks });
       }

@@ -11,7 +11,7 @@ import { acquisitionConcerns, acquisitionWarning } from '../core/acquisition';
 import { InputError } from '../core/errors';
 import { allScans, type Dataset } from '../core/types';
 import { openCocoDataset, openColourMaskPairs } from './coco-images';
-import { attachDicomContours } from './dicom-contours';
+import { attachDicomContours, type ClinicRoiNames } from './dicom-contours';
 import { listDicomFiles, looksLikeDicomFile, openDicomFile, openDicomFiles } from './dicom';
 import { openNifti } from './nifti';
 import { isPngFileName, openPngFolder } from './png-folder';
@@ -20,6 +20,8 @@ import { looksLikeUwmgi, openUwmgi } from './uwmgi';
 export interface OpenDatasetOptions {
   /** Mask CSV for UW-Madison folders (train.csv or the wide eval format). */
   csv?: string;
+  /** A clinic's own structure names, recognised in RT structure sets and segmentations beside TG-263's. */
+  roiNames?: ClinicRoiNames;
 }
 
 const NIFTI_RE = /\.nii(\.gz)?$/i;
@@ -67,7 +69,7 @@ async function describeFolder(dir: string): Promise<string> {
 async function openFolder(dir: string, opts: OpenDatasetOptions): Promise<Dataset> {
   if (await looksLikeUwmgi(dir)) return openUwmgi(dir, opts);
   const dicom = await listDicomFiles(dir);
-  if (dicom.length > 0) return attachDicomContours(await openDicomFiles(dir, dicom));
+  if (dicom.length > 0) return attachDicomContours(await openDicomFiles(dir, dicom), opts.roiNames);
   const names = (await fs.readdir(dir)).sort();
   if (names.some(isPngFileName)) return openPngFolder(dir);
   const nifti = names.filter((n) => NIFTI_RE.test(n));

@@ -72,7 +72,8 @@ export interface TrainRequest {
 }
 
 export interface Engine {
-  openDataset(root: string): Promise<Dataset>;
+  /** `roiNames`: the clinic's structure names (settings), recognised when contours are read in. */
+  openDataset(root: string, opts?: { roiNames?: Partial<Record<Organ, string>> }): Promise<Dataset>;
   backend(): Promise<BackendInfo>;
   /** Predict organ masks and their uncertainty for every slice of a scan. */
   segmentScan(
@@ -206,7 +207,7 @@ export function createEngine(opts: EngineOptions): Engine {
     workerUrl: opts.inferenceWorkerUrl,
   });
   return {
-    openDataset: (root) => openDataset(root),
+    openDataset: (root, opts) => openDataset(root, opts),
     async backend() {
       const info = await initBackend('auto');
       // What runs the active model's forward passes: ONNX Runtime when its model.onnx passes the self-check.

@@ -74,7 +74,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
   }
 
   async function open(root: string, demo: boolean) {
-    const dataset = await ctx.engine.openDataset(root);
+    const dataset = await ctx.engine.openDataset(root, { roiNames: (await ctx.settings.get()).roiNames });
     const store = await WorkspaceStore.open(
       defaultWorkspaceDir(dataset.root, ctx.workspaceBase),
       dataset.root,

@@ -110,16 +110,16 @@ describe('export:start with the clinical formats', () => {
 });
 
 describe('the clinic’s own ROI names (setting roiNames)', () => {
-  const handlers = (settingsFile: string) =>
-    createHandlers({
-      engine: { openDataset } as unknown as Engine, // export needs nothing else of the engine
-      settings: new SettingsStore(settingsFile),
-      emit: () => {},
-      transport: 'http',
-      version: 'test',
-      demoDir: '/data/demo',
-      workspaceBase: tmp,
-    });
+  const handlerContext = (settingsFile: string) => ({
+    engine: { openDataset } as unknown as Engine, // export needs nothing else of the engine
+    settings: new SettingsStore(settingsFile),
+    emit: () => {},
+    transport: 'http' as const,
+    version: 'test',
+    demoDir: '/data/demo',
+    workspaceBase: tmp,
+  });
+  const handlers = (settingsFile: string) => createHandlers(handlerContext(settingsFile));
 
   it('one rule for the setting and --roi-names: TG-263 by default, renames checked', () => {
     expect(resolveRoiNames({}, 'x')).toEqual(TG263_NAMES);
@@ -179,6 +179,21 @@ describe('the clinic’s own ROI names (setting roiNames)', () => {
     expect(rt.rois.map((r) => r.name).sort()).toEqual(['Bowel_Small', 'Stomach_Clinic']);
     const seg = readDicomSeg(await readFile(segFile), segFile);
     expect(seg.segments.map((x) => x.label).sort()).toEqual(['Bowel_Small', 'Stomach_Clinic']);
+
+    // Read back: "Stomach_Clinic" is the stomach only by the clinic's names, which the app passes on open.
+    const rtDir = path.dirname(rtFile);
+    const hasStomach = (d: Dataset) => [...d.masks.values()].some((m) => m.stomach);
+    expect(hasStomach(await openDataset(rtDir))).toBe(false);
+    expect(hasStomach(await openDataset(rtDir, { roiNames: clinic }))).toBe(true);
+    const opened: unknown[] = [];
+    const spying = createHandlers({
+      ...handlerContext(settingsFile),
+      engine: {
+        openDataset: (root: string, opts?: object) => (opened.push(opts), openDataset(root, opts)),
+      } as unknown as Engine,
+    });
+    await spying['dataset:open']({ path: rtDir });
+    expect(opened).toEqual([{ roiNames: clinic }]);
   });
 
   it('a settings file with bad names (edited by hand) falls back to the defaults', async () => {
