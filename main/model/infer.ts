@@ -9,6 +9,7 @@ import type { LoadedModel } from './model-io';
 import { postprocessOrgan } from './postprocess';
 import { appliesSlicePrior, priorAllows, scanSliceCount, slicePosition } from './slice-prior';
 import { ScanInputs, unletterbox, type LetterboxTransform } from './preprocess';
+import { countNonZero } from '../metrics/dice';
 import { sliceUncertainty } from './uncertainty';
 import { cleanScanVolumes, consecutiveSlices, volumeRuleOrgans } from './volume-components';
 
@@ -163,9 +164,9 @@ export async function segmentScan(
 
 /** The probabilities at a mask's pixels, in pixel order. */
 function probabilitiesInside(mask: BinaryMask, prob: Float32Array): Float32Array {
-  const out: number[] = [];
-  for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) out.push(prob[i]!);
-  return Float32Array.from(out);
+  const out = new Float32Array(countNonZero(mask.data));
+  for (let i = 0, k = 0; i < mask.data.length; i++) if (mask.data[i]) out[k++] = prob[i]!;
+  return out;
 }
 
 /** The card's 3-D rules over the whole scan; a slice's score is then the mean over the pixels kept. */

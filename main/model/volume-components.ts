@@ -59,6 +59,9 @@ export function keepMajorComponents(
     const lb = labelled[z + 1];
     if (!linked[z] || !a || !b || !la || !lb || a.width !== b.width || a.height !== b.height) continue;
     const { width: w, height: h } = a;
+    // Neighbouring pixels nearly always pair the same two components: union each pair once in a row.
+    let lastA = 0;
+    let lastB = 0;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const id = la.labels[y * w + x]!;
@@ -70,7 +73,10 @@ export function keepMajorComponents(
             const nx = x + dx;
             if (nx < 0 || nx >= w) continue;
             const other = lb.labels[ny * w + nx]!;
-            if (other) sets.union(offsets[z]! + id, offsets[z + 1]! + other);
+            if (!other || (other === lastB && id === lastA)) continue;
+            sets.union(offsets[z]! + id, offsets[z + 1]! + other);
+            lastA = id;
+            lastB = other;
           }
         }
       }
