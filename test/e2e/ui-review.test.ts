@@ -161,9 +161,10 @@ suite('review workflow in Chromium (tractus serve)', () => {
     await page.getByTestId('scan-case8_day1').click();
     await expect.poll(() => page.locator('.viewer-label').first().textContent()).toContain('case8 · day1');
     await expect.poll(() => page.getByTestId('slice-label').first().textContent()).toContain('7 / 12');
+    // A slice counts as shown once its pixels are on screen: wait for slice 7's before moving on.
+    await expect.poll(() => page.locator('.viewer-loading').count()).toBe(0);
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.getByTestId('slice-label').first().textContent()).toContain('8 / 12');
-    // A slice counts as shown once its pixels are on screen.
     await expect.poll(() => page.locator('.viewer-loading').count()).toBe(0);
     await page.getByTestId('approve-scan').click();
     const dialog = page.getByTestId('approve-dialog');
