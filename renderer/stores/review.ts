@@ -54,11 +54,22 @@ export const useReviewStore = defineStore('review', () => {
   watch(() => [dataset.scanId, dataset.sliceIndex, dataset.sliceVersion], markViewed);
   watch(
     () => dataset.summary,
-    () => {
-      viewed.clear();
+    (now, before) => {
       layerMasks.value = new Map();
-      compareLayer.value = null;
       viewedVersion.value++;
+      if (!now || now.root !== before?.root) {
+        viewed.clear();
+        compareLayer.value = null;
+        return;
+      }
+      // A refresh of the same dataset (e.g. after a segmentation job) keeps what was shown and the
+      // comparison the clinician chose, as long as its layer still exists; its masks are read again.
+      const id = dataset.scanId;
+      const layer = compareLayer.value;
+      if (!id || !layer) return;
+      if (dataset.layersOf(id)?.layers.some((l) => l.id === layer)) {
+        void loadLayer(id, layer).catch(useAppStore().report);
+      } else compareLayer.value = null;
     },
   );
 
