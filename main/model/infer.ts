@@ -158,7 +158,7 @@ export async function segmentScan(
     opts.signal?.throwIfAborted();
     await finish(queue.shift()!);
   }
-  if (volumeOrgans.length > 0) applyVolumeRules(scan, card.postprocess, slices, insideProbs);
+  if (volumeOrgans.length > 0) applyVolumeRules(scan, card.postprocess, volumeOrgans, slices, insideProbs);
   return { scanId: scan.id, slices, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -173,6 +173,7 @@ function probabilitiesInside(mask: BinaryMask, prob: Float32Array): Float32Array
 function applyVolumeRules(
   scan: Scan,
   post: LoadedModel['card']['postprocess'],
+  organs: readonly Organ[],
   slices: SliceSegmentation[],
   insideProbs: ReadonlyArray<Partial<Record<Organ, Float32Array>>>,
 ): void {
@@ -180,11 +181,11 @@ function applyVolumeRules(
   const masks = slices.map((s) => s.masks);
   cleanScanVolumes(masks, consecutiveSlices(slices.map((s) => scan.slices[s.index]!.number)), post);
   slices.forEach((s, z) => {
-    for (const organ of volumeRuleOrgans(post)) {
+    for (const organ of organs) {
       const old = before[z]![organ];
       const kept = s.masks[organ];
       if (!kept) delete s.scores[organ];
-      if (!old || !kept || old === kept) continue;
+      if (!old || !kept) continue;
       const inside = insideProbs[z]![organ]!;
       let sum = 0;
       let count = 0;
