@@ -1,7 +1,9 @@
 /**
  * Compressed DICOM pixel data (JPEG, JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K) → raw little-endian samples,
  * through the WebAssembly codecs the Cornerstone/OHIF viewers maintain for exactly this job (libjpeg-turbo,
- * CharLS, OpenJPEG, OpenJPH) and Cornerstone's JPEG Lossless decoder. No decoder is written here.
+ * CharLS, OpenJPEG, OpenJPH), Cornerstone's JPEG Lossless decoder, and dcmjs-codecs (a WebAssembly build of
+ * the DICOM toolkits' codecs) for 12-bit lossy JPEG, which libjpeg-turbo's 8-bit build cannot read. No
+ * decoder is written here.
  *
  * The codecs are Emscripten modules. Each is instantiated synchronously from the `.wasm` file in
  * node_modules the first time a file needs it, so `parseDicomFile`/`decodeDicomFrame` stay synchronous and
@@ -11,6 +13,7 @@
 import { Decoder as JpegLosslessDecoder } from '@cornerstonejs/jpeg-lossless-decoder-js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type * as DcmjsCodecs from 'dcmjs-codecs';
 import { InputError } from '../core/errors';
 
 type CodecId = 'jpeg8' | 'jpeg-lossless' | 'jpeg-ls' | 'j2k' | 'htj2k';
@@ -216,6 +219,85 @@ function runJpegLossless(encoded: Uint8Array): Decoded {
   };
 }
 
+// ---- 12-bit lossy JPEG (dcmjs-codecs) -----------------------------------------------------------------
+
+/**
+ * dcmjs-codecs instantiates its module only asynchronously, while decoding here is synchronous. It is loaded
+ * the first time a 12-bit stream turns up (≈ 0.2 s, 4 MB) rather than with every DICOM file: the synchronous
+ * read throws this, and `withDicomCodecs` loads the codec and reads again.
+ */
+export class CodecNotLoadedError extends Error {
+  constructor() {
+    super('the 12-bit JPEG codec is not loaded yet: await loadJpeg12Codec() (or use withDicomCodecs) first');
+  }
+}
+
+let jpeg12: typeof DcmjsCodecs | undefined;
+let jpeg12Loading: Promise<void> | undefined;
+
+export function loadJpeg12Codec(): Promise<void> {
+  jpeg12Loading ??= (async () => {
+    const codecs = require_('dcmjs-codecs') as typeof DcmjsCodecs;
+    codecs.log.setLevel('silent'); // its messages reach the caller as exceptions; stdout stays the CLI's
+    await codecs.NativeCodecs.initializeAsync({
+      webAssemblyModulePathOrUrl: require_.resolve('dcmjs-codecs/build/dcmjs-native-codecs.wasm'),
+    });
+    jpeg12 = codecs;
+  })().catch((e: unknown) => {
+    jpeg12Loading = undefined; // a failed load may be retried
+    throw e;
+  });
+  return jpeg12Loading;
+}
+
+/** Run a synchronous DICOM read; when it needed a codec that loads asynchronously, load it and read again. */
+export async function withDicomCodecs<T>(read: () => T): Promise<T> {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof CodecNotLoadedError)) throw e;
+    await loadJpeg12Codec();
+    return read();
+  }
+}
+
+function runJpeg12(encoded: Uint8Array, layout: FrameLayout): Decoded {
+  if (!jpeg12) throw new CodecNotLoadedError();
+  const { NativeCodecs, Context } = jpeg12;
+  const context = new Context({
+    width: layout.columns,
+    height: layout.rows,
+    bitsAllocated: 16,
+    bitsStored: 12,
+    samplesPerPixel: 1,
+    pixelRepresentation: 0, // the stored bits come back as they are; the caller applies the sign
+    planarConfiguration: 0,
+    photometricInterpretation: 'MONOCHROME2',
+    encodedBuffer: encoded,
+  });
+  let decoded: ReturnType<typeof NativeCodecs.decodeJpeg>;
+  try {
+    decoded = NativeCodecs.decodeJpeg(context, {});
+  } catch (e) {
+    // A trap leaves the module unusable: the next read loads a fresh one (withDicomCodecs). A rejected
+    // stream (a JS Error thrown through the module) leaves it working.
+    if (e instanceof Wasm.RuntimeError) {
+      NativeCodecs.release();
+      [jpeg12, jpeg12Loading] = [undefined, undefined];
+    }
+    throw e;
+  }
+  const data = decoded.getDecodedBuffer();
+  if (!data) throw new Error('the 12-bit JPEG decoder returned no samples');
+  return {
+    width: decoded.getWidth() ?? layout.columns,
+    height: decoded.getHeight() ?? layout.rows,
+    bytesPerSample: 2,
+    components: decoded.getSamplesPerPixel() ?? 1,
+    data: new Uint8Array(data),
+  };
+}
+
 /** The sample precision in a JPEG stream's start-of-frame marker (8, 12 or 16), if one is found. */
 export function jpegPrecision(encoded: Uint8Array): number | undefined {
   let i = 2; // after SOI
@@ -271,24 +353,25 @@ export function decodeCompressedFrame(
       `compressed with ${name} (${transferSyntax}), which Tractus cannot decode — ${CONVERT_ADVICE}`,
     );
   }
-  if (info.codec === 'jpeg8') {
-    // libjpeg-turbo is built 8-bit only, and no maintained 12-bit DCT decoder installs on its own (the one
-    // Cornerstone3D uses sits unexported in @cornerstonejs/dicom-image-loader, whose peer dependencies pull
-    // vtk.js and native TensorFlow): README "12-bit lossy JPEG" lists what was checked.
-    const precision = jpegPrecision(encoded);
-    if (precision !== undefined && precision !== 8) {
-      throw new InputError(
-        where,
-        `compressed with ${name} at ${precision} bits per sample (${transferSyntax}); Tractus has no ` +
-          `maintained decoder for ${precision}-bit lossy JPEG — ${CONVERT_ADVICE}`,
-      );
-    }
+  // libjpeg-turbo is built 8-bit only: 12-bit streams (JPEG Extended, process 4) go to dcmjs-codecs.
+  const precision = info.codec === 'jpeg8' ? jpegPrecision(encoded) : undefined;
+  if (precision !== undefined && precision !== 8 && precision !== 12) {
+    throw new InputError(
+      where,
+      `compressed with ${name} at ${precision} bits per sample (${transferSyntax}), which lossy JPEG ` +
+        `does not allow — ${CONVERT_ADVICE}`,
+    );
   }
   let decoded: Decoded;
   try {
-    decoded = info.codec === 'jpeg-lossless' ? runJpegLossless(encoded) : runWasm(info.codec, encoded);
+    decoded =
+      info.codec === 'jpeg-lossless'
+        ? runJpegLossless(encoded)
+        : precision === 12
+          ? runJpeg12(encoded, layout)
+          : runWasm(info.codec, encoded);
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (e instanceof InputError || e instanceof CodecNotLoadedError) throw e;
     // Emscripten throws C++ exceptions as bare pointers: the value says nothing, the cause is the data.
     throw new InputError(where, `corrupt ${name} data (the decoder rejected it)`, { cause: e });
   }

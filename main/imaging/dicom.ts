@@ -22,7 +22,13 @@ import type { Dataset, DatasetWarning, IntensityType, Scan, SliceImage } from '.
 import { formatWarnings } from '../core/warnings';
 import { readFileOrExplain } from '../io/files';
 import { assembleDataset, naturalCompare } from './assemble';
-import { CONVERT_ADVICE, decodeCompressedFrame, describeSyntax } from './dicom-codecs';
+import {
+  CodecNotLoadedError,
+  CONVERT_ADVICE,
+  decodeCompressedFrame,
+  describeSyntax,
+  withDicomCodecs,
+} from './dicom-codecs';
 import { decodeDicomRle } from './dicom-rle';
 import { combineRanges, convertValues, intensityForRange, measureValues, type ValueRange } from './intensity';
 
@@ -361,7 +367,7 @@ function readingDicom<T>(where: string, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    if (isInputError(e)) throw e;
+    if (isInputError(e) || e instanceof CodecNotLoadedError) throw e;
     throw new InputError(where, `truncated or corrupt DICOM file (${describeThrown(e)})`, { cause: e });
   }
 }
@@ -560,7 +566,8 @@ function seriesScan(id: string, files: ImageFile[]): Scan {
     async readSlice(index: number): Promise<SliceImage> {
       const slice = slices[index];
       if (!slice) throw new RangeError(`scan ${id} has no slice ${index}`);
-      return decodeDicomFrame(await readFileOrExplain(slice.file), slice.file, slice.frame, intensity);
+      const bytes = await readFileOrExplain(slice.file);
+      return withDicomCodecs(() => decodeDicomFrame(bytes, slice.file, slice.frame, intensity));
     },
   };
 }
@@ -587,7 +594,8 @@ async function readImageFiles(files: string[], warnings: DatasetWarning[]): Prom
   const images: ImageFile[] = [];
   for (const file of files) {
     try {
-      const content = parseDicomFile(await readFileOrExplain(file), file);
+      const bytes = await readFileOrExplain(file);
+      const content = await withDicomCodecs(() => parseDicomFile(bytes, file));
       if (content.kind === 'image') images.push(content);
       else warnings.push({ where: file, problem: `skipped: ${content.reason}` });
     } catch (e) {
@@ -652,7 +660,8 @@ export async function openDicomFolder(dir: string): Promise<Dataset> {
 
 /** One file on its own; unlike a folder, a file that cannot be shown is an error. */
 export async function openDicomFile(file: string): Promise<Dataset> {
-  const content = parseDicomFile(await readFileOrExplain(file), file);
+  const bytes = await readFileOrExplain(file);
+  const content = await withDicomCodecs(() => parseDicomFile(bytes, file));
   if (content.kind === 'no-image') throw new InputError(file, content.reason);
   return openDicomFiles(path.resolve(file), [file]);
 }

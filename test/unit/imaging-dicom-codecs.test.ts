@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInputError } from '../../main/core/errors';
 import { allScans } from '../../main/core/types';
 import { decodeDicomFrame, openDicomFolder, parseDicomFile } from '../../main/imaging/dicom';
-import { decodeCompressedFrame, jpegPrecision } from '../../main/imaging/dicom-codecs';
+import {
+  CodecNotLoadedError,
+  decodeCompressedFrame,
+  jpegPrecision,
+  loadJpeg12Codec,
+  withDicomCodecs,
+} from '../../main/imaging/dicom-codecs';
 import { CASES, type EncodeCase, hasTool, make12BitCopy, missingFor } from '../helpers/dicom-encoders';
 import { FIXTURES, describeWithSharedData, sharedPath } from '../helpers/shared-data';
 
@@ -21,6 +27,8 @@ const MR16 = path.join(FIXTURES, 'imaging/dicom/MR_small.dcm');
 const MR12 = path.join(CODEC_FIXTURES, 'MR_small_12bit.dcm');
 const tmp = mkdtempSync(path.join(tmpdir(), 'tractus-codecs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// parseDicomFile/decodeDicomFrame are synchronous; the 12-bit JPEG codec instantiates asynchronously, once.
+// (The first test below checks that the app's async readers load it on their own.)
 
 function pixels(file: string): { width: number; height: number; values: Float64Array } {
   const image = decodeDicomFrame(readFileSync(file), file);
@@ -101,6 +109,20 @@ function fixtureReference(c: EncodeCase): string | undefined {
 }
 
 describe('compressed DICOM: committed files written by dcmtk, gdcm and OpenJPH', () => {
+  it('a folder with 12-bit JPEG opens: the reader loads that codec when a file first needs it', async () => {
+    const folder = path.join(tmp, 'jpeg12');
+    mkdirSync(folder, { recursive: true });
+    copyFileSync(path.join(CODEC_FIXTURES, 'jpeg-extended-12bit.dcm'), path.join(folder, 'MR1.dcm'));
+    const direct = () => parseDicomFile(readFileSync(path.join(folder, 'MR1.dcm')), 'MR1.dcm');
+    expect(direct).toThrow(CodecNotLoadedError); // nothing has loaded it yet in this file's module graph
+    const [scan] = allScans(await openDicomFolder(folder));
+    const image = await scan!.readSlice(0);
+    const reference = pixels(path.join(CODEC_FIXTURES, 'jpeg-extended-12bit.ref.dcm')).values;
+    expect(maxDifference(Float64Array.from(image.data), reference)).toBe(0);
+    expect(direct().kind).toBe('image'); // loaded once, now synchronous
+    await withDicomCodecs(direct);
+    await loadJpeg12Codec(); // the same promise: no second instance
+  });
   it('MR_small_12bit.dcm holds the same stored values as MR_small.dcm (only the header was relabelled)', () => {
     expect(maxDifference(pixels(MR12).values, pixels(MR16).values)).toBe(0);
   });
@@ -162,7 +184,7 @@ describe('compressed DICOM: unreadable files give one reason text per cause', ()
     mkdirSync(folder, { recursive: true });
     copyFileSync(MR16, path.join(folder, 'good.dcm'));
     for (let i = 1; i <= 3; i++) {
-      copyFileSync(path.join(CODEC_FIXTURES, 'jpeg-extended-12bit.dcm'), path.join(folder, `ext12_${i}.dcm`));
+      copyFileSync(path.join(CODEC_FIXTURES, 'jpeg-progressive.dcm'), path.join(folder, `prog_${i}.dcm`));
     }
     // Two different files whose JPEG-LS codestreams are damaged at different places.
     const jls = readFileSync(path.join(CODEC_FIXTURES, 'jpeg-ls-lossless.dcm'));
@@ -181,11 +203,11 @@ describe('compressed DICOM: unreadable files give one reason text per cause', ()
       problems.set(w.problem, [...(problems.get(w.problem) ?? []), path.basename(w.where)]);
     }
     expect([...problems.values()].map((files) => files.sort())).toEqual([
-      ['ext12_1.dcm', 'ext12_2.dcm', 'ext12_3.dcm'],
       ['jls_bad_1.dcm', 'jls_bad_2.dcm'],
+      ['prog_1.dcm', 'prog_2.dcm', 'prog_3.dcm'],
     ]);
-    const [ext12, jlsBad] = [...problems.keys()];
-    expect(ext12).toMatch(/JPEG Extended at 12 bits per sample.*convert it first/);
+    const [jlsBad, progressive] = [...problems.keys()];
+    expect(progressive).toMatch(/JPEG Progressive \(retired\).*cannot decode.*convert it first/);
     expect(jlsBad).toBe('skipped: corrupt JPEG-LS Lossless data (the decoder rejected it)');
   });
 
@@ -193,11 +215,11 @@ describe('compressed DICOM: unreadable files give one reason text per cause', ()
     const folder = path.join(tmp, 'unreadable');
     mkdirSync(folder, { recursive: true });
     for (let i = 1; i <= 20; i++) {
-      copyFileSync(path.join(CODEC_FIXTURES, 'jpeg-extended-12bit.dcm'), path.join(folder, `CT${i}.dcm`));
+      copyFileSync(path.join(CODEC_FIXTURES, 'jpeg-progressive.dcm'), path.join(folder, `CT${i}.dcm`));
     }
     const oneReason = openDicomFolder(folder);
     await expect(oneReason).rejects.toThrow(
-      /^\S+unreadable: no readable DICOM images — 20 files: compressed with JPEG Extended at 12 bits per sample \(1\.2\.840\.10008\.1\.2\.4\.51\); .*convert it first.*; e\.g\. CT1\.dcm$/,
+      /^\S+unreadable: no readable DICOM images — 20 files: compressed with JPEG Progressive \(retired\) \(1\.2\.840\.10008\.1\.2\.4\.55\), .*convert it first.*; e\.g\. CT1\.dcm$/,
     );
     copyFileSync(path.join(FIXTURES, 'imaging/dicom/rtstruct.dcm'), path.join(folder, 'rtstruct.dcm'));
     const message = await openDicomFolder(folder).then(
@@ -206,7 +228,9 @@ describe('compressed DICOM: unreadable files give one reason text per cause', ()
     );
     expect(message.split('\n')).toEqual([
       expect.stringMatching(/unreadable: no readable DICOM images$/),
-      expect.stringMatching(/^ {2}20 files: compressed with JPEG Extended at 12 bits.*; e\.g\. CT1\.dcm$/),
+      expect.stringMatching(
+        /^ {2}20 files: compressed with JPEG Progressive \(retired\).*; e\.g\. CT1\.dcm$/,
+      ),
       expect.stringMatching(/^ {2}rtstruct\.dcm: no pixel data \(a RTSTRUCT object\), not an image$/),
     ]);
   });
