@@ -8,9 +8,21 @@ import type { BinaryMask, Scan, SliceMasks } from '../core/types';
 import type { LoadedModel } from './model-io';
 import { postprocessOrgan } from './postprocess';
 import { appliesSlicePrior, priorAllows, scanSliceCount, slicePosition } from './slice-prior';
-import { ScanInputs, unletterbox, type LetterboxTransform } from './preprocess';
+import {
+  ScanInputs,
+  unletterbox,
+  unletterboxedMass,
+  unletterboxedPeak,
+  type LetterboxTransform,
+} from './preprocess';
 import { countNonZero } from '../metrics/dice';
-import { sliceUncertainty } from './uncertainty';
+import {
+  belowThresholdTerms,
+  combineUncertainty,
+  UNCERTAINTY_THRESHOLD,
+  uncertaintyTerms,
+  type UncertaintyTerms,
+} from './uncertainty';
 import { cleanScanVolumes, consecutiveSlices, volumeRuleOrgans } from './volume-components';
 
 export interface SliceSegmentation {
@@ -120,10 +132,23 @@ export async function segmentScan(
       }
       const position = slicePosition(info.number, sliceCount);
       const inside: Partial<Record<Organ, Float32Array>> = {};
+      const terms: UncertaintyTerms[] = [];
       ORGANS.forEach((organ, c) => {
-        const prob = unletterbox(probs, t, c, channels, b * perImage, maps[c]);
+        const at = b * perImage;
         // An organ the prior rules out on this slice is not post-processed at all.
-        if (prior && !priorAllows(prior, organ, position)) return;
+        const allowed = !prior || priorAllows(prior, organ, position);
+        // Most organs are absent from most slices. When no network output of this organ reaches the lowest
+        // threshold used below, no native pixel can either (bilinear values never exceed their sources):
+        // there is no mask, and the uncertainty needs only the map's mass, summed at the network's size.
+        // (The margin keeps float rounding of the interpolation from mattering.)
+        const floor = Math.min(allowed ? card.postprocess[organ].threshold : 1, UNCERTAINTY_THRESHOLD);
+        if (unletterboxedPeak(probs, t, c, channels, at) < floor - 1e-6) {
+          terms.push(belowThresholdTerms(unletterboxedMass(probs, t, c, channels, at)));
+          return;
+        }
+        const prob = unletterbox(probs, t, c, channels, at, maps[c]);
+        terms.push(uncertaintyTerms(prob));
+        if (!allowed) return;
         const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, card.postprocess[organ], scan.pixelSpacing);
         if (r.mask) {
           masks[organ] = r.mask;
@@ -139,7 +164,7 @@ export async function segmentScan(
         height: t.srcHeight,
         masks,
         scores,
-        uncertainty: sliceUncertainty(maps),
+        uncertainty: combineUncertainty(terms, t.srcWidth * t.srcHeight),
       });
     }
     opts.onProgress?.(job.start + job.count, n);

@@ -30,6 +30,55 @@ export interface UncertaintyOptions {
   smoothing?: number;
 }
 
+/** One map's part of the slice's sums; a slice pools its organs' terms (`combineUncertainty`). */
+export interface UncertaintyTerms {
+  /** Σ p·[p≤t] + Σ (1−p)·[p>t]: the mass on the wrong side of t */
+  wrongSide: number;
+  /** Σ p */
+  mass: number;
+  /** #[p>t] */
+  count: number;
+}
+
+/** The terms of one probability map. */
+export function uncertaintyTerms(
+  map: ArrayLike<number>,
+  threshold = UNCERTAINTY_THRESHOLD,
+): UncertaintyTerms {
+  let wrongSide = 0; // Σ p + #[p>t] − 2·Σ p·[p>t], summed without cancellation
+  let mass = 0;
+  let count = 0;
+  for (let i = 0; i < map.length; i++) {
+    const p = map[i]!;
+    mass += p;
+    if (p > threshold) {
+      wrongSide += 1 - p;
+      count++;
+    } else wrongSide += p;
+  }
+  return { wrongSide, mass, count };
+}
+
+/**
+ * The terms of a map known to hold no value above the threshold, from its mass alone: every p is on the
+ * "absent" side, so the wrong-side mass is the whole mass (how `segment` skips resampling empty maps).
+ */
+export function belowThresholdTerms(mass: number): UncertaintyTerms {
+  return { wrongSide: mass, mass, count: 0 };
+}
+
+/** Uncertainty in [0, 1] from the terms of a slice's maps of `pixels` values each. */
+export function combineUncertainty(
+  terms: readonly UncertaintyTerms[],
+  pixels: number,
+  smoothing = UNCERTAINTY_SMOOTHING_FRACTION * pixels,
+): number {
+  let [wrongSide, mass, count] = [0, 0, 0];
+  for (const t of terms) [wrongSide, mass, count] = [wrongSide + t.wrongSide, mass + t.mass, count + t.count];
+  if (mass === 0) return 0;
+  return Math.min(1, wrongSide / (mass + count + smoothing));
+}
+
 /**
  * Uncertainty in [0, 1] of one slice from its organ probability maps (one per organ, same length, values in
  * [0, 1]); 0 when no map has any probability mass.
@@ -37,20 +86,9 @@ export interface UncertaintyOptions {
 export function sliceUncertainty(maps: readonly ArrayLike<number>[], opts: UncertaintyOptions = {}): number {
   const threshold = opts.threshold ?? UNCERTAINTY_THRESHOLD;
   const pixels = maps[0]?.length ?? 0;
-  const smoothing = opts.smoothing ?? UNCERTAINTY_SMOOTHING_FRACTION * pixels;
-  let wrongSide = 0; // Σ p·[p≤t] + Σ (1−p)·[p>t] = Σ p + #[p>t] − 2·Σ p·[p>t], summed without cancellation
-  let mass = 0; // Σ p
-  let count = 0; // #[p>t]
-  for (const map of maps) {
-    for (let i = 0; i < map.length; i++) {
-      const p = map[i]!;
-      mass += p;
-      if (p > threshold) {
-        wrongSide += 1 - p;
-        count++;
-      } else wrongSide += p;
-    }
-  }
-  if (mass === 0) return 0;
-  return Math.min(1, wrongSide / (mass + count + smoothing));
+  return combineUncertainty(
+    maps.map((m) => uncertaintyTerms(m, threshold)),
+    pixels,
+    opts.smoothing ?? UNCERTAINTY_SMOOTHING_FRACTION * pixels,
+  );
 }

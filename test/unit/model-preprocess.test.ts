@@ -12,7 +12,10 @@ import {
   percentiles,
   ScanInputs,
   unletterbox,
+  unletterboxedMass,
+  unletterboxedPeak,
 } from '../../main/model/preprocess';
+import fc from 'fast-check';
 
 const close = (actual: ArrayLike<number>, expected: number[], digits = 5) => {
   expect(actual.length).toBe(expected.length);
@@ -49,6 +52,35 @@ describe('letterbox', () => {
     // native x ← (x+0.5)·4/3−0.5 = 1/6, 1.5, 17/6; native y ← (y+0.5)·3/2−0.5 = 0.25, 1.75
     const out = unletterbox(batch, t, 1, channels, image);
     close(out, [1 / 6 + 2.5, 1.5 + 2.5, 17 / 6 + 2.5, 1 / 6 + 17.5, 1.5 + 17.5, 17 / 6 + 17.5]);
+  });
+
+  it("unletterboxedPeak and unletterboxedMass give the native map's bound and sum without making it", () => {
+    // Padded, cropped (a known spacing larger than the input) and 1-pixel-wide slices, any channel.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 2, max: 20 }),
+        fc.option(fc.double({ min: 0.3, max: 3, noNaN: true }), { nil: undefined }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (w, h, size, spacing, channel, seed) => {
+          const t = inputTransform(w, h, { width: size, height: size }, spacing ? [1, 1] : null, spacing);
+          const map = Float32Array.from(
+            { length: 2 * size * size * 3 },
+            (_, k) => ((k * 7919 + seed) % 997) / 997,
+          );
+          const offset = size * size * 3; // the second image of a batch of two
+          const native = unletterbox(map, t, channel, 3, offset);
+          const sum = native.reduce((a, v) => a + v, 0);
+          // The native map is stored as float32 (relative rounding ≤ 2⁻²⁴ per value); the mass is not.
+          const mass = unletterboxedMass(map, t, channel, 3, offset);
+          expect(Math.abs(mass - sum)).toBeLessThanOrEqual(1e-7 * Math.max(1, sum));
+          expect(unletterboxedPeak(map, t, channel, 3, offset)).toBeGreaterThanOrEqual(Math.max(...native));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('writes every element of a reused output buffer, cropped or padded', () => {
