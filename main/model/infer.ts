@@ -8,13 +8,7 @@ import type { BinaryMask, Scan, SliceMasks } from '../core/types';
 import type { LoadedModel } from './model-io';
 import { postprocessOrgan } from './postprocess';
 import { appliesSlicePrior, priorAllows, scanSliceCount, slicePosition } from './slice-prior';
-import {
-  ScanInputs,
-  unletterbox,
-  unletterboxedMass,
-  unletterboxedPeak,
-  type LetterboxTransform,
-} from './preprocess';
+import { ScanInputs, unletterbox, unletterboxedSummary, type LetterboxTransform } from './preprocess';
 import { countNonZero } from '../metrics/dice';
 import {
   belowThresholdTerms,
@@ -142,8 +136,9 @@ export async function segmentScan(
         // there is no mask, and the uncertainty needs only the map's mass, summed at the network's size.
         // (The margin keeps float rounding of the interpolation from mattering.)
         const floor = Math.min(allowed ? card.postprocess[organ].threshold : 1, UNCERTAINTY_THRESHOLD);
-        if (unletterboxedPeak(probs, t, c, channels, at) < floor - 1e-6) {
-          terms.push(belowThresholdTerms(unletterboxedMass(probs, t, c, channels, at)));
+        const { peak, mass } = unletterboxedSummary(probs, t, c, channels, at);
+        if (peak < floor - 1e-6) {
+          terms.push(belowThresholdTerms(mass));
           return;
         }
         const prob = unletterbox(probs, t, c, channels, at, maps[c]);

@@ -421,26 +421,6 @@ function visibleValues(t: LetterboxTransform, channel: number, channels: number,
   return { ...v, at };
 }
 
-/**
- * The largest value `unletterbox` can produce from that channel: bilinear values are convex combinations
- * of the network's own, so none exceeds their maximum over the part of the input the slice covers (0 if
- * the slice was cropped, whose outside counts as 0).
- */
-export function unletterboxedPeak(
-  map: Float32Array,
-  t: LetterboxTransform,
-  channel = 0,
-  channels = 1,
-  offset = 0,
-) {
-  const { x0, x1, y0, y1, at } = visibleValues(t, channel, channels, offset);
-  let peak = isCropped(t) ? 0 : -Infinity;
-  for (let y = y0; y < y1; y++) {
-    for (let i = at(x0, y), end = at(x1, y); i < end; i += channels) if (map[i]! > peak) peak = map[i]!;
-  }
-  return peak;
-}
-
 /** How much each of `n` source pixels contributes, summed over the `m` output pixels resampled from them. */
 function contributions(n: number, m: number): Float64Array {
   const { lower, weight } = samplePositions(n, m);
@@ -453,27 +433,36 @@ function contributions(n: number, m: number): Float64Array {
 }
 
 /**
- * Σ of the map `unletterbox` would produce, without producing it: bilinear resampling is linear and
- * separable, so the sum is Σ value · (column's contribution) · (row's contribution) over the network's
- * grid. Equal to summing the native map up to float rounding; a fraction of the work.
+ * What the map `unletterbox` would produce from that channel holds, without producing it:
+ * - `peak`: no value of it exceeds this. Bilinear values are convex combinations of the network's own, so
+ *   none exceeds their maximum over the part of the input the slice covers (0 if the slice was cropped,
+ *   whose outside counts as 0);
+ * - `mass`: its sum. Bilinear resampling is linear and separable, so the sum is Σ value · (column's
+ *   contribution) · (row's contribution) over the network's grid: equal up to float rounding, a fraction of
+ *   the work.
  */
-export function unletterboxedMass(
+export function unletterboxedSummary(
   map: Float32Array,
   t: LetterboxTransform,
   channel = 0,
   channels = 1,
   offset = 0,
-) {
+): { peak: number; mass: number } {
   const { x0, x1, y0, y1, at } = visibleValues(t, channel, channels, offset);
   const cx = contributions(t.innerWidth, t.srcWidth);
   const cy = contributions(t.innerHeight, t.srcHeight);
+  let peak = isCropped(t) ? 0 : -Infinity;
   let mass = 0;
   for (let y = y0; y < y1; y++) {
     let row = 0;
-    for (let x = x0, i = at(x0, y); x < x1; x++, i += channels) row += map[i]! * cx[x]!;
+    for (let x = x0, i = at(x0, y); x < x1; x++, i += channels) {
+      const v = map[i]!;
+      if (v > peak) peak = v;
+      row += v * cx[x]!;
+    }
     mass += row * cy[y]!;
   }
-  return mass;
+  return { peak, mass };
 }
 
 /** The three slice indices of the 2.5D input for slice `i` of `n`: i−s, i, i+s clamped to the scan. */
