@@ -232,7 +232,7 @@ export function createEngine(opts: EngineOptions): Engine {
           onProgress: (done, total) => onProgress({ done, total }),
           // One batch more than workers in flight keeps every worker busy while results are post-processed.
           ...(pool
-            ? { predict: pool.predict, inFlight: pool.size + 1 }
+            ? { segment: pool.segment, inFlight: pool.size + 1 }
             : onnx.ok
               ? { predict: onnx.predict }
               : {}),

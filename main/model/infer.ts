@@ -4,19 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ORGANS, type Organ } from '../core/organs';
-import type { BinaryMask, Scan, SliceMasks } from '../core/types';
+import type { Scan, SliceMasks } from '../core/types';
 import type { LoadedModel } from './model-io';
-import { postprocessOrgan } from './postprocess';
 import { appliesSlicePrior, priorAllows, scanSliceCount, slicePosition } from './slice-prior';
-import { ScanInputs, unletterbox, unletterboxedSummary, type LetterboxTransform } from './preprocess';
-import { countNonZero } from '../metrics/dice';
-import {
-  belowThresholdTerms,
-  combineUncertainty,
-  UNCERTAINTY_THRESHOLD,
-  uncertaintyTerms,
-  type UncertaintyTerms,
-} from './uncertainty';
+import { ScanInputs, type LetterboxTransform } from './preprocess';
+import { postprocessBatch, type BatchPostprocessJob, type PostprocessedSlice } from './slice-postprocess';
 import { cleanScanVolumes, consecutiveSlices, volumeRuleOrgans } from './volume-components';
 
 export interface SliceSegmentation {
@@ -46,8 +38,13 @@ export interface SegmentScanOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops between batches; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Runs the forward passes elsewhere (worker threads, see parallel/infer-pool); default: `model` here. */
+  /** Runs the forward passes elsewhere (e.g. an ONNX Runtime session); default: `model` here. */
   predict?: BatchPredictor;
+  /**
+   * Runs forward pass and post-processing elsewhere (worker threads, see parallel/infer-pool), so only
+   * masks come back; takes precedence over `predict`.
+   */
+  segment?: BatchSegmenter;
   /**
    * Batches handed to `predict` before the oldest is post-processed (default 1). With N workers, N + 1
    * keeps every worker busy while this thread prepares and post-processes; results stay in slice order.
@@ -60,6 +57,18 @@ export interface SegmentScanOptions {
  * [count, height, width, organs]. May take ownership of (transfer) the input's buffer.
  */
 export type BatchPredictor = (data: Float32Array, count: number) => Promise<Float32Array>;
+
+/** Forward pass and post-processing of a batch: each slice's masks, scores and uncertainty. */
+export type BatchSegmenter = (
+  data: Float32Array,
+  count: number,
+  job: BatchPostprocessJob,
+) => Promise<PostprocessedSlice[]>;
+
+/** A predictor's batches post-processed on the thread that awaits them. */
+export function segmenterOf(predict: BatchPredictor): BatchSegmenter {
+  return async (data, count, job) => postprocessBatch(await predict(data, count), job);
+}
 
 /** The model's forward pass on this thread, every tensor freed before returning. */
 export function localPredictor(model: LoadedModel['model'], card: LoadedModel['card']): BatchPredictor {
@@ -84,7 +93,6 @@ export async function segmentScan(
 ): Promise<ScanSegmentation> {
   const started = performance.now();
   const { model, card } = loaded;
-  const { height, width } = card.input.size;
   const batchSize = Math.max(1, Math.floor(opts.batch ?? DEFAULT_BATCH));
   const inputs = new ScanInputs(scan, {
     input: card.input.size,
@@ -93,85 +101,58 @@ export async function segmentScan(
     spacingMm: card.input.spacingMm,
   });
   const n = scan.slices.length;
-  const channels = ORGANS.length;
-  const perImage = height * width * channels;
-  const predict = opts.predict ?? localPredictor(model, card);
+  const segment = opts.segment ?? segmenterOf(opts.predict ?? localPredictor(model, card));
   const inFlight = Math.max(1, Math.floor(opts.inFlight ?? 1));
   const slices: SliceSegmentation[] = [];
   // The position prior holds only for scans framed and numbered like the data it was learned on.
   const prior = card.slicePrior && appliesSlicePrior(scan) ? card.slicePrior : null;
   const sliceCount = scanSliceCount(scan.slices);
-  const queue: Array<{
-    start: number;
-    count: number;
-    transforms: LetterboxTransform[];
-    probs: Promise<Float32Array>;
-  }> = [];
-  // The organs' probability maps at native size: read only while their slice is post-processed, so one
-  // set of buffers serves every slice of the same size (no 3 × width × height floats of garbage per slice).
-  let maps: Float32Array[] = [];
+  const allowedOn = (number: number): Organ[] => {
+    if (!prior) return [...ORGANS];
+    const position = slicePosition(number, sliceCount);
+    return ORGANS.filter((organ) => priorAllows(prior, organ, position));
+  };
   // Organs with a 3-D rule (applied once the scan is whole) keep the probabilities inside their masks, so
   // a slice's score can be recomputed over what the rule keeps.
   const volumeOrgans = volumeRuleOrgans(card.postprocess);
   const insideProbs: Array<Partial<Record<Organ, Float32Array>>> = [];
+  const queue: Array<{
+    start: number;
+    count: number;
+    transforms: LetterboxTransform[];
+    results: Promise<PostprocessedSlice[]>;
+  }> = [];
   const finish = async (job: (typeof queue)[number]) => {
-    const probs = await job.probs;
-    for (let b = 0; b < job.count; b++) {
-      const t = job.transforms[b]!;
+    const results = await job.results;
+    results.forEach((r, b) => {
       const info = scan.slices[job.start + b]!;
-      const masks: SliceMasks = {};
-      const scores: Partial<Record<Organ, number>> = {};
-      if (maps[0]?.length !== t.srcWidth * t.srcHeight) {
-        maps = ORGANS.map(() => new Float32Array(t.srcWidth * t.srcHeight));
-      }
-      const position = slicePosition(info.number, sliceCount);
-      const inside: Partial<Record<Organ, Float32Array>> = {};
-      const terms: UncertaintyTerms[] = [];
-      ORGANS.forEach((organ, c) => {
-        const at = b * perImage;
-        // An organ the prior rules out on this slice is not post-processed at all.
-        const allowed = !prior || priorAllows(prior, organ, position);
-        // Most organs are absent from most slices. When no network output of this organ reaches the lowest
-        // threshold used below, no native pixel can either (bilinear values never exceed their sources):
-        // there is no mask, and the uncertainty needs only the map's mass, summed at the network's size.
-        // (The margin keeps float rounding of the interpolation from mattering.)
-        const floor = Math.min(allowed ? card.postprocess[organ].threshold : 1, UNCERTAINTY_THRESHOLD);
-        const { peak, mass } = unletterboxedSummary(probs, t, c, channels, at);
-        if (peak < floor - 1e-6) {
-          terms.push(belowThresholdTerms(mass));
-          return;
-        }
-        const prob = unletterbox(probs, t, c, channels, at, maps[c]);
-        terms.push(uncertaintyTerms(prob));
-        if (!allowed) return;
-        const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, card.postprocess[organ], scan.pixelSpacing);
-        if (r.mask) {
-          masks[organ] = r.mask;
-          scores[organ] = r.score;
-          if (volumeOrgans.includes(organ)) inside[organ] = probabilitiesInside(r.mask, prob);
-        }
-      });
-      insideProbs.push(inside);
+      insideProbs.push(r.inside);
       slices.push({
         index: job.start + b,
         id: info.id,
-        width: t.srcWidth,
-        height: t.srcHeight,
-        masks,
-        scores,
-        uncertainty: combineUncertainty(terms, t.srcWidth * t.srcHeight),
+        width: job.transforms[b]!.srcWidth,
+        height: job.transforms[b]!.srcHeight,
+        masks: r.masks,
+        scores: r.scores,
+        uncertainty: r.uncertainty,
       });
-    }
+    });
     opts.onProgress?.(job.start + job.count, n);
   };
   for (let start = 0; start < n; start += batchSize) {
     opts.signal?.throwIfAborted();
     const count = Math.min(batchSize, n - start);
     const { data, transforms } = await inputs.batch(start, count);
-    const probs = predict(data, count);
+    const results = segment(data, count, {
+      transforms,
+      allowed: transforms.map((_, b) => allowedOn(scan.slices[start + b]!.number)),
+      postprocess: card.postprocess,
+      pixelSpacing: scan.pixelSpacing,
+      keepInside: volumeOrgans,
+    });
     // Marked handled now: if an earlier batch or a slice read fails first, this one is never awaited.
-    probs.catch(() => undefined);
-    queue.push({ start, count, transforms, probs });
+    results.catch(() => undefined);
+    queue.push({ start, count, transforms, results });
     if (queue.length >= inFlight) await finish(queue.shift()!);
   }
   while (queue.length > 0) {
@@ -180,13 +161,6 @@ export async function segmentScan(
   }
   if (volumeOrgans.length > 0) applyVolumeRules(scan, card.postprocess, volumeOrgans, slices, insideProbs);
   return { scanId: scan.id, slices, seconds: (performance.now() - started) / 1000 };
-}
-
-/** The probabilities at a mask's pixels, in pixel order. */
-function probabilitiesInside(mask: BinaryMask, prob: Float32Array): Float32Array {
-  const out = new Float32Array(countNonZero(mask.data));
-  for (let i = 0, k = 0; i < mask.data.length; i++) if (mask.data[i]) out[k++] = prob[i]!;
-  return out;
 }
 
 /** The card's 3-D rules over the whole scan; a slice's score is then the mean over the pixels kept. */

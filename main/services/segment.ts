@@ -226,7 +226,7 @@ async function runScan(
   local: BatchPredictor | undefined,
 ): Promise<ScanPart> {
   const parallel: SegmentScanOptions = pool
-    ? { predict: pool.predict, inFlight: pool.size + 1 }
+    ? { segment: pool.segment, inFlight: pool.size + 1 }
     : local
       ? { predict: local }
       : {};

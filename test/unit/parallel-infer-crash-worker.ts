@@ -7,5 +7,6 @@ import { parentPort } from 'node:worker_threads';
 
 await import('../../main/model/parallel/infer-worker');
 parentPort!.on('message', (msg: { request?: { kind?: string; count?: number } }) => {
-  if (msg.request?.kind === 'predict' && msg.request.count === 3) process.exit(7);
+  if ((msg.request?.kind === 'predict' || msg.request?.kind === 'segment') && msg.request.count === 3)
+    process.exit(7);
 });

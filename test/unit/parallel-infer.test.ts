@@ -61,17 +61,22 @@ describe('defaultInferenceWorkers', () => {
 });
 
 describe('segmentScan on 2 inference workers', () => {
-  it('gives the same masks and scores as the main thread, in slice order', async () => {
+  it('gives the same masks, scores and uncertainties as the main thread, in slice order', async () => {
     pool = await startInferencePool({ modelDir: loaded.dir, backend: 'wasm', workers: 2 });
     const scan = rampScan(11, 40, 28); // 11 slices in batches of 3: uneven last batch
     const here = await segmentScan(scan, loaded, { batch: 3 });
     const progress: number[] = [];
+    // As the app and the CLI run it: forward pass and post-processing in the workers.
     const there = await segmentScan(scan, loaded, {
       batch: 3,
-      predict: pool.predict,
+      segment: pool.segment,
       inFlight: pool.size + 1,
       onProgress: (done) => progress.push(done),
     });
+    // Forward passes in the workers, post-processing here.
+    const predicted = await segmentScan(scan, loaded, { batch: 3, predict: pool.predict, inFlight: 3 });
+    expect(predicted.slices.map((s) => s.scores)).toEqual(here.slices.map((s) => s.scores));
+    expect(there.slices.map((s) => s.uncertainty)).toEqual(here.slices.map((s) => s.uncertainty));
     expect(progress).toEqual([3, 6, 9, 11]);
     expect(there.slices.map((s) => s.index)).toEqual([...Array(11).keys()]);
     // Not a vacuous comparison: partial masks whose sizes vary from slice to slice and organ to organ.

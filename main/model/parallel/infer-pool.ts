@@ -1,12 +1,12 @@
 /**
  * Segmentation forward passes in worker threads. tfjs-backend-wasm runs single-threaded in Node, so the
  * only way to put a second core to work on one scan is a second copy of the model: each worker loads the
- * model once and takes whole prepared batches; segmentScan keeps several batches in flight and
- * post-processes the results in order, so the output is the same as on one thread.
+ * model once and takes whole prepared batches, which it also post-processes; segmentScan keeps several
+ * batches in flight and takes the results in order, so the output is the same as on one thread.
  */
 import os from 'node:os';
 import type { InferenceBackend } from '../backend/select';
-import type { BatchPredictor } from '../infer';
+import type { BatchPredictor, BatchSegmenter } from '../infer';
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
 import { workerEntryUrl } from './worker-entries';
@@ -16,6 +16,8 @@ export interface InferencePool {
   readonly backend: InferenceBackend;
   /** Forward pass on the next idle worker; the input's buffer is transferred (detached here). */
   readonly predict: BatchPredictor;
+  /** Forward pass and post-processing on the next idle worker (input transferred likewise). */
+  readonly segment: BatchSegmenter;
   /**
    * Why the pool can no longer be trusted (a worker stopped or a forward pass failed), else undefined.
    * Every later predict fails with this error: close the pool and start a new one.
@@ -92,12 +94,12 @@ export async function startInferencePool(opts: InferencePoolOptions): Promise<In
 
   let broken: Error | undefined;
   let closed = false;
-  const predict: BatchPredictor = async (x, count) => {
+  const call = async (req: InferRequest & { x: Float32Array }): Promise<InferReply> => {
     if (broken) throw broken;
     try {
-      const reply = await pool.run({ kind: 'predict', x, count }, [x.buffer as ArrayBuffer]);
-      if (reply.kind !== 'predict') throw new Error(`unexpected reply "${reply.kind}" to predict`);
-      return reply.probs;
+      const reply = await pool.run(req, [req.x.buffer as ArrayBuffer]);
+      if (reply.kind !== req.kind) throw new Error(`unexpected reply "${reply.kind}" to ${req.kind}`);
+      return reply;
     } catch (e) {
       // After close() the rejection is expected (cancellation), not a fault of the pool.
       const err = closed ? (e as Error) : workerError(e);
@@ -105,10 +107,19 @@ export async function startInferencePool(opts: InferencePoolOptions): Promise<In
       throw err;
     }
   };
+  const predict: BatchPredictor = async (x, count) => {
+    const reply = await call({ kind: 'predict', x, count });
+    return (reply as Extract<InferReply, { kind: 'predict' }>).probs;
+  };
+  const segment: BatchSegmenter = async (x, count, job) => {
+    const reply = await call({ kind: 'segment', x, count, job });
+    return (reply as Extract<InferReply, { kind: 'segment' }>).slices;
+  };
   return {
     size: opts.workers,
     backend: opts.backend,
     predict,
+    segment,
     get broken() {
       return broken;
     },

@@ -1,7 +1,7 @@
 /**
- * Worker thread for segmentation: loads the model once, on the backend the main thread chose, and runs
- * forward passes on batches the main thread has already prepared. Everything else (reading, 2.5D
- * preprocessing, post-processing, writing) stays on the main thread. With ONNX Runtime the worker holds
+ * Worker thread for segmentation: loads the model once, on the backend the main thread chose, runs
+ * forward passes on batches the main thread has already prepared, and post-processes them (masks at
+ * native size, scores, uncertainty), so the main thread only reads, prepares and writes. With ONNX Runtime the worker holds
  * one session (its share of the cores as threads) on the folder's model.onnx, which the main thread has
  * self-checked.
  */
@@ -11,6 +11,7 @@ import { initBackend } from '../backend/select';
 import { readModelCard } from '../card';
 import { localPredictor, type BatchPredictor } from '../infer';
 import { loadModel } from '../model-io';
+import { postprocessBatch, transferablesOf } from '../slice-postprocess';
 import { ONNX_FILE } from '../onnx/export';
 import { createOnnxSession, onnxPredictor } from '../onnx/runtime';
 import { serveRequests, type WithTransfer } from './protocol';
@@ -45,6 +46,11 @@ async function handle(req: InferRequest): Promise<InferReply | WithTransfer<Infe
       // Only a typed array that owns its whole buffer can be transferred without sending extra bytes.
       if (probs.byteOffset !== 0 || probs.byteLength !== probs.buffer.byteLength) probs = probs.slice();
       return { result: { kind: 'predict', probs }, transfer: [probs.buffer as ArrayBuffer] };
+    }
+    case 'segment': {
+      if (!predict) throw new Error('inference worker: init first');
+      const slices = postprocessBatch(await predict(req.x, req.count), req.job);
+      return { result: { kind: 'segment', slices }, transfer: transferablesOf(slices) };
     }
   }
 }

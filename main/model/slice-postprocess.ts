@@ -1,0 +1,101 @@
+/**
+ * One batch of network outputs → each slice's organ masks, scores and uncertainty at native size. Pure
+ * (no Node, no DOM), so the inference workers run it beside the forward pass and only masks travel back;
+ * segmentScan runs the same function on this thread when there are no workers.
+ */
+import { ORGANS, type Organ } from '../core/organs';
+import type { BinaryMask, SliceMasks } from '../core/types';
+import { countNonZero } from '../metrics/dice';
+import { postprocessOrgan, type OrganPostprocess } from './postprocess';
+import { unletterbox, unletterboxedSummary, type LetterboxTransform } from './preprocess';
+import {
+  belowThresholdTerms,
+  combineUncertainty,
+  UNCERTAINTY_THRESHOLD,
+  uncertaintyTerms,
+  type UncertaintyTerms,
+} from './uncertainty';
+
+/** What post-processing one batch needs besides its probabilities (structured-cloneable). */
+export interface BatchPostprocessJob {
+  /** Where each slice of the batch sits in the network input. */
+  transforms: LetterboxTransform[];
+  /** Per slice: the organs the position prior allows there (every organ when no prior applies). */
+  allowed: Organ[][];
+  postprocess: Record<Organ, OrganPostprocess>;
+  pixelSpacing: [row: number, column: number] | null;
+  /** Organs with a 3-D rule: their probabilities inside the mask are kept, to re-score what the rule keeps. */
+  keepInside: Organ[];
+}
+
+export interface PostprocessedSlice {
+  masks: SliceMasks;
+  /** Mean probability inside each present organ's mask. */
+  scores: Partial<Record<Organ, number>>;
+  /** The probabilities at the mask's pixels, in pixel order (organs of `keepInside` only). */
+  inside: Partial<Record<Organ, Float32Array>>;
+  /** 0 (crisp) … 1 (fuzzy), see ./uncertainty. */
+  uncertainty: number;
+}
+
+// The organs' probability maps at native size, read only while their slice is post-processed: one set of
+// buffers serves every slice of the same size (no 3 × width × height floats of garbage per slice).
+let maps: Float32Array[] = [];
+
+/** Post-process `probs` [count, height, width, organs] (NHWC) of a batch. */
+export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob): PostprocessedSlice[] {
+  const count = job.transforms.length;
+  const perImage = probs.length / count;
+  const channels = ORGANS.length;
+  return job.transforms.map((t, b) => {
+    if (maps[0]?.length !== t.srcWidth * t.srcHeight) {
+      maps = ORGANS.map(() => new Float32Array(t.srcWidth * t.srcHeight));
+    }
+    const slice: PostprocessedSlice = { masks: {}, scores: {}, inside: {}, uncertainty: 0 };
+    const terms: UncertaintyTerms[] = [];
+    ORGANS.forEach((organ, c) => {
+      const at = b * perImage;
+      // An organ the prior rules out on this slice is not post-processed at all.
+      const allowed = job.allowed[b]!.includes(organ);
+      const post = job.postprocess[organ];
+      // Most organs are absent from most slices. When no network output of this organ reaches the lowest
+      // threshold used below, no native pixel can either (bilinear values never exceed their sources):
+      // there is no mask, and the uncertainty needs only the map's mass, summed at the network's size.
+      // (The margin keeps float rounding of the interpolation from mattering.)
+      const floor = Math.min(allowed ? post.threshold : 1, UNCERTAINTY_THRESHOLD);
+      const { peak, mass } = unletterboxedSummary(probs, t, c, channels, at);
+      if (peak < floor - 1e-6) {
+        terms.push(belowThresholdTerms(mass));
+        return;
+      }
+      const prob = unletterbox(probs, t, c, channels, at, maps[c]);
+      terms.push(uncertaintyTerms(prob));
+      if (!allowed) return;
+      const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, post, job.pixelSpacing);
+      if (r.mask) {
+        slice.masks[organ] = r.mask;
+        slice.scores[organ] = r.score;
+        if (job.keepInside.includes(organ)) slice.inside[organ] = probabilitiesInside(r.mask, prob);
+      }
+    });
+    slice.uncertainty = combineUncertainty(terms, t.srcWidth * t.srcHeight);
+    return slice;
+  });
+}
+
+/** The probabilities at a mask's pixels, in pixel order. */
+function probabilitiesInside(mask: BinaryMask, prob: Float32Array): Float32Array {
+  const out = new Float32Array(countNonZero(mask.data));
+  for (let i = 0, k = 0; i < mask.data.length; i++) if (mask.data[i]) out[k++] = prob[i]!;
+  return out;
+}
+
+/** The buffers a slice's results can hand over to another thread instead of copying. */
+export function transferablesOf(slices: readonly PostprocessedSlice[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const s of slices) {
+    for (const m of Object.values(s.masks)) if (m) out.push(m.data.buffer as ArrayBuffer);
+    for (const p of Object.values(s.inside)) if (p) out.push(p.buffer as ArrayBuffer);
+  }
+  return out;
+}
