@@ -83,7 +83,7 @@ async function poolPerSliceTimes(pool: InferencePool, perImage: number, slices: 
  * and the workers' start-up, a cost per run, would be counted per slice). ONNX Runtime alone is also timed
  * on those workers (one-thread sessions on alternate batches): the pipeline's own overhead on that footing.
  */
-async function segmentPipelineRow(shipped: string): Promise<BenchRow> {
+export async function segmentPipelineRow(shipped: string): Promise<BenchRow> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-segment-'));
   try {
     const input = async (slices: number) => {
@@ -227,7 +227,7 @@ export async function bench(): Promise<BenchRow[]> {
     try {
       const modes: Array<[string, () => Parameters<typeof segmentScan>[2]]> = [
         ['this thread', () => ({ batch: BATCH, predict: local })],
-        ['1 worker', () => ({ batch: BATCH, predict: pool.predict, inFlight: 2 })],
+        ['1 worker', () => ({ batch: BATCH, segment: pool.segment, inFlight: 2 })],
       ];
       for (const [mode, opts] of modes) {
         await segmentScan(syntheticScan(4), loaded, opts()); // warm-up
