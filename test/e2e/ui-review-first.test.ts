@@ -2,54 +2,37 @@
  * The "Review first" list in real Chromium against `tractus serve`: after a model run the review panel lists
  * the slices the model was least sure of, most uncertain first, and a click goes to that slice.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  SCREENSHOT_DIR,
-  ensureFreshRenderer,
-  hasChromium,
-  startServe,
-  type RunningServer,
-} from './helpers';
-import { activateTinyModel, writeTinyDataset } from './tiny-dataset';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { SCREENSHOT_DIR, chromiumSuite, openE2eSession, type E2eSession } from './helpers';
 
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) console.warn(`SKIPPED e2e: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const suite = chromiumSuite();
 
 suite('review-first list in Chromium (tractus serve)', () => {
-  let tmp: string;
-  let server: RunningServer;
-  let browser: Browser;
+  let e2e: E2eSession;
   let page: Page;
 
   beforeAll(async () => {
-    await ensureFreshRenderer();
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'tractus-e2e-review-first-'));
-    await writeTinyDataset(path.join(tmp, 'data'), 12, 96);
-    // Untrained: its probability maps are far from 0 and 1, so every slice has some uncertainty.
-    await activateTinyModel(path.join(tmp, 'home'), tmp);
-    server = await startServe(['--data', path.join(tmp, 'data'), '--home', path.join(tmp, 'home')]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    // Playwright's 30 s default is too short when training shares the 2 cores (limits, not timings).
-    page.setDefaultTimeout(120_000);
-    page.setDefaultNavigationTimeout(120_000);
+    e2e = await openE2eSession({
+      tmpPrefix: 'tractus-e2e-review-first-',
+      dataset: { slices: 12, size: 96 },
+      // Untrained: its probability maps are far from 0 and 1, so every slice has some uncertainty.
+      tinyModel: true,
+      viewport: { width: 1920, height: 1080 },
+      // Playwright's 30 s default is too short when training shares the 2 cores (limits, not timings).
+      defaultTimeout: 120_000,
+      navigationTimeout: 120_000,
+    });
+    page = e2e.page;
   }, 600_000); // a renderer build and the server start, on a 2-core machine shared with training
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await e2e?.close();
   });
 
   it('lists the most uncertain slices of the run after segmenting and goes to one on click', async () => {
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     await page.getByTestId('scan-case7_day1').waitFor();
     const label = page.getByTestId('slice-label');
     await expect.poll(() => label.textContent()).toContain('7 / 12');

@@ -9,28 +9,18 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { readRtStruct } from '../../main/imaging/dicom-contours';
 import { REPO_ROOT } from '../helpers/shared-data';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  SCREENSHOT_DIR,
-  ensureFreshRenderer,
-  hasChromium,
-  startServe,
-  type RunningServer,
-} from './helpers';
-import { activateTinyModel, writeTinyDataset } from './tiny-dataset';
+import { SCREENSHOT_DIR, chromiumSuite, openE2eSession, type E2eSession } from './helpers';
 
 const run = promisify(execFile);
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) console.warn(`SKIPPED e2e: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const suite = chromiumSuite();
 
 /** Any red (stomach) pixel within ±6 px of the main viewer's centre. */
 async function redNearCentre(page: Page): Promise<boolean> {
@@ -44,39 +34,34 @@ async function redNearCentre(page: Page): Promise<boolean> {
 }
 
 suite('review workflow in Chromium (tractus serve)', () => {
-  let tmp: string;
-  let server: RunningServer;
-  let browser: Browser;
+  let e2e: E2eSession;
   let page: Page;
 
   beforeAll(async () => {
-    await ensureFreshRenderer();
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'tractus-e2e-review-'));
-    await writeTinyDataset(path.join(tmp, 'data'), 12, 96, 2);
-    await activateTinyModel(path.join(tmp, 'home'), tmp);
-    server = await startServe(['--data', path.join(tmp, 'data'), '--home', path.join(tmp, 'home')]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    // Segmentation jobs and the renderer share 2 cores with other work: be patient, not flaky.
-    page.setDefaultTimeout(90_000);
+    e2e = await openE2eSession({
+      tmpPrefix: 'tractus-e2e-review-',
+      dataset: { slices: 12, size: 96, patients: 2 },
+      tinyModel: true,
+      viewport: { width: 1920, height: 1080 },
+      // Segmentation jobs and the renderer share 2 cores with other work: be patient, not flaky.
+      defaultTimeout: 90_000,
+    });
+    page = e2e.page;
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await e2e?.close();
   });
 
   /** The scan's workspace file (home/workspaces/<dataset>-<hash>/scans/<scan>.coco.json), parsed. */
   async function workspaceScan(scanId: string) {
-    const base = path.join(tmp, 'home', 'workspaces');
+    const base = path.join(e2e.tmp, 'home', 'workspaces');
     const [dir] = readdirSync(base);
     return JSON.parse(await readFile(path.join(base, dir!, 'scans', `${scanId}.coco.json`), 'utf8'));
   }
 
   it('asks before the model replaces ground truth; runs are layers; an earlier layer comes back', async () => {
-    await page.goto(server.url, { timeout: 120_000 });
+    await page.goto(e2e.server.url, { timeout: 120_000 });
     await page.getByTestId('scan-case7_day1').waitFor();
     await expect.poll(() => page.getByTestId('slice-label').first().textContent()).toContain('7 / 12');
     const source = page.getByTestId('slice-source').first();

@@ -5,24 +5,13 @@
  * linked crosshair, W/L presets and typed values, Home/End, and a Segment panel that neither flashes
  * "running 0/0" nor shows the previous folder's job.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  SCREENSHOT_DIR,
-  ensureFreshRenderer,
-  hasChromium,
-  startServe,
-  type RunningServer,
-} from './helpers';
-import { activateTinyModel, writeTinyDataset } from './tiny-dataset';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { SCREENSHOT_DIR, chromiumSuite, openE2eSession, type E2eSession } from './helpers';
+import { writeTinyDataset } from './tiny-dataset';
 
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) console.warn(`SKIPPED e2e: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const suite = chromiumSuite();
 
 /** Pixels of a reformat's canvas whose colour is an organ's (red, green or yellow over grey). */
 async function organPixels(page: Page, plane: 'coronal' | 'sagittal'): Promise<number> {
@@ -46,34 +35,32 @@ async function sliceNumber(page: Page): Promise<number> {
 }
 
 suite('viewer habits in Chromium (tractus serve)', () => {
-  let tmp: string;
-  let server: RunningServer;
-  let browser: Browser;
+  let e2e: E2eSession;
   let page: Page;
 
   beforeAll(async () => {
-    await ensureFreshRenderer();
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'tractus-e2e-habits-'));
-    await writeTinyDataset(path.join(tmp, 'data'), 12, 96, 1);
-    await writeTinyDataset(path.join(tmp, 'other'), 6, 64, 1);
-    await activateTinyModel(path.join(tmp, 'home'), tmp);
-    server = await startServe(['--data', path.join(tmp, 'data'), '--home', path.join(tmp, 'home')]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    // Page loads and clicks wait for a CPU shared with training runs: Playwright's 30 s is too short there.
-    page.setDefaultTimeout(180_000);
+    e2e = await openE2eSession({
+      tmpPrefix: 'tractus-e2e-habits-',
+      dataset: { slices: 12, size: 96, patients: 1 },
+      // The folder the last test opens instead.
+      prepare: async (tmp) => {
+        await writeTinyDataset(path.join(tmp, 'other'), 6, 64, 1);
+      },
+      tinyModel: true,
+      viewport: { width: 1600, height: 1000 },
+      // Page loads and clicks wait for a CPU shared with training runs: Playwright's 30 s is too short there.
+      defaultTimeout: 180_000,
+    });
+    page = e2e.page;
     // Building the renderer and starting the server take minutes when the 2 cores are shared.
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await e2e?.close();
   });
 
   it('navigates by default: left-drag sets window/level and edits nothing; editing tools show they are on', async () => {
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     await page.getByTestId('scan-case7_day1').waitFor();
     await expect.poll(() => page.getByTestId('slice-label').textContent()).toContain('7 / 12');
     await expect.poll(() => page.getByTestId('tool-navigate').getAttribute('class')).toContain('on');
@@ -193,7 +180,7 @@ suite('viewer habits in Chromium (tractus serve)', () => {
     expect(texts.length).toBeGreaterThan(0);
     expect(texts.filter((t) => /\b0\/0\b/.test(t))).toEqual([]);
 
-    page.once('dialog', (d) => void d.accept(path.join(tmp, 'other')));
+    page.once('dialog', (d) => void d.accept(path.join(e2e.tmp, 'other')));
     await page.getByTestId('open-folder').click();
     await expect.poll(() => page.getByTestId('slice-label').textContent()).toContain('/ 6');
     expect(await page.getByTestId('segment-job').count()).toBe(0);

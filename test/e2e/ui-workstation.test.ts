@@ -2,25 +2,14 @@
  * The clinician's main path in real Chromium against `tractus serve`: open the patient, scroll, segment,
  * toggle organs, paint and undo, save, reload and find the edit, export COCO and read it back.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { parseCocoDataset, cocoToSliceMasks } from '../../main/masks/coco';
-import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  SCREENSHOT_DIR,
-  ensureFreshRenderer,
-  hasChromium,
-  startServe,
-  type RunningServer,
-} from './helpers';
-import { activateTinyModel, writeTinyDataset } from './tiny-dataset';
+import { SCREENSHOT_DIR, chromiumSuite, openE2eSession, type E2eSession } from './helpers';
 
-const suite = hasChromium ? describe : describe.skip;
-if (!hasChromium) console.warn(`SKIPPED e2e: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const suite = chromiumSuite();
 
 /** RGBA of the main viewer's canvas at its centre. */
 async function centrePixel(page: Page): Promise<[number, number, number]> {
@@ -35,31 +24,26 @@ async function centrePixel(page: Page): Promise<[number, number, number]> {
 const isRed = ([r, g, b]: [number, number, number]) => r > g + 60 && r > b + 60;
 
 suite('workstation in Chromium (tractus serve)', () => {
-  let tmp: string;
-  let server: RunningServer;
-  let browser: Browser;
+  let e2e: E2eSession;
   let page: Page;
 
   beforeAll(async () => {
-    await ensureFreshRenderer();
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'tractus-e2e-'));
-    // Two patients (so a fine-tune has one to validate on) and a tiny active model (so it takes seconds).
-    await writeTinyDataset(path.join(tmp, 'data'), 12, 96, 2);
-    await activateTinyModel(path.join(tmp, 'home'), tmp);
-    server = await startServe(['--data', path.join(tmp, 'data'), '--home', path.join(tmp, 'home')]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    e2e = await openE2eSession({
+      tmpPrefix: 'tractus-e2e-',
+      // Two patients (so a fine-tune has one to validate on) and a tiny active model (so it takes seconds).
+      dataset: { slices: 12, size: 96, patients: 2 },
+      tinyModel: true,
+      viewport: { width: 1920, height: 1080 },
+    });
+    page = e2e.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await e2e?.close();
   });
 
   it('opens the patient, scrolls, segments, paints, undoes, saves, reloads and exports', async () => {
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     await page.getByTestId('scan-case7_day1').waitFor();
     await expect.poll(() => page.getByTestId('safety-banner').textContent()).toContain('clinician');
     const label = page.getByTestId('slice-label');
