@@ -362,12 +362,15 @@ export function unletterbox(
   channels = 1,
   offset = 0,
   out: Float32Array = new Float32Array(t.srcWidth * t.srcHeight),
+  /** Only these native pixels are resampled; the rest of `out` is set to 0 (see unletterboxedSummary). */
+  region?: NativeRegion,
 ): Float32Array {
   if (out.length !== t.srcWidth * t.srcHeight) {
     throw new RangeError(
       `unletterbox: output holds ${out.length} values, the slice ${t.srcWidth}×${t.srcHeight}`,
     );
   }
+  if (region) out.fill(0);
   const dst: Plane<Float32Array> = {
     data: out,
     width: t.srcWidth,
@@ -387,6 +390,7 @@ export function unletterbox(
         rowStride: t.dstWidth * channels,
       },
       dst,
+      region,
     );
     return out;
   }
@@ -409,6 +413,7 @@ export function unletterbox(
       rowStride: t.innerWidth,
     },
     dst,
+    region,
   );
   return out;
 }
@@ -432,6 +437,23 @@ function contributions(n: number, m: number): Float64Array {
   return out;
 }
 
+/** A rectangle of a slice's native pixels: x0 ≤ x < x1, y0 ≤ y < y1. */
+export interface NativeRegion {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/** The output pixels [k0, k1) whose two source pixels (lower, lower + 1) touch sources [lo, hi]. */
+function touching(lower: Int32Array, lo: number, hi: number): [number, number] {
+  let k0 = 0;
+  while (k0 < lower.length && lower[k0]! + 1 < lo) k0++;
+  let k1 = k0;
+  while (k1 < lower.length && lower[k1]! <= hi) k1++;
+  return [k0, k1];
+}
+
 /**
  * What the map `unletterbox` would produce from that channel holds, without producing it:
  * - `peak`: no value of it exceeds this. Bilinear values are convex combinations of the network's own, so
@@ -439,7 +461,10 @@ function contributions(n: number, m: number): Float64Array {
  *   whose outside counts as 0);
  * - `mass`: its sum. Bilinear resampling is linear and separable, so the sum is Σ value · (column's
  *   contribution) · (row's contribution) over the network's grid: equal up to float rounding, a fraction of
- *   the work.
+ *   the work;
+ * - `region` (when `floor` > 0 is given): the native pixels that may reach `floor`, i.e. those with a
+ *   network value ≥ floor among their bilinear sources. Every native value outside it is below `floor`
+ *   (up to float rounding of the interpolation; callers leave a margin). Undefined when none may.
  */
 export function unletterboxedSummary(
   map: Float32Array,
@@ -447,22 +472,44 @@ export function unletterboxedSummary(
   channel = 0,
   channels = 1,
   offset = 0,
-): { peak: number; mass: number } {
+  floor = Infinity,
+): { peak: number; mass: number; region?: NativeRegion } {
   const { x0, x1, y0, y1, at } = visibleValues(t, channel, channels, offset);
   const cx = contributions(t.innerWidth, t.srcWidth);
   const cy = contributions(t.innerHeight, t.srcHeight);
   let peak = isCropped(t) ? 0 : -Infinity;
   let mass = 0;
+  // The network-grid box of values ≥ floor (inclusive bounds).
+  let [bx0, bx1, by0, by1] = [Infinity, -1, Infinity, -1];
   for (let y = y0; y < y1; y++) {
     let row = 0;
+    let rowPeak = -Infinity;
     for (let x = x0, i = at(x0, y); x < x1; x++, i += channels) {
       const v = map[i]!;
-      if (v > peak) peak = v;
+      if (v > rowPeak) rowPeak = v;
+      if (v >= floor) {
+        if (x < bx0) bx0 = x;
+        if (x > bx1) bx1 = x;
+      }
       row += v * cx[x]!;
+    }
+    if (rowPeak > peak) peak = rowPeak;
+    if (rowPeak >= floor) {
+      if (y < by0) by0 = y;
+      by1 = y;
     }
     mass += row * cy[y]!;
   }
-  return { peak, mass };
+  if (!(floor > 0 && floor < Infinity)) {
+    // No floor, or one that the zeros around a cropped slice reach: no region to promise.
+    return floor <= 0
+      ? { peak, mass, region: { x0: 0, x1: t.srcWidth, y0: 0, y1: t.srcHeight } }
+      : { peak, mass };
+  }
+  if (by1 < 0) return { peak, mass };
+  const [rx0, rx1] = touching(samplePositions(t.innerWidth, t.srcWidth).lower, bx0, bx1);
+  const [ry0, ry1] = touching(samplePositions(t.innerHeight, t.srcHeight).lower, by0, by1);
+  return { peak, mass, region: { x0: rx0, x1: rx1, y0: ry0, y1: ry1 } };
 }
 
 /** The three slice indices of the 2.5D input for slice `i` of `n`: i−s, i, i+s clamped to the scan. */

@@ -13,6 +13,7 @@ import {
   combineUncertainty,
   UNCERTAINTY_THRESHOLD,
   uncertaintyTerms,
+  withMassOutside,
   type UncertaintyTerms,
 } from './uncertainty';
 
@@ -58,18 +59,21 @@ export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob):
       // An organ the prior rules out on this slice is not post-processed at all.
       const allowed = job.allowed[b]!.includes(organ);
       const post = job.postprocess[organ];
-      // Most organs are absent from most slices. When no network output of this organ reaches the lowest
-      // threshold used below, no native pixel can either (bilinear values never exceed their sources):
-      // there is no mask, and the uncertainty needs only the map's mass, summed at the network's size.
-      // (The margin keeps float rounding of the interpolation from mattering.)
-      const floor = Math.min(allowed ? post.threshold : 1, UNCERTAINTY_THRESHOLD);
-      const { peak, mass } = unletterboxedSummary(probs, t, c, channels, at);
-      if (peak < floor - 1e-6) {
+      // Most organs are absent from most slices, and a present one covers a small part of it. Bilinear
+      // values never exceed their sources, so only native pixels with a network value ≥ the lowest
+      // threshold used below among their sources can reach it: only those are resampled, and the rest of
+      // the map counts through its mass, summed at the network's size. No such pixel: no mask. (The margin
+      // keeps float rounding of the interpolation from mattering.)
+      const lowest = allowed ? Math.min(post.threshold, post.gateThreshold) : 1;
+      const floor = Math.min(lowest, UNCERTAINTY_THRESHOLD);
+      const { mass, region } = unletterboxedSummary(probs, t, c, channels, at, floor - 1e-6);
+      if (!region) {
         terms.push(belowThresholdTerms(mass));
         return;
       }
-      const prob = unletterbox(probs, t, c, channels, at, maps[c]);
-      terms.push(uncertaintyTerms(prob));
+      const prob = unletterbox(probs, t, c, channels, at, maps[c], region);
+      const part = uncertaintyTerms(prob, UNCERTAINTY_THRESHOLD, { width: t.srcWidth, ...region });
+      terms.push(withMassOutside(part, mass));
       if (!allowed) return;
       const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, post, job.pixelSpacing);
       if (r.mask) {

@@ -40,21 +40,25 @@ export interface UncertaintyTerms {
   count: number;
 }
 
-/** The terms of one probability map. */
+/** The terms of one probability map, or of the rectangle `part` of it (a map `part.width` wide). */
 export function uncertaintyTerms(
   map: ArrayLike<number>,
   threshold = UNCERTAINTY_THRESHOLD,
+  part?: { width: number; x0: number; x1: number; y0: number; y1: number },
 ): UncertaintyTerms {
   let wrongSide = 0; // Σ p + #[p>t] − 2·Σ p·[p>t], summed without cancellation
   let mass = 0;
   let count = 0;
-  for (let i = 0; i < map.length; i++) {
-    const p = map[i]!;
-    mass += p;
-    if (p > threshold) {
-      wrongSide += 1 - p;
-      count++;
-    } else wrongSide += p;
+  const { width, x0, x1, y0, y1 } = part ?? { width: map.length, x0: 0, x1: map.length, y0: 0, y1: 1 };
+  for (let y = y0; y < y1; y++) {
+    for (let i = y * width + x0, end = y * width + x1; i < end; i++) {
+      const p = map[i]!;
+      mass += p;
+      if (p > threshold) {
+        wrongSide += 1 - p;
+        count++;
+      } else wrongSide += p;
+    }
   }
   return { wrongSide, mass, count };
 }
@@ -65,6 +69,12 @@ export function uncertaintyTerms(
  */
 export function belowThresholdTerms(mass: number): UncertaintyTerms {
   return { wrongSide: mass, mass, count: 0 };
+}
+
+/** The terms of a whole map from those of a part and the whole map's mass, all of it outside below t. */
+export function withMassOutside(part: UncertaintyTerms, mass: number): UncertaintyTerms {
+  const outside = Math.max(0, mass - part.mass);
+  return { wrongSide: part.wrongSide + outside, mass: part.mass + outside, count: part.count };
 }
 
 /** Uncertainty in [0, 1] from the terms of a slice's maps of `pixels` values each. */

@@ -82,6 +82,39 @@ describe('letterbox', () => {
     );
   });
 
+  it('unletterboxedSummary bounds the native pixels that may reach a floor; unletterbox fills only those', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 2, max: 20 }),
+        fc.option(fc.double({ min: 0.3, max: 3, noNaN: true }), { nil: undefined }),
+        fc.double({ min: 0.05, max: 0.99, noNaN: true }),
+        fc.integer({ min: 0, max: 1000 }),
+        (w, h, size, spacing, floor, seed) => {
+          const t = inputTransform(w, h, { width: size, height: size }, spacing ? [1, 1] : null, spacing);
+          // Mostly low values with a few peaks, as an organ's map is.
+          const map = Float32Array.from({ length: size * size }, (_, k) =>
+            (k * 7919 + seed) % 13 === 0 ? ((k * 31 + seed) % 100) / 100 : ((k + seed) % 10) / 100,
+          );
+          const native = unletterbox(map, t);
+          const { region } = unletterboxedSummary(map, t, 0, 1, 0, floor);
+          const inside = (x: number, y: number) =>
+            region !== undefined && x >= region.x0 && x < region.x1 && y >= region.y0 && y < region.y1;
+          const restricted = region && unletterbox(map, t, 0, 1, 0, undefined, region);
+          for (let y = 0; y < t.srcHeight; y++) {
+            for (let x = 0; x < t.srcWidth; x++) {
+              const v = native[y * t.srcWidth + x]!;
+              if (!inside(x, y)) expect(v).toBeLessThan(floor + 1e-6);
+              if (restricted) expect(restricted[y * t.srcWidth + x]).toBe(inside(x, y) ? v : 0);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('writes every element of a reused output buffer, cropped or padded', () => {
     const map = Float32Array.from({ length: 16 * 16 * 3 }, (_, k) => ((k * 37) % 101) / 100);
     for (const t of [

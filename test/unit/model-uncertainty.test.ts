@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sliceUncertainty } from '../../main/model/uncertainty';
+import { sliceUncertainty, uncertaintyTerms, withMassOutside } from '../../main/model/uncertainty';
 
 // Expected values worked out by hand from u = Σ min(p, 1−p) / (Σ p + #[p>0.5] + s).
 describe('sliceUncertainty', () => {
@@ -49,5 +49,20 @@ describe('sliceUncertainty', () => {
       1.3 / 4.7,
       12,
     );
+  });
+
+  it("a part of a map and the mass outside it give the whole map's terms when the outside is below t", () => {
+    // 3×3, the part is the middle row's right two pixels; outside everything ≤ 0.5.
+    const map = [0.1, 0.2, 0.05, 0.3, 0.9, 0.6, 0.0, 0.4, 0.1];
+    const whole = uncertaintyTerms(map);
+    const part = uncertaintyTerms(map, 0.5, { width: 3, x0: 1, x1: 3, y0: 1, y1: 2 });
+    expect(part).toEqual({ wrongSide: 0.1 + 0.4, mass: 1.5, count: 2 });
+    const combined = withMassOutside(
+      part,
+      map.reduce((a, b) => a + b, 0),
+    );
+    expect(combined.count).toBe(whole.count);
+    expect(combined.mass).toBeCloseTo(whole.mass, 12);
+    expect(combined.wrongSide).toBeCloseTo(whole.wrongSide, 12);
   });
 });
