@@ -83,7 +83,8 @@ async function poolPerSliceTimes(pool: InferencePool, perImage: number, slices: 
  * and the workers' start-up, a cost per run, would be counted per slice). ONNX Runtime alone is also timed
  * on those workers (one-thread sessions on alternate batches): the pipeline's own overhead on that footing.
  */
-export async function segmentPipelineRow(shipped: string): Promise<BenchRow> {
+/** `modelDir`: another model folder with a model.onnx (e.g. a candidate before it ships). */
+export async function segmentPipelineRow(shipped: string, modelDir = DEFAULT_MODEL_DIR): Promise<BenchRow> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-segment-'));
   try {
     const input = async (slices: number) => {
@@ -98,18 +99,16 @@ export async function segmentPipelineRow(shipped: string): Promise<BenchRow> {
         segmentInput({
           input: root,
           out: `${root}-out`,
-          modelDir: DEFAULT_MODEL_DIR,
+          modelDir,
           backend: 'onnx',
           force: true,
           workers,
         }),
       );
     const pool =
-      workers > 1
-        ? await startInferencePool({ modelDir: DEFAULT_MODEL_DIR, backend: 'onnxruntime', workers })
-        : undefined;
-    const session = await createOnnxSession(path.join(DEFAULT_MODEL_DIR, ONNX_FILE));
-    const loaded = await loadModel(DEFAULT_MODEL_DIR);
+      workers > 1 ? await startInferencePool({ modelDir, backend: 'onnxruntime', workers }) : undefined;
+    const session = await createOnnxSession(path.join(modelDir, ONNX_FILE));
+    const loaded = await loadModel(modelDir);
     const { height, width } = loaded.card.input.size;
     const channels = loaded.card.architecture.inChannels;
     loaded.model.dispose();
