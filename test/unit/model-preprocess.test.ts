@@ -53,18 +53,26 @@ describe('letterbox', () => {
     close(out, [1 / 6 + 2.5, 1.5 + 2.5, 17 / 6 + 2.5, 1 / 6 + 17.5, 1.5 + 17.5, 17 / 6 + 17.5]);
   });
 
+  /** Padded, cropped (a known spacing larger than the input) and 1-pixel-wide slices. */
+  const anyTransform = fc
+    .tuple(
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 2, max: 20 }),
+      fc.option(fc.double({ min: 0.3, max: 3, noNaN: true }), { nil: undefined }),
+    )
+    .map(([w, h, size, spacing]) => ({
+      size,
+      t: inputTransform(w, h, { width: size, height: size }, spacing ? [1, 1] : null, spacing),
+    }));
+
   it("unletterboxedSummary gives the native map's bound and sum without making it", () => {
-    // Padded, cropped (a known spacing larger than the input) and 1-pixel-wide slices, any channel.
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 2, max: 20 }),
-        fc.option(fc.double({ min: 0.3, max: 3, noNaN: true }), { nil: undefined }),
+        anyTransform,
         fc.integer({ min: 0, max: 2 }),
         fc.integer({ min: 0, max: 1000 }),
-        (w, h, size, spacing, channel, seed) => {
-          const t = inputTransform(w, h, { width: size, height: size }, spacing ? [1, 1] : null, spacing);
+        ({ size, t }, channel, seed) => {
           const map = Float32Array.from(
             { length: 2 * size * size * 3 },
             (_, k) => ((k * 7919 + seed) % 997) / 997,
@@ -85,14 +93,10 @@ describe('letterbox', () => {
   it('unletterboxedSummary bounds the native pixels that may reach a floor; unletterbox fills only those', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 2, max: 20 }),
-        fc.option(fc.double({ min: 0.3, max: 3, noNaN: true }), { nil: undefined }),
+        anyTransform,
         fc.double({ min: 0.05, max: 0.99, noNaN: true }),
         fc.integer({ min: 0, max: 1000 }),
-        (w, h, size, spacing, floor, seed) => {
-          const t = inputTransform(w, h, { width: size, height: size }, spacing ? [1, 1] : null, spacing);
+        ({ size, t }, floor, seed) => {
           // Mostly low values with a few peaks, as an organ's map is.
           const map = Float32Array.from({ length: size * size }, (_, k) =>
             (k * 7919 + seed) % 13 === 0 ? ((k * 31 + seed) % 100) / 100 : ((k + seed) % 10) / 100,
