@@ -1,13 +1,13 @@
 /**
  * Compressed DICOM pixel data (JPEG, JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K) → raw little-endian samples,
  * through the WebAssembly codecs the Cornerstone/OHIF viewers maintain for exactly this job (libjpeg-turbo,
- * CharLS, OpenJPEG, OpenJPH), Cornerstone's JPEG Lossless decoder, and dcmjs-codecs (a WebAssembly build of
- * the DICOM toolkits' codecs) for 12-bit lossy JPEG, which libjpeg-turbo's 8-bit build cannot read. No
- * decoder is written here.
+ * CharLS, OpenJPEG, OpenJPH), Cornerstone's JPEG Lossless decoder, and dcmjs-codecs (WebAssembly codecs
+ * made for DICOM) for 12-bit lossy JPEG, which libjpeg-turbo's 8-bit build cannot read. No decoder is
+ * written here.
  *
- * The codecs are Emscripten modules. Each is instantiated synchronously from the `.wasm` file in
+ * The Cornerstone codecs are Emscripten modules. Each is instantiated synchronously from the `.wasm` file in
  * node_modules the first time a file needs it, so `parseDicomFile`/`decodeDicomFrame` stay synchronous and
- * nothing is fetched. Error texts depend only on the cause (never on the file or a pointer value), so a
+ * nothing is fetched (dcmjs-codecs loads only asynchronously: see its section below). Error texts depend only on the cause (never on the file or a pointer value), so a
  * folder of files refused for one reason can be reported as one line.
  */
 import { Decoder as JpegLosslessDecoder } from '@cornerstonejs/jpeg-lossless-decoder-js';

@@ -456,15 +456,13 @@ function touching(lower: Int32Array, lo: number, hi: number): [number, number] {
 
 /**
  * What the map `unletterbox` would produce from that channel holds, without producing it:
- * - `peak`: no value of it exceeds this. Bilinear values are convex combinations of the network's own, so
- *   none exceeds their maximum over the part of the input the slice covers (0 if the slice was cropped,
- *   whose outside counts as 0);
  * - `mass`: its sum. Bilinear resampling is linear and separable, so the sum is Σ value · (column's
  *   contribution) · (row's contribution) over the network's grid: equal up to float rounding, a fraction of
  *   the work;
  * - `region` (when `floor` > 0 is given): the native pixels that may reach `floor`, i.e. those with a
- *   network value ≥ floor among their bilinear sources. Every native value outside it is below `floor`
- *   (up to float rounding of the interpolation; callers leave a margin). Undefined when none may.
+ *   network value ≥ floor among their bilinear sources. Bilinear values are convex combinations of their
+ *   sources, so every native value outside it is below `floor` (up to float rounding of the
+ *   interpolation; callers leave a margin). Undefined when none may.
  */
 export function unletterboxedSummary(
   map: Float32Array,
@@ -473,43 +471,35 @@ export function unletterboxedSummary(
   channels = 1,
   offset = 0,
   floor = Infinity,
-): { peak: number; mass: number; region?: NativeRegion } {
+): { mass: number; region?: NativeRegion } {
   const { x0, x1, y0, y1, at } = visibleValues(t, channel, channels, offset);
   const cx = contributions(t.innerWidth, t.srcWidth);
   const cy = contributions(t.innerHeight, t.srcHeight);
-  let peak = isCropped(t) ? 0 : -Infinity;
   let mass = 0;
   // The network-grid box of values ≥ floor (inclusive bounds).
   let [bx0, bx1, by0, by1] = [Infinity, -1, Infinity, -1];
   for (let y = y0; y < y1; y++) {
     let row = 0;
-    let rowPeak = -Infinity;
     for (let x = x0, i = at(x0, y); x < x1; x++, i += channels) {
       const v = map[i]!;
-      if (v > rowPeak) rowPeak = v;
       if (v >= floor) {
         if (x < bx0) bx0 = x;
         if (x > bx1) bx1 = x;
+        if (y < by0) by0 = y;
+        by1 = y;
       }
       row += v * cx[x]!;
-    }
-    if (rowPeak > peak) peak = rowPeak;
-    if (rowPeak >= floor) {
-      if (y < by0) by0 = y;
-      by1 = y;
     }
     mass += row * cy[y]!;
   }
   if (!(floor > 0 && floor < Infinity)) {
     // No floor, or one that the zeros around a cropped slice reach: no region to promise.
-    return floor <= 0
-      ? { peak, mass, region: { x0: 0, x1: t.srcWidth, y0: 0, y1: t.srcHeight } }
-      : { peak, mass };
+    return floor <= 0 ? { mass, region: { x0: 0, x1: t.srcWidth, y0: 0, y1: t.srcHeight } } : { mass };
   }
-  if (by1 < 0) return { peak, mass };
+  if (by1 < 0) return { mass };
   const [rx0, rx1] = touching(samplePositions(t.innerWidth, t.srcWidth).lower, bx0, bx1);
   const [ry0, ry1] = touching(samplePositions(t.innerHeight, t.srcHeight).lower, by0, by1);
-  return { peak, mass, region: { x0: rx0, x1: rx1, y0: ry0, y1: ry1 } };
+  return { mass, region: { x0: rx0, x1: rx1, y0: ry0, y1: ry1 } };
 }
 
 /** The three slice indices of the 2.5D input for slice `i` of `n`: i−s, i, i+s clamped to the scan. */

@@ -66,7 +66,7 @@ describe('letterbox', () => {
       t: inputTransform(w, h, { width: size, height: size }, spacing ? [1, 1] : null, spacing),
     }));
 
-  it("unletterboxedSummary gives the native map's bound and sum without making it", () => {
+  it("unletterboxedSummary gives the native map's sum without making it", () => {
     fc.assert(
       fc.property(
         anyTransform,
@@ -81,9 +81,8 @@ describe('letterbox', () => {
           const native = unletterbox(map, t, channel, 3, offset);
           const sum = native.reduce((a, v) => a + v, 0);
           // The native map is stored as float32 (relative rounding ≤ 2⁻²⁴ per value); the mass is not.
-          const { peak, mass } = unletterboxedSummary(map, t, channel, 3, offset);
+          const { mass } = unletterboxedSummary(map, t, channel, 3, offset);
           expect(Math.abs(mass - sum)).toBeLessThanOrEqual(1e-7 * Math.max(1, sum));
-          expect(peak).toBeGreaterThanOrEqual(Math.max(...native));
         },
       ),
       { numRuns: 300 },

@@ -1,9 +1,9 @@
 /**
  * Worker thread for segmentation: loads the model once, on the backend the main thread chose, runs
  * forward passes on batches the main thread has already prepared, and post-processes them (masks at
- * native size, scores, uncertainty), so the main thread only reads, prepares and writes. With ONNX Runtime the worker holds
- * one session (its share of the cores as threads) on the folder's model.onnx, which the main thread has
- * self-checked.
+ * native size, scores, uncertainty), so the main thread only reads, prepares and writes. With ONNX Runtime
+ * the worker holds one session (its share of the cores as threads) on the folder's model.onnx, which the
+ * main thread has self-checked.
  */
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
