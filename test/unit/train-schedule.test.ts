@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosineLearningRate } from '../../main/model/train/schedule';
+import { cosineLearningRate, cosineStepLearningRate } from '../../main/model/train/schedule';
 import { lrScheduleOf, wholeNumber } from '../../main/cli/options';
 
 describe('cosine learning-rate schedule', () => {
@@ -26,10 +26,28 @@ describe('cosine learning-rate schedule', () => {
   });
 });
 
+describe('per-step cosine schedule', () => {
+  it('spends no step at the floor: the last of 600 steps runs just above it', () => {
+    expect(cosineStepLearningRate(1e-3, 0, 0, 600)).toBe(1e-3);
+    expect(cosineStepLearningRate(1e-3, 0, 300, 600)).toBeCloseTo(5e-4, 15);
+    const last = cosineStepLearningRate(1e-3, 0, 599, 600);
+    expect(last).toBeGreaterThan(0);
+    expect(last).toBeCloseTo((1e-3 * (1 + Math.cos((Math.PI * 599) / 600))) / 2, 15);
+    expect(last / 1e-3).toBeLessThan(1e-4);
+  });
+
+  it('matches the per-epoch schedule at epoch starts only when each epoch is one step', () => {
+    // The per-epoch schedule reaches the floor at the last epoch's start; per step, that rate is never used.
+    expect(cosineLearningRate(1, 0, 6, 6)).toBe(0);
+    expect(cosineStepLearningRate(1, 0, 500, 600)).toBeCloseTo((1 + Math.cos((Math.PI * 5) / 6)) / 2, 12);
+  });
+});
+
 describe('CLI option parsers', () => {
   it('accept the schedules by name and refuse others', () => {
     expect(lrScheduleOf('cosine')).toBe('cosine');
     expect(lrScheduleOf('plateau')).toBe('plateau');
+    expect(lrScheduleOf('cosine-step')).toBe('cosine-step');
     expect(() => lrScheduleOf('step')).toThrow(/plateau or cosine/);
   });
 

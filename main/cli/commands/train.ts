@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .option('--lr <x>', 'initial learning rate (default 1e-3, 1e-4 with --init)', positiveNumber)
     .option(
       '--lr-schedule <kind>',
-      'plateau (halve on a validation plateau) | cosine (decay over the epochs)',
+      'plateau (halve on a validation plateau) | cosine (decay over the epochs) | cosine-step (decay per step)',
       lrScheduleOf,
       'plateau',
     )

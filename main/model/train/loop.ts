@@ -18,7 +18,7 @@ import type { BackendPreference } from '../backend/select';
 import { inProcessRunner, workerRunner, type TrainRunner } from '../parallel/train-runner';
 import { trainingBatches, validationBatches, type LabelledSlice, type SampleBuilder } from './dataset';
 import { appendHistory, readHistory, truncateHistory, type EpochRecord } from './history';
-import { cosineLearningRate, type LrSchedule } from './schedule';
+import { cosineLearningRate, cosineStepLearningRate, type LrSchedule } from './schedule';
 import { loadTensors, saveTensors, type NamedTensor } from './weights-file';
 
 export { trainableVariables, trainStep } from '../parallel/train-runner';
@@ -38,7 +38,10 @@ export interface LoopOptions {
   lrPatience: number;
   lrFactor: number;
   minLearningRate: number;
-  /** `plateau` (default): ReduceLROnPlateau by lrPatience/lrFactor; `cosine`: decay to minLearningRate. */
+  /**
+   * `plateau` (default): ReduceLROnPlateau by lrPatience/lrFactor; `cosine`: decay to minLearningRate per
+   * epoch; `cosine-step`: the same decay per optimiser step.
+   */
   lrSchedule?: LrSchedule;
   /** Where history.jsonl and checkpoint/ go. */
   outDir: string;
@@ -255,6 +258,16 @@ async function epochs(
       epoch,
     )) {
       if (opts.signal?.aborted) break;
+      if (opts.lrSchedule === 'cosine-step') {
+        const lr = cosineStepLearningRate(
+          opts.learningRate,
+          opts.minLearningRate,
+          (epoch - 1) * steps + step,
+          opts.epochs * steps,
+        );
+        await runner.setLearningRate(lr);
+        state.learningRate = lr;
+      }
       const s0 = Date.now();
       let loss: number;
       try {
@@ -324,7 +337,7 @@ async function epochs(
     if (state.bestPlateauLoss === null || plateauLoss < state.bestPlateauLoss) {
       state.bestPlateauLoss = plateauLoss;
       state.epochsSincePlateauBest = 0;
-    } else if (++state.epochsSincePlateauBest >= opts.lrPatience && opts.lrSchedule !== 'cosine') {
+    } else if (++state.epochsSincePlateauBest >= opts.lrPatience && (opts.lrSchedule ?? 'plateau') === 'plateau') {
       const lr = Math.max(opts.minLearningRate, state.learningRate * opts.lrFactor);
       if (lr < state.learningRate) {
         await runner.setLearningRate(lr);
