@@ -45,3 +45,18 @@ export function lrScheduleOf(v: string): LrSchedule {
   }
   return v as LrSchedule;
 }
+
+/** Comma-separated patient ids such as "case30,case47"; each must be caseN. */
+export function patientList(v: string): string[] {
+  const ids = v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const bad = ids.find((p) => !/^case\d+$/.test(p));
+  if (ids.length === 0 || bad !== undefined) {
+    throw new InvalidArgumentError(
+      `expected patient ids such as "case30,case47"${bad ? `, got "${bad}"` : ''}`,
+    );
+  }
+  return ids;
+}

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { writeUwmgiSlice } from '../imaging/uwmgi';
 import { writeJsonAtomic } from '../io/files';
 import { createRng } from '../model/augment/random';
-import type { LabelScan } from './label-scans';
+import type { SliceMasks } from '../core/types';
+import type { LabelScan, LabelScanSelection } from './label-scans';
 import { generatePhantomScan } from './phantom';
 import { prepareSynthSegScan, renderSynthSegSlice, type SynthSegOptions } from './synthseg';
 import { TrainCsvWriter } from './uw-layout';
@@ -98,6 +99,8 @@ export interface SynthSegDatasetOptions extends SynthSegOptions {
   margin?: number;
   /** Where the label maps came from (recorded in synth.json). */
   source?: string;
+  /** How the scans were chosen from the source, if not all were used (recorded in synth.json). */
+  selection?: LabelScanSelection;
   onProgress?: Progress;
 }
 
@@ -144,9 +147,17 @@ export async function writeSynthSegDataset(
   return { root, scans, slices: done };
 }
 
-/** Slice numbers from `margin` before the first labelled slice to `margin` after the last (≥ 1). */
+const hasOrgan = (masks: SliceMasks | undefined): boolean =>
+  Object.values(masks ?? {}).some((m) => m?.data.includes(1));
+
+/**
+ * Slice numbers from `margin` before the first slice with an organ to `margin` after the last (≥ 1). A full
+ * mask CSV (train_masks.csv) lists every slice of a scan; the organ-free ones outside the band are not rendered.
+ */
 function sliceRange(label: LabelScan, margin: number): number[] {
-  const first = Math.max(1, (label.numbers[0] ?? 1) - margin);
-  const last = (label.numbers[label.numbers.length - 1] ?? 1) + margin;
+  const organSlices = label.numbers.filter((n) => hasOrgan(label.slices.get(n)));
+  const numbers = organSlices.length ? organSlices : label.numbers;
+  const first = Math.max(1, (numbers[0] ?? 1) - margin);
+  const last = (numbers[numbers.length - 1] ?? 1) + margin;
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }

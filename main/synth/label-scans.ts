@@ -69,3 +69,23 @@ export function parseLabelScans(text: string, where: string): LabelScan[] {
 export async function readLabelScans(file: string): Promise<LabelScan[]> {
   return parseLabelScans(await readTextOrExplain(file), file);
 }
+
+export interface LabelScanSelection {
+  /** Patients (caseN) whose scans are left out, e.g. every patient of a validation or test set. */
+  exclude?: readonly string[];
+  /** At most this many scans per patient (the first by scan id): more patients per rendered slice. */
+  perPatient?: number;
+}
+
+/** The scans a generator may use: excluded patients dropped, at most `perPatient` scans of each other. */
+export function selectLabelScans(scans: readonly LabelScan[], sel: LabelScanSelection): LabelScan[] {
+  const excluded = new Set(sel.exclude ?? []);
+  const taken = new Map<string, number>();
+  return scans.filter((s) => {
+    if (excluded.has(s.patientId)) return false;
+    const n = taken.get(s.patientId) ?? 0;
+    if (sel.perPatient !== undefined && n >= sel.perPatient) return false;
+    taken.set(s.patientId, n + 1);
+    return true;
+  });
+}

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isInputError } from '../../main/core/errors';
 import { ORGANS } from '../../main/core/organs';
 import { writeSynthSegDataset } from '../../main/synth/datasets';
-import { parseLabelScans, readLabelScans } from '../../main/synth/label-scans';
+import { parseLabelScans, readLabelScans, selectLabelScans } from '../../main/synth/label-scans';
 import { createSynthSegSource, prepareSynthSegScan, renderSynthSegSlice } from '../../main/synth/synthseg';
 import { createRng } from '../../main/model/augment/random';
 import { FIXTURES, describeWithSharedData, sharedPath } from '../helpers/shared-data';
@@ -223,6 +223,47 @@ describe('writeSynthSegDataset', () => {
       const want = real ? decodeRle(real.rle[organ]!, 266 * 266) : new Uint8Array(266 * 266);
       expect(same(decodeRle(rle, 266 * 266), want), id).toBe(true);
     }
+  });
+
+  it('renders only the organ band of a scan listed with its organ-free slices, as train_masks.csv lists them', async () => {
+    // The fixture lists case20_day22's organ slices 76–82 only; train_masks.csv also lists the empty ones.
+    const [header, ...lines] = fixtureText.trim().split('\n');
+    const cols = header!.split(',');
+    const template = lines.find((l) => l.startsWith('case20_day22_'))!.split(',');
+    const emptyRow = (n: number): string =>
+      cols
+        .map((c, i) =>
+          c === 'id'
+            ? `case20_day22_slice_${String(n).padStart(4, '0')}`
+            : (ORGANS as readonly string[]).includes(c)
+              ? ''
+              : template[i]!,
+        )
+        .join(',');
+    const full = [header, ...lines, ...[60, 61, 70, 75, 83, 90, 144].map(emptyRow)].join('\n');
+    const label = parseLabelScans(full, 'full.csv').filter((s) => s.scanId === 'case20_day22');
+    expect(label[0]!.numbers).toHaveLength(7 + 7);
+    const written = await writeSynthSegDataset(label, path.join(tmp, 'ds-full'), {
+      samples: 1,
+      seed: 4,
+      elasticPx: 0,
+      margin: 1,
+    });
+    expect(written.slices).toBe(9); // slices 75..83, as from the organ-only listing
+  });
+});
+
+describe('choosing label scans for a synthetic set', () => {
+  const scan = (scanId: string) => ({ ...scans[0]!, scanId, patientId: scanId.split('_')[0]! });
+  const all = ['case1_day0', 'case1_day3', 'case2_day0', 'case3_day0', 'case3_day9'].map(scan);
+
+  it('leaves out the excluded patients and keeps at most N scans of each other one', () => {
+    const ids = (sel: Parameters<typeof selectLabelScans>[1]) =>
+      selectLabelScans(all, sel).map((s) => s.scanId);
+    expect(ids({})).toEqual(all.map((s) => s.scanId));
+    expect(ids({ exclude: ['case1'] })).toEqual(['case2_day0', 'case3_day0', 'case3_day9']);
+    expect(ids({ perPatient: 1 })).toEqual(['case1_day0', 'case2_day0', 'case3_day0']);
+    expect(ids({ exclude: ['case3', 'case2'], perPatient: 1 })).toEqual(['case1_day0']);
   });
 });
 

@@ -162,7 +162,12 @@ export function register(program: Command): void {
       'learning rate (default 3e-4 with --init or --init-folds, 1e-3 without)',
       positiveNumber,
     )
-    .option('--lr-schedule <kind>', 'plateau | cosine (decay to ~0 over the fold, per epoch) | cosine-step (the same, per step)', lrScheduleOf, 'plateau')
+    .option(
+      '--lr-schedule <kind>',
+      'plateau | cosine (decay to ~0 over the fold, per epoch) | cosine-step (the same, per step)',
+      lrScheduleOf,
+      'plateau',
+    )
     .option('--seed <n>', 'random seed', wholeNumber(0), 1)
     .option('--augment <kind>', 'heavy (default) | default | none', 'heavy')
     .option('--folds <patients>', 'hold out only these patients, e.g. "case101,case11"')

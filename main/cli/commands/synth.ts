@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors';
 import { writeSynthSegDataset, writeSyntheticKaggleDataset, type WrittenDataset } from '../../synth/datasets';
-import { readLabelScans } from '../../synth/label-scans';
+import { readLabelScans, selectLabelScans, type LabelScanSelection } from '../../synth/label-scans';
+import { patientList } from '../options';
 import { ProgressBar } from '../progress';
 
 function intOption(flag: string, min: number, max: number): (value: string) => number {
@@ -51,6 +52,8 @@ interface SynthSegFlags {
   samples: number;
   seed: number;
   size?: number;
+  exclude?: string[];
+  perPatient?: number;
   json?: boolean;
 }
 
@@ -96,13 +99,32 @@ export function register(program: Command): void {
       'stretch slices to N×N pixels (default: keep each scan’s size)',
       intOption('--size', 16, 1024),
     )
+    .option(
+      '--exclude <patients>',
+      'leave out these patients, e.g. every validation and test patient: "case30,case47"',
+      patientList,
+    )
+    .option(
+      '--per-patient <n>',
+      'use at most N scans of each patient (the first by scan id)',
+      intOption('--per-patient', 1, 1000),
+    )
     .option('--json', 'print the result as JSON on stdout')
     .action(async (f: SynthSegFlags) => {
-      const labels = await readLabelScans(f.labels);
+      const selection: LabelScanSelection = {
+        ...(f.exclude ? { exclude: f.exclude } : {}),
+        ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
+      };
+      const selecting = f.exclude !== undefined || f.perPatient !== undefined;
+      const all = await readLabelScans(f.labels);
+      const labels = selecting ? selectLabelScans(all, selection) : all;
+      if (labels.length === 0)
+        throw new InputError(f.labels, 'no label scans left after --exclude/--per-patient');
       const written = await writeSynthSegDataset(labels, f.out, {
         samples: f.samples,
         seed: f.seed,
         source: f.labels,
+        ...(selecting ? { selection } : {}),
         ...(f.size !== undefined ? { size: f.size } : {}),
         onProgress: progress('slices'),
       });

@@ -337,7 +337,10 @@ async function epochs(
     if (state.bestPlateauLoss === null || plateauLoss < state.bestPlateauLoss) {
       state.bestPlateauLoss = plateauLoss;
       state.epochsSincePlateauBest = 0;
-    } else if (++state.epochsSincePlateauBest >= opts.lrPatience && (opts.lrSchedule ?? 'plateau') === 'plateau') {
+    } else if (
+      ++state.epochsSincePlateauBest >= opts.lrPatience &&
+      (opts.lrSchedule ?? 'plateau') === 'plateau'
+    ) {
       const lr = Math.max(opts.minLearningRate, state.learningRate * opts.lrFactor);
       if (lr < state.learningRate) {
         await runner.setLearningRate(lr);
