@@ -164,6 +164,22 @@ export class SegmentationScorer {
   }
 }
 
+/**
+ * The Dice where present or predicted, split: its mean over the pairs where truth and prediction both have
+ * the organ. The other pairs (predicted only, missed) score 0, so this says how much of the shortfall is
+ * outline quality and how much is organs put on, or left off, whole slices.
+ */
+export function diceWhereBoth(score: Pick<SegmentationScore, 'dice' | 'counts'>): OrganMeans {
+  const both = (o: Organ): number => {
+    const c = score.counts.per_organ[o];
+    return c.pairs_scored - c.false_positive_slices - c.missed_slices;
+  };
+  return means(
+    perOrgan((o) => (score.dice[o] ?? 0) * score.counts.per_organ[o].pairs_scored),
+    both,
+  );
+}
+
 function maskData(
   masks: SliceMasks,
   organ: Organ,

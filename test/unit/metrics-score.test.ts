@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diceOf, overlapCounts } from '../../main/metrics/dice';
-import { SegmentationScorer } from '../../main/metrics/segmentation-score';
+import { SegmentationScorer, diceWhereBoth } from '../../main/metrics/segmentation-score';
 import type { BinaryMask } from '../../main/core/types';
 
 const W = 4;
@@ -58,6 +58,12 @@ describe('competition score', () => {
       hausdorff_one_side_empty: 2,
     });
     expect(r.counts.per_organ.stomach).toMatchObject({ pairs_scored: 1, correct_empties: 1 });
+    // Of the three Dice pairs only the stomach's has the organ on both sides: 2/3 there, none elsewhere.
+    const both = diceWhereBoth(r);
+    expect(both.stomach).toBeCloseTo(2 / 3, 15);
+    expect(both.large_bowel).toBeNull();
+    expect(both.small_bowel).toBeNull();
+    expect(both.mean).toBeCloseTo(2 / 3, 15);
   });
 
   it('reports null, not a number, when nothing was scored', () => {

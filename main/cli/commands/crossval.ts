@@ -20,6 +20,7 @@ import { InputError } from '../../core/errors';
 import type { Score } from '../../services/crossval-score';
 import type { LrSchedule } from '../../model/train/schedule';
 import type { WholeScanReport } from '../../services/crossval-scans';
+import { diceWhereBoth } from '../../metrics/segmentation-score';
 import { readSlicePrior } from '../../model/slice-prior-file';
 import { backendName, lrScheduleOf, positiveNumber, share, wholeNumber } from '../options';
 
@@ -74,10 +75,13 @@ function scanLine(label: string, w: WholeScanReport): string {
   const perScan = w.perScan
     .map((s) => `${s.scanId} ${s.score.competition.score?.toFixed(3) ?? '–'}`)
     .join(', ');
+  const both = diceWhereBoth(w.pooled);
+  const n = w.pooled.counts;
   return (
     `${label}: competition score ${c.score?.toFixed(3) ?? '–'} (Dice with empties ${c.dice.mean?.toFixed(3) ?? '–'}, ` +
     `Hausdorff ${c.hausdorff.mean?.toFixed(3) ?? '–'}); Dice where present or predicted ${w.pooled.dice.mean?.toFixed(3) ?? '–'} ` +
-    `(${organs}); per scan: ${perScan}`
+    `(${organs}; of its ${n.pairs_scored} slice-organ pairs, ${n.false_positive_slices} predicted only and ` +
+    `${n.missed_slices} missed score 0, the others ${both.mean?.toFixed(3) ?? '–'}); per scan: ${perScan}`
   );
 }
 
