@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import type { BackendPreference } from '../model/backend/select';
-import { LR_SCHEDULES, type LrSchedule } from '../model/train/schedule';
+import { KEEP_EPOCHS, LR_SCHEDULES, type KeepEpoch, type LrSchedule } from '../model/train/schedule';
 
 /** A whole number ≥ min. */
 export function wholeNumber(min: number): (v: string) => number {
@@ -44,6 +44,13 @@ export function lrScheduleOf(v: string): LrSchedule {
     throw new InvalidArgumentError(`expected ${LR_SCHEDULES.join(' or ')}`);
   }
   return v as LrSchedule;
+}
+
+export function keepEpochOf(v: string): KeepEpoch {
+  if (!(KEEP_EPOCHS as readonly string[]).includes(v)) {
+    throw new InvalidArgumentError(`expected ${KEEP_EPOCHS.join(' or ')}`);
+  }
+  return v as KeepEpoch;
 }
 
 /** Comma-separated patient ids such as "case30,case47"; each must be caseN. */

@@ -35,7 +35,7 @@ import { labelledSlices, oversample, SampleBuilder, type LabelledSlice } from '.
 export { HEAVY_AUGMENT, oversample };
 import { CHECKPOINT_DIR, DEFAULT_LOOP, runTraining } from '../model/train/loop';
 import { loadTensors } from '../model/train/weights-file';
-import type { LrSchedule } from '../model/train/schedule';
+import type { KeepEpoch, LrSchedule } from '../model/train/schedule';
 import { BASE_POSTPROCESS, HeldOutSet, type HeldOutSlice, type Score } from './crossval-score';
 import { archSpecByName } from './train';
 import {
@@ -77,6 +77,8 @@ export interface CrossvalJob {
   learningRate: number;
   /** Default `plateau` (on the training loss: folds have no validation set). */
   lrSchedule?: LrSchedule;
+  /** The epoch whose weights each fold keeps (default `best`: the lowest training loss). */
+  keep?: KeepEpoch;
   seed: number;
   /** Default HEAVY_AUGMENT; null for none. */
   augment?: AugmentConfig | null;
@@ -322,6 +324,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
           batchSize: job.batchSize,
           learningRate: job.learningRate,
           ...(job.lrSchedule ? { lrSchedule: job.lrSchedule } : {}),
+          ...(job.keep ? { keep: job.keep } : {}),
           seed: job.seed,
           augment: job.augment === undefined ? HEAVY_AUGMENT : job.augment,
           earlyStopPatience: Number.MAX_SAFE_INTEGER,

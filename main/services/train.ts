@@ -34,7 +34,7 @@ import {
   type LoopResult,
   type TrainProgress,
 } from '../model/train/loop';
-import type { LrSchedule } from '../model/train/schedule';
+import type { KeepEpoch, LrSchedule } from '../model/train/schedule';
 import { openTrainingSource, DEFAULT_OPENERS, type SourceOpeners } from '../model/train/sources';
 import { parseValSpec, splitPatients } from '../model/train/split';
 
@@ -51,6 +51,8 @@ export interface TrainJob {
   learningRate?: number;
   /** Default `plateau` on the validation loss. */
   lrSchedule?: LrSchedule;
+  /** The epoch whose weights the model keeps (default `best`). */
+  keep?: KeepEpoch;
   /** Patient ids ("case1,case2") or a fraction of patients ("0.2"). */
   val?: string;
   resume?: boolean;
@@ -237,6 +239,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       batchSize: job.batchSize ?? 4,
       learningRate: job.learningRate ?? (job.init ? 1e-4 : 1e-3),
       ...(job.lrSchedule ? { lrSchedule: job.lrSchedule } : {}),
+      ...(job.keep ? { keep: job.keep } : {}),
       seed,
       augment: job.augment === false ? null : job.heavyAugment ? HEAVY_AUGMENT : DEFAULT_AUGMENT,
       outDir,

@@ -95,4 +95,34 @@ describe('training loop', () => {
     [0.01, 0.0055, 0.001].forEach((lr, i) => expect(rates[i]).toBeCloseTo(lr, 12));
     model.dispose();
   }, 120_000);
+
+  it('anneals per step with cosine-step and, with keep last, keeps the last epoch whatever the loss', async () => {
+    tf.setBackend(backend);
+    const slices = labelledSlices(toyDataset(1, 2, SIZE));
+    const builder = new SampleBuilder({ input: { height: SIZE, width: SIZE }, sliceStride: 1 });
+    const model = tinyModel();
+    const result = await runTraining(
+      model,
+      { train: slices, val: [], builder },
+      {
+        ...DEFAULT_LOOP,
+        epochs: 3,
+        stepsPerEpoch: 2,
+        batchSize: 2,
+        learningRate: 0.01,
+        minLearningRate: 0.001,
+        lrSchedule: 'cosine-step',
+        keep: 'last',
+        outDir: tmp(),
+        resume: false,
+      },
+    );
+    // Each epoch records the rate of its last step: steps 1, 3 and 5 of 0…5, i.e. 1/6, 3/6 and 5/6 of the run.
+    const rates = result.history.map((r) => r.learningRate);
+    const at = (t: number) => 0.001 + (0.009 * (1 + Math.cos(Math.PI * t))) / 2;
+    [at(1 / 6), at(3 / 6), at(5 / 6)].forEach((lr, i) => expect(rates[i]).toBeCloseTo(lr, 12));
+    expect(result.bestEpoch).toBe(3);
+    expect(result.history.map((r) => r.best)).toEqual([true, true, true]);
+    model.dispose();
+  }, 120_000);
 });

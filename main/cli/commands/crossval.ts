@@ -18,11 +18,11 @@ import {
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../model/augment';
 import { InputError } from '../../core/errors';
 import type { Score } from '../../services/crossval-score';
-import type { LrSchedule } from '../../model/train/schedule';
+import type { KeepEpoch, LrSchedule } from '../../model/train/schedule';
 import type { WholeScanReport } from '../../services/crossval-scans';
 import { diceWhereBoth } from '../../metrics/segmentation-score';
 import { readSlicePrior } from '../../model/slice-prior-file';
-import { backendName, lrScheduleOf, positiveNumber, share, wholeNumber } from '../options';
+import { backendName, keepEpochOf, lrScheduleOf, positiveNumber, share, wholeNumber } from '../options';
 
 interface CrossvalCliOptions {
   data: string;
@@ -42,6 +42,7 @@ interface CrossvalCliOptions {
   batch: number;
   lr?: number;
   lrSchedule: LrSchedule;
+  keep: KeepEpoch;
   seed: number;
   augment: string;
   folds?: string;
@@ -172,6 +173,12 @@ export function register(program: Command): void {
       lrScheduleOf,
       'plateau',
     )
+    .option(
+      '--keep <epoch>',
+      'best (lowest training loss: folds have no validation set) | last (the end of the schedule)',
+      keepEpochOf,
+      'best',
+    )
     .option('--seed <n>', 'random seed', wholeNumber(0), 1)
     .option('--augment <kind>', 'heavy (default) | default | none', 'heavy')
     .option('--folds <patients>', 'hold out only these patients, e.g. "case101,case11"')
@@ -196,6 +203,7 @@ export function register(program: Command): void {
         batchSize: o.batch,
         learningRate: o.lr ?? (o.init || o.initFolds ? 3e-4 : 1e-3),
         lrSchedule: o.lrSchedule,
+        keep: o.keep,
         seed: o.seed,
         augment: augmentOf(o.augment),
         ...(o.folds ? { folds: o.folds.split(',').map((f) => f.trim()) } : {}),

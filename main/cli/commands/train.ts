@@ -5,9 +5,9 @@
 import { Command } from 'commander';
 import { ORGANS } from '../../core/organs';
 import type { BackendPreference } from '../../model/backend/select';
-import type { LrSchedule } from '../../model/train/schedule';
+import type { KeepEpoch, LrSchedule } from '../../model/train/schedule';
 import { train } from '../../services/train';
-import { share, backendName, lrScheduleOf, positiveNumber, wholeNumber } from '../options';
+import { share, backendName, keepEpochOf, lrScheduleOf, positiveNumber, wholeNumber } from '../options';
 import { ProgressBar } from '../progress';
 
 interface TrainCliOptions {
@@ -19,6 +19,7 @@ interface TrainCliOptions {
   batch: number;
   lr?: number;
   lrSchedule: LrSchedule;
+  keep: KeepEpoch;
   val: string;
   resume?: boolean;
   stepsPerEpoch?: number;
@@ -56,6 +57,12 @@ export function register(program: Command): void {
       'plateau (halve on a validation plateau) | cosine (decay over the epochs) | cosine-step (decay per step)',
       lrScheduleOf,
       'plateau',
+    )
+    .option(
+      '--keep <epoch>',
+      'best (validation Dice; without validation, training loss) | last (the end of the schedule)',
+      keepEpochOf,
+      'best',
     )
     .option('--val <patients|fraction>', 'validation patients "case1,case2" or a fraction of patients', '0.2')
     .option('--resume', 'continue the run in --out from its last checkpoint')
@@ -103,6 +110,7 @@ export function register(program: Command): void {
           batchSize: opts.batch,
           ...(opts.lr ? { learningRate: opts.lr } : {}),
           lrSchedule: opts.lrSchedule,
+          keep: opts.keep,
           val: opts.val,
           resume: Boolean(opts.resume),
           ...(opts.stepsPerEpoch ? { stepsPerEpoch: opts.stepsPerEpoch } : {}),

@@ -18,7 +18,7 @@ import type { BackendPreference } from '../backend/select';
 import { inProcessRunner, workerRunner, type TrainRunner } from '../parallel/train-runner';
 import { trainingBatches, validationBatches, type LabelledSlice, type SampleBuilder } from './dataset';
 import { appendHistory, readHistory, truncateHistory, type EpochRecord } from './history';
-import { cosineLearningRate, cosineStepLearningRate, type LrSchedule } from './schedule';
+import { cosineLearningRate, cosineStepLearningRate, type KeepEpoch, type LrSchedule } from './schedule';
 import { loadTensors, saveTensors, type NamedTensor } from './weights-file';
 
 export { trainableVariables, trainStep } from '../parallel/train-runner';
@@ -43,6 +43,8 @@ export interface LoopOptions {
    * epoch; `cosine-step`: the same decay per optimiser step.
    */
   lrSchedule?: LrSchedule;
+  /** The epoch whose weights the model keeps (default `best`); `last` also never stops early. */
+  keep?: KeepEpoch;
   /** Where history.jsonl and checkpoint/ go. */
   outDir: string;
   resume: boolean;
@@ -309,7 +311,7 @@ async function epochs(
 
     // Model selection by validation mean Dice; without validation data, by training loss.
     const score = val ? (val.meanDice ?? 0) : -trainLoss;
-    const isBest = state.bestScore === null || score > state.bestScore;
+    const isBest = opts.keep === 'last' || state.bestScore === null || score > state.bestScore;
     if (isBest) {
       state.bestScore = score;
       state.bestEpoch = epoch;

@@ -10,6 +10,15 @@ export type LrSchedule = 'plateau' | 'cosine' | 'cosine-step';
 
 export const LR_SCHEDULES: readonly LrSchedule[] = ['plateau', 'cosine', 'cosine-step'];
 
+/**
+ * Which epoch's weights a run keeps. `best`: the best validation mean Dice, or without validation data the
+ * lowest training loss — a noisy pick over 100-step epochs of augmented draws (recipe K kept epoch 4 of 6).
+ * `last`: the weights at the end of the schedule, what a fixed-budget (cosine) recipe means.
+ */
+export type KeepEpoch = 'best' | 'last';
+
+export const KEEP_EPOCHS: readonly KeepEpoch[] = ['best', 'last'];
+
 /** Cosine-annealed rate at fraction `t` (0…1) of a run: `base` at 0, `floor` at 1. */
 export function cosineAt(base: number, floor: number, t: number): number {
   const u = Math.min(1, Math.max(0, t));
