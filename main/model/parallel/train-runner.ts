@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { AugmentParams } from '../augment';
 import type { BackendPreference } from '../backend/select';
+import { adamFromState, adamWithLearningRate, copyAdamState } from '../train/adam-state';
 import { segmentationLoss } from '../train/loss';
 import type { NamedTensor } from '../train/weights-file';
 import { createDataParallelTrainer, type DataParallelTrainer } from './data-parallel';
@@ -63,24 +64,12 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
-function cloneNamed(weights: NamedTensor[]): NamedTensor[] {
-  return weights.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
-}
-
 /** Steps in this thread on `model` itself. */
 export function inProcessRunner(model: tfl.LayersModel, learningRate: number): TrainRunner {
   let optimizer = tf.train.adam(learningRate);
   let lr = learningRate;
   let closed = false;
   const variables = trainableVariables(model);
-  // Adam keeps its learning rate private: a new optimiser takes over the moments (and step count).
-  const replace = async (nextLr: number, weights: NamedTensor[]): Promise<void> => {
-    const next = tf.train.adam(nextLr);
-    await next.setWeights(weights);
-    optimizer.dispose();
-    optimizer = next;
-    lr = nextLr;
-  };
   return {
     workers: 0,
     async step(x, xShape, y, yShape, augment) {
@@ -103,10 +92,16 @@ export function inProcessRunner(model: tfl.LayersModel, learningRate: number): T
       return out;
     },
     pullWeights: async () => {},
-    setLearningRate: async (next) => replace(next, cloneNamed(await optimizer.getWeights())),
-    // getWeights() hands out Adam's own variables (and a fresh step count): copy, so callers may dispose.
-    optimizerWeights: async () => cloneNamed(await optimizer.getWeights()),
-    setOptimizerWeights: async (weights) => replace(lr, cloneNamed(weights)),
+    async setLearningRate(next) {
+      optimizer = await adamWithLearningRate(optimizer, next);
+      lr = next;
+    },
+    optimizerWeights: () => copyAdamState(optimizer),
+    async setOptimizerWeights(weights) {
+      const next = await adamFromState(lr, weights);
+      optimizer.dispose();
+      optimizer = next;
+    },
     async close() {
       if (closed) return;
       closed = true;

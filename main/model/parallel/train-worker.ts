@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../backend/select';
 import { benchLoss } from '../backend/bench-unet';
+import { adamFromState, adamWithLearningRate, withAdamState } from '../train/adam-state';
 import { segmentationLoss } from '../train/loss';
-import type { NamedTensor } from '../train/weights-file';
 import { serveRequests, type WithTransfer } from './protocol';
 import { augmentPacked } from './train-augment';
 import { flattenTensors, unflattenTensors } from './flat-tensors';
@@ -31,13 +31,9 @@ async function importRef<T>(ref: ModuleRef): Promise<T> {
   return fn as T;
 }
 
-/** Adam keeps its learning rate private: a new optimizer takes over the moments (and step count). */
-async function replaceOptimizer(lr: number, state: NamedTensor[]): Promise<void> {
-  const next = tf.train.adam(lr);
-  await next.setWeights(state);
-  optimizer?.dispose();
-  optimizer = next;
-  learningRate = lr;
+function requireOptimizer(): tf.AdamOptimizer {
+  if (!optimizer) throw new Error('train worker: init first');
+  return optimizer;
 }
 
 function requireModel(): tfl.LayersModel {
@@ -99,28 +95,27 @@ async function handle(req: TrainRequest): Promise<TrainReply | WithTransfer<Trai
       return { result: { kind: 'weights', weights }, transfer: [weights.buffer as ArrayBuffer] };
     }
     case 'setLearningRate': {
-      const state = await optimizer!.getWeights();
-      await replaceOptimizer(
-        req.learningRate,
-        state.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) })),
-      );
+      optimizer = await adamWithLearningRate(requireOptimizer(), req.learningRate);
+      learningRate = req.learningRate;
       return { kind: 'ok' };
     }
     case 'getOptimizer': {
-      const weights = await optimizer!.getWeights();
-      const state: FlatTensors = {
+      const state: FlatTensors = await withAdamState(requireOptimizer(), (weights) => ({
         names: weights.map((w) => w.name),
         shapes: weights.map((w) => [...w.tensor.shape]),
         data: flattenTensors(weights.map((w) => w.tensor)),
-      };
+      }));
       return { result: { kind: 'optimizer', state }, transfer: [state.data.buffer as ArrayBuffer] };
     }
     case 'setOptimizer': {
       const tensors = unflattenTensors(req.state.data, req.state.shapes);
-      await replaceOptimizer(
+      const next = await adamFromState(
         learningRate,
         tensors.map((tensor, i) => ({ name: req.state.names[i]!, tensor })),
       );
+      tf.dispose(tensors);
+      requireOptimizer().dispose();
+      optimizer = next;
       return { kind: 'ok' };
     }
     case 'evaluate': {
