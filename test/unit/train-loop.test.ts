@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../main/model/arch';
 import { initBackend } from '../../main/model/backend/select';
 import { labelledSlices, SampleBuilder } from '../../main/model/train/dataset';
-import { DEFAULT_LOOP, runTraining } from '../../main/model/train/loop';
+import { DEFAULT_LOOP, runTraining, type LoopOptions } from '../../main/model/train/loop';
 import { toyDataset } from './train-toy-data';
 
 const SIZE = 32;
@@ -69,7 +69,8 @@ describe('training loop', () => {
     model.dispose();
   }, 300_000);
 
-  it('anneals the learning rate epoch by epoch with the cosine schedule', async () => {
+  /** Three epochs on two toy slices without validation, from 0.01 down to 0.001 by `opts`' schedule. */
+  async function trainScheduled(opts: Partial<LoopOptions>) {
     tf.setBackend(backend);
     const slices = labelledSlices(toyDataset(1, 2, SIZE));
     const builder = new SampleBuilder({ input: { height: SIZE, width: SIZE }, sliceStride: 1 });
@@ -84,45 +85,30 @@ describe('training loop', () => {
         batchSize: 2,
         learningRate: 0.01,
         minLearningRate: 0.001,
-        lrSchedule: 'cosine',
         outDir: tmp(),
         resume: false,
+        ...opts,
       },
     );
+    model.dispose();
+    return result;
+  }
+
+  it('anneals the learning rate epoch by epoch with the cosine schedule', async () => {
+    const result = await trainScheduled({ lrSchedule: 'cosine' });
     // base, halfway ((0.01 + 0.001) / 2), floor
     const rates = result.history.map((r) => r.learningRate);
     expect(rates).toHaveLength(3);
     [0.01, 0.0055, 0.001].forEach((lr, i) => expect(rates[i]).toBeCloseTo(lr, 12));
-    model.dispose();
   }, 120_000);
 
   it('anneals per step with cosine-step and, with keep last, keeps the last epoch whatever the loss', async () => {
-    tf.setBackend(backend);
-    const slices = labelledSlices(toyDataset(1, 2, SIZE));
-    const builder = new SampleBuilder({ input: { height: SIZE, width: SIZE }, sliceStride: 1 });
-    const model = tinyModel();
-    const result = await runTraining(
-      model,
-      { train: slices, val: [], builder },
-      {
-        ...DEFAULT_LOOP,
-        epochs: 3,
-        stepsPerEpoch: 2,
-        batchSize: 2,
-        learningRate: 0.01,
-        minLearningRate: 0.001,
-        lrSchedule: 'cosine-step',
-        keep: 'last',
-        outDir: tmp(),
-        resume: false,
-      },
-    );
+    const result = await trainScheduled({ lrSchedule: 'cosine-step', keep: 'last', stepsPerEpoch: 2 });
     // Each epoch records the rate of its last step: steps 1, 3 and 5 of 0…5, i.e. 1/6, 3/6 and 5/6 of the run.
     const rates = result.history.map((r) => r.learningRate);
     const at = (t: number) => 0.001 + (0.009 * (1 + Math.cos(Math.PI * t))) / 2;
     [at(1 / 6), at(3 / 6), at(5 / 6)].forEach((lr, i) => expect(rates[i]).toBeCloseTo(lr, 12));
     expect(result.bestEpoch).toBe(3);
     expect(result.history.map((r) => r.best)).toEqual([true, true, true]);
-    model.dispose();
   }, 120_000);
 });
