@@ -6,9 +6,11 @@
  * this thread or in one worker. "Overhead" compares the pipeline's marginal cost per slice — (time for
  * 144 slices − time for 1) / 143 — with ONNX Runtime alone on the same model.onnx (the issue's 10 % rule).
  *
- * The row that checks that rule is the last: `tractus segment` itself (segmentInput: PNG files read and
- * decoded, every output file written) on a 144-slice and a 1-slice phantom scan, against ONNX Runtime alone
- * on models/default/model.onnx at batch 4, interleaved in this run and taken as medians of 3.
+ * The row that checks that rule is the last but one: `tractus segment` itself (segmentInput: PNG files read
+ * and decoded, every output file written) on a 144-slice and a 1-slice phantom scan, against ONNX Runtime
+ * alone on models/default/model.onnx at batch 4, interleaved in this run and taken as medians of 3. The last
+ * row repeats it with the shipped weights at a 256² input: how the pipeline's own cost compares with a
+ * forward pass ~3× dearer.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -17,10 +19,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../main/model/backend/select';
 import { buildBenchUnet } from '../../main/model/backend/bench-unet';
 import { localPredictor, segmentScan, type BatchPredictor } from '../../main/model/infer';
-import { DEFAULT_MODEL_DIR, loadModel } from '../../main/model/model-io';
+import { DEFAULT_MODEL_DIR, loadModel, saveModel } from '../../main/model/model-io';
 import { exportOnnx, ONNX_FILE } from '../../main/model/onnx/export';
 import { createOnnxSession, loadOnnxRuntime, onnxPredictor } from '../../main/model/onnx/runtime';
-import { flopsPerSlice } from '../../main/model/onnx/save';
+import { exportModelFolder, flopsPerSlice } from '../../main/model/onnx/save';
+import { buildModel } from '../../main/model/arch';
 import {
   defaultInferenceWorkers,
   startInferencePool,
@@ -159,6 +162,28 @@ export async function segmentPipelineRow(shipped: string, modelDir = DEFAULT_MOD
   }
 }
 
+/**
+ * The shipped weights at a larger input (the U-Net is fully convolutional), the card's spacing scaled so the
+ * field of view stays: a heavier model.onnx with real organ outputs, to see how the pipeline's own cost
+ * compares when the forward pass is ~3× dearer. Written to a temporary folder and exported there.
+ */
+async function widenedCopy(modelDir: string, side: number, into: string): Promise<string> {
+  const { model, card } = await loadModel(modelDir);
+  try {
+    const wide = buildModel(card.architecture, side);
+    wide.setWeights(model.getWeights());
+    const scale = card.input.size.width / side;
+    const spacing = card.input.spacingMm === undefined ? {} : { spacingMm: card.input.spacingMm * scale };
+    const wideCard = { ...card, input: { ...card.input, size: { height: side, width: side }, ...spacing } };
+    await saveModel(wide, wideCard, into);
+    wide.dispose();
+  } finally {
+    model.dispose();
+  }
+  await exportModelFolder(into);
+  return into;
+}
+
 function speedRow(name: string, ms: number, flops: number, note: string): BenchRow {
   return {
     name,
@@ -252,6 +277,17 @@ export async function bench(): Promise<BenchRow[]> {
     }
     loaded.model.dispose();
     rows.push(await segmentPipelineRow(shipped));
+    const wideDir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-wide-'));
+    try {
+      rows.push(
+        await segmentPipelineRow(
+          `${shipped} weights at 256²`,
+          await widenedCopy(DEFAULT_MODEL_DIR, 256, path.join(wideDir, 'model')),
+        ),
+      );
+    } finally {
+      rmSync(wideDir, { recursive: true, force: true });
+    }
   } else {
     loaded.model.dispose();
     rows.push({ name: `pipeline rows skipped: ${file} missing`, value: 0, unit: '' });
