@@ -6,6 +6,9 @@
  */
 import type { BinaryMask, Dataset, Patient, Scan, SliceMasks } from '../../main/core/types';
 import { sliceId } from '../../main/core/ids';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { createRng } from '../../main/model/augment/random';
 
 export function toySlice(
   size: number,
@@ -84,4 +87,27 @@ export function toyDataset(patients: number, slices: number, size: number): Data
     out.push({ id: patientId, studies: [{ id: scanId, patientId, day: 'day1', scans: [scan] }] });
   }
   return { root: 'toy', patients: out, masks };
+}
+
+/**
+ * Replace a fresh model's random kernels (tfjs draws them unseeded) with Glorot-uniform values from a
+ * seeded generator, so a training test starts from the same weights in every run and its outcome does not
+ * depend on the draw. Biases and batch-norm parameters keep their deterministic initial values.
+ */
+export function seedKernels(model: tfl.LayersModel, seed: number): void {
+  const rng = createRng(seed);
+  const made: tf.Tensor[] = [];
+  const weights = model.getWeights().map((w) => {
+    if (w.rank !== 4) return w;
+    const [kh, kw, cin, cout] = w.shape as [number, number, number, number];
+    const limit = Math.sqrt(6 / (kh * kw * (cin + cout)));
+    const kernel = tf.tensor(
+      Float32Array.from({ length: w.size }, () => rng.uniform(-limit, limit)),
+      w.shape,
+    );
+    made.push(kernel);
+    return kernel;
+  });
+  model.setWeights(weights); // copies into the model's variables
+  tf.dispose(made);
 }
