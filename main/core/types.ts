@@ -5,7 +5,7 @@
  */
 import type { AcquisitionInfo } from './acquisition';
 import type { OrientationLetters } from './orientation';
-import type { Organ } from './organs';
+import { ORGANS, type Organ } from './organs';
 
 export type IntensityType = 'uint8' | 'uint16' | 'int16' | 'float32';
 
@@ -28,6 +28,11 @@ export interface BinaryMask {
 
 /** The organs outlined on one slice; an organ that is absent has no entry. Organs may overlap. */
 export type SliceMasks = Partial<Record<Organ, BinaryMask>>;
+
+/** Whether any organ has a pixel on the slice (an entry may exist and be empty). */
+export function sliceHasOrgan(masks: SliceMasks | undefined): boolean {
+  return ORGANS.some((o) => masks?.[o]?.data.some((v) => v !== 0));
+}
 
 export type SourceKind = 'uwmgi' | 'png' | 'dicom' | 'nifti' | 'coco';
 

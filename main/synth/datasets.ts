@@ -7,7 +7,7 @@ import path from 'node:path';
 import { writeUwmgiSlice } from '../imaging/uwmgi';
 import { writeJsonAtomic } from '../io/files';
 import { createRng } from '../model/augment/random';
-import type { SliceMasks } from '../core/types';
+import { sliceHasOrgan } from '../core/types';
 import type { LabelScan, LabelScanSelection } from './label-scans';
 import { generatePhantomScan } from './phantom';
 import { prepareSynthSegScan, renderSynthSegSlice, type SynthSegOptions } from './synthseg';
@@ -147,15 +147,12 @@ export async function writeSynthSegDataset(
   return { root, scans, slices: done };
 }
 
-const hasOrgan = (masks: SliceMasks | undefined): boolean =>
-  Object.values(masks ?? {}).some((m) => m?.data.includes(1));
-
 /**
  * Slice numbers from `margin` before the first slice with an organ to `margin` after the last (≥ 1). A full
  * mask CSV (train_masks.csv) lists every slice of a scan; the organ-free ones outside the band are not rendered.
  */
 function sliceRange(label: LabelScan, margin: number): number[] {
-  const organSlices = label.numbers.filter((n) => hasOrgan(label.slices.get(n)));
+  const organSlices = label.numbers.filter((n) => sliceHasOrgan(label.slices.get(n)));
   const numbers = organSlices.length ? organSlices : label.numbers;
   const first = Math.max(1, (numbers[0] ?? 1) - margin);
   const last = (numbers[numbers.length - 1] ?? 1) + margin;

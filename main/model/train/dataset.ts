@@ -6,7 +6,7 @@
  */
 import { InputError } from '../../core/errors';
 import { ORGANS } from '../../core/organs';
-import type { Dataset, Scan, SliceMasks } from '../../core/types';
+import { sliceHasOrgan, type Dataset, type Scan, type SliceMasks } from '../../core/types';
 import { augmentSample, sampleAugmentParams } from '../augment';
 import type { AugmentConfig, AugmentParams, Planes } from '../augment';
 import { createRng } from '../augment/random';
@@ -45,8 +45,14 @@ export function labelledSlices(dataset: Dataset): LabelledSlice[] {
         if (!scan.slices.some((s) => dataset.masks.has(s.id))) continue;
         scan.slices.forEach((info, index) => {
           const masks = dataset.masks.get(info.id) ?? {};
-          const hasOrgan = ORGANS.some((o) => masks[o]?.data.some((v) => v !== 0));
-          out.push({ sliceId: info.id, patientId: patient.id, scan, index, masks, hasOrgan });
+          out.push({
+            sliceId: info.id,
+            patientId: patient.id,
+            scan,
+            index,
+            masks,
+            hasOrgan: sliceHasOrgan(masks),
+          });
         });
       }
     }
