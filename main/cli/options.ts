@@ -30,28 +30,21 @@ export function share(v: string): number {
   return n;
 }
 
+/** One of `values`, by name; the message lists them joined by `joiner`. */
+function oneOf<T extends string>(values: readonly T[], joiner: string): (v: string) => T {
+  return (v) => {
+    if (!(values as readonly string[]).includes(v)) {
+      throw new InvalidArgumentError(`expected ${values.join(joiner)}`);
+    }
+    return v as T;
+  };
+}
+
 const BACKENDS: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
-export function backendName(v: string): BackendPreference {
-  if (!(BACKENDS as readonly string[]).includes(v)) {
-    throw new InvalidArgumentError(`expected ${BACKENDS.join(', ')}`);
-  }
-  return v as BackendPreference;
-}
-
-export function lrScheduleOf(v: string): LrSchedule {
-  if (!(LR_SCHEDULES as readonly string[]).includes(v)) {
-    throw new InvalidArgumentError(`expected ${LR_SCHEDULES.join(' or ')}`);
-  }
-  return v as LrSchedule;
-}
-
-export function keepEpochOf(v: string): KeepEpoch {
-  if (!(KEEP_EPOCHS as readonly string[]).includes(v)) {
-    throw new InvalidArgumentError(`expected ${KEEP_EPOCHS.join(' or ')}`);
-  }
-  return v as KeepEpoch;
-}
+export const backendName = oneOf(BACKENDS, ', ');
+export const lrScheduleOf = oneOf<LrSchedule>(LR_SCHEDULES, ' or ');
+export const keepEpochOf = oneOf<KeepEpoch>(KEEP_EPOCHS, ' or ');
 
 /** Comma-separated patient ids such as "case30,case47"; each must be caseN. */
 export function patientList(v: string): string[] {
