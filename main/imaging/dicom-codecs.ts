@@ -7,8 +7,9 @@
  *
  * The Cornerstone codecs are Emscripten modules. Each is instantiated synchronously from the `.wasm` file in
  * node_modules the first time a file needs it, so `parseDicomFile`/`decodeDicomFrame` stay synchronous and
- * nothing is fetched (dcmjs-codecs loads only asynchronously: see its section below). Error texts depend only on the cause (never on the file or a pointer value), so a
- * folder of files refused for one reason can be reported as one line.
+ * nothing is fetched (dcmjs-codecs loads only asynchronously: see its section below). Error texts depend
+ * only on the cause (never on the file or a pointer value), so a folder of files refused for one reason
+ * can be reported as one line.
  */
 import { Decoder as JpegLosslessDecoder } from '@cornerstonejs/jpeg-lossless-decoder-js';
 import { readFileSync } from 'node:fs';

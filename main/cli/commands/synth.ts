@@ -111,20 +111,22 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the result as JSON on stdout')
     .action(async (f: SynthSegFlags) => {
-      const selection: LabelScanSelection = {
-        ...(f.exclude ? { exclude: f.exclude } : {}),
-        ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
-      };
-      const selecting = f.exclude !== undefined || f.perPatient !== undefined;
+      const selection: LabelScanSelection | undefined =
+        f.exclude !== undefined || f.perPatient !== undefined
+          ? {
+              ...(f.exclude ? { exclude: f.exclude } : {}),
+              ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
+            }
+          : undefined;
       const all = await readLabelScans(f.labels);
-      const labels = selecting ? selectLabelScans(all, selection) : all;
+      const labels = selection ? selectLabelScans(all, selection) : all;
       if (labels.length === 0)
         throw new InputError(f.labels, 'no label scans left after --exclude/--per-patient');
       const written = await writeSynthSegDataset(labels, f.out, {
         samples: f.samples,
         seed: f.seed,
         source: f.labels,
-        ...(selecting ? { selection } : {}),
+        ...(selection ? { selection } : {}),
         ...(f.size !== undefined ? { size: f.size } : {}),
         onProgress: progress('slices'),
       });
