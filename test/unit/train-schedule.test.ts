@@ -36,7 +36,7 @@ describe('per-step cosine schedule', () => {
     expect(last / 1e-3).toBeLessThan(1e-4);
   });
 
-  it('matches the per-epoch schedule at epoch starts only when each epoch is one step', () => {
+  it('never runs at the floor the per-epoch schedule spends its whole last epoch on', () => {
     // The per-epoch schedule reaches the floor at the last epoch's start; per step, that rate is never used.
     expect(cosineLearningRate(1, 0, 6, 6)).toBe(0);
     expect(cosineStepLearningRate(1, 0, 500, 600)).toBeCloseTo((1 + Math.cos((Math.PI * 5) / 6)) / 2, 12);
