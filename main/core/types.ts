@@ -26,6 +26,14 @@ export interface BinaryMask {
   data: Uint8Array;
 }
 
+/** A rectangle of a slice's pixels: x0 ≤ x < x1, y0 ≤ y < y1. */
+export interface PixelBox {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
 /** The organs outlined on one slice; an organ that is absent has no entry. Organs may overlap. */
 export type SliceMasks = Partial<Record<Organ, BinaryMask>>;
 

@@ -6,6 +6,7 @@
  * stored as the difference to the count two before it. Our BinaryMask is row-major: the transposition
  * happens here and nowhere else.
  */
+import { countNonZero, nonZeroSearch } from '../core/arrays';
 import { InputError } from '../core/errors';
 import type { BinaryMask } from '../core/types';
 
@@ -27,17 +28,25 @@ export function maskToCounts(mask: BinaryMask): number[] {
   const counts: number[] = [];
   let previous = 0;
   let run = 0;
-  for (let x = 0; x < w; x++) {
-    for (let i = x; i < h * w; i += w) {
-      const v = data[i] !== 0 ? 1 : 0;
-      if (v !== previous) {
-        counts.push(run);
-        run = 0;
-        previous = v;
-      }
-      run++;
+  // `length` pixels of value `v` (0/1) next in column-major order.
+  const add = (v: number, length: number) => {
+    if (length === 0) return;
+    if (v !== previous) {
+      counts.push(run);
+      run = 0;
+      previous = v;
     }
+    run += length;
+  };
+  // Outside the bounding box every pixel is 0: only the box is walked pixel by pixel.
+  const [x0, y0, bw, bh] = maskBbox(mask);
+  add(0, x0 * h);
+  for (let x = x0; x < x0 + bw; x++) {
+    add(0, y0);
+    for (let y = y0, i = y0 * w + x; y < y0 + bh; y++, i += w) add(data[i] !== 0 ? 1 : 0, 1);
+    add(0, h - y0 - bh);
   }
+  add(0, (w - x0 - bw) * h);
   counts.push(run);
   return counts;
 }
@@ -186,16 +195,19 @@ function countsBbox(counts: readonly number[], h: number): [number, number, numb
 /** Bounding box [x, y, w, h] of a row-major mask ([0, 0, 0, 0] when empty), equal to rleBbox of its RLE. */
 export function maskBbox(mask: BinaryMask): [x: number, y: number, w: number, h: number] {
   const { width: w, height: h, data } = mask;
+  const next = nonZeroSearch(data);
   let xs = w;
   let ys = h;
   let xe = -1;
   let ye = -1;
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    for (let x = 0; x < w; x++) {
-      if (data[row + x] === 0) continue;
-      if (x < xs) xs = x;
-      if (x > xe) xe = x;
+    const end = row + w;
+    // Run by run along the row: zeros are skipped a word at a time.
+    for (let i = next(row, end); i < end; i = next(i, end)) {
+      if (i - row < xs) xs = i - row;
+      while (i < end && data[i] !== 0) i++;
+      if (i - 1 - row > xe) xe = i - 1 - row;
       if (y < ys) ys = y;
       ye = y;
     }
@@ -205,9 +217,7 @@ export function maskBbox(mask: BinaryMask): [x: number, y: number, w: number, h:
 
 /** Number of inside pixels of a row-major mask. */
 export function maskArea(mask: BinaryMask): number {
-  let area = 0;
-  for (const v of mask.data) if (v !== 0) area++;
-  return area;
+  return countNonZero(mask.data);
 }
 
 /**

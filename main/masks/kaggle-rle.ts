@@ -2,6 +2,7 @@
  * Kaggle RLE as the UW-Madison GI Tract competition writes it: `start length` pairs, starts 1-based,
  * running along image rows (row-major, the same order as our BinaryMask data). Empty string = no pixels.
  */
+import { nonZeroSearch } from '../core/arrays';
 import { InputError } from '../core/errors';
 
 const INTEGER = /^\d+$/;
@@ -52,12 +53,8 @@ export function decodeKaggleRle(rle: string, width: number, height: number, wher
 export function encodeKaggleRle(mask: Uint8Array): string {
   const parts: string[] = [];
   const n = mask.length;
-  let i = 0;
-  while (i < n) {
-    if (mask[i] === 0) {
-      i++;
-      continue;
-    }
+  const next = nonZeroSearch(mask);
+  for (let i = next(0); i < n; i = next(i)) {
     const begin = i;
     while (i < n && mask[i] !== 0) i++;
     parts.push(`${begin + 1} ${i - begin}`);

@@ -1,4 +1,5 @@
 /** Dice overlap of two binary masks, counted in one pass over typed arrays. */
+import { countNonZero } from '../core/arrays';
 
 export interface OverlapCounts {
   /** Non-zero pixels in a. */
@@ -34,10 +35,4 @@ export function overlapCounts(a: Uint8Array | undefined, b: Uint8Array | undefin
 /** 2|A∩B| / (|A| + |B|); `null` when both are empty (nothing to score). */
 export function diceOf({ sizeA, sizeB, intersection }: OverlapCounts): number | null {
   return sizeA + sizeB === 0 ? null : (2 * intersection) / (sizeA + sizeB);
-}
-
-export function countNonZero(mask: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) n++;
-  return n;
 }

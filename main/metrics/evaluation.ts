@@ -16,7 +16,7 @@ import { ORGANS, categoryIdOf, type Organ } from '../core/organs';
 import type { BinaryMask, SliceMasks } from '../core/types';
 import { encodeUncompressedRle, rleIou, type CocoRle, type UncompressedRle } from '../masks/coco-rle';
 import { CocoSegmEvaluator, type CocoSummary } from './coco-eval';
-import { countNonZero } from './dice';
+import { countNonZero } from '../core/arrays';
 import { SegmentationScorer, type OrganMeans, type SegmentationScore } from './segmentation-score';
 
 export interface EvalImage {

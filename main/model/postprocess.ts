@@ -3,7 +3,7 @@
  * Every number comes from the model card (`OrganPostprocess`), none is fixed here.
  */
 import { z } from 'zod';
-import type { BinaryMask } from '../core/types';
+import type { BinaryMask, PixelBox } from '../core/types';
 
 export const organPostprocessSchema = z.object({
   /** A pixel belongs to the organ when its probability is above this. */
@@ -41,12 +41,23 @@ export interface OrganResult {
  * each pixel (0 = background, 1…n) and each component's size (index 0 unused).
  */
 export function labelComponents(mask: BinaryMask): { labels: Int32Array; sizes: number[] } {
-  const { width: w, height: h, data } = mask;
+  return labelBox(mask, { x0: 0, x1: mask.width, y0: 0, y1: mask.height });
+}
+
+/**
+ * labelComponents inside `box` only, the mask being 0 outside it: `labels` holds the box's pixels, row by
+ * row (box-sized arrays instead of two of the slice's size for every organ found).
+ */
+function labelBox(mask: BinaryMask, box: PixelBox): { labels: Int32Array; sizes: number[] } {
+  const { width, data } = mask;
+  const w = box.x1 - box.x0;
+  const h = box.y1 - box.y0;
   const labels = new Int32Array(w * h);
   const sizes = [0];
   const stack = new Int32Array(w * h);
-  for (let start = 0; start < data.length; start++) {
-    if (!data[start] || labels[start]) continue;
+  for (let start = 0; start < labels.length; start++) {
+    const sx = start % w;
+    if (labels[start] || !data[(box.y0 + (start - sx) / w) * width + box.x0 + sx]) continue;
     const id = sizes.length;
     let size = 0;
     let top = 0;
@@ -64,7 +75,7 @@ export function labelComponents(mask: BinaryMask): { labels: Int32Array; sizes: 
           const nx = x + dx;
           if (nx < 0 || nx >= w) continue;
           const q = ny * w + nx;
-          if (data[q] && !labels[q]) {
+          if (!labels[q] && data[(box.y0 + ny) * width + box.x0 + nx]) {
             labels[q] = id;
             stack[top++] = q;
           }
@@ -76,15 +87,24 @@ export function labelComponents(mask: BinaryMask): { labels: Int32Array; sizes: 
   return { labels, sizes };
 }
 
-/** Drop 8-connected components smaller than `minPixels` (in place); returns how many pixels were cleared. */
-export function removeSmallComponents(mask: BinaryMask, minPixels: number): number {
+/**
+ * Drop 8-connected components smaller than `minPixels` (in place); returns how many pixels were cleared.
+ * `box`: where the mask may be non-zero (default: all of it).
+ */
+export function removeSmallComponents(
+  mask: BinaryMask,
+  minPixels: number,
+  box: PixelBox = { x0: 0, x1: mask.width, y0: 0, y1: mask.height },
+): number {
   if (minPixels <= 1) return 0;
-  const { labels, sizes } = labelComponents(mask);
+  const { labels, sizes } = labelBox(mask, box);
+  const w = box.x1 - box.x0;
   let cleared = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const id = labels[i]!;
+  for (let p = 0; p < labels.length; p++) {
+    const id = labels[p]!;
     if (id && sizes[id]! < minPixels) {
-      mask.data[i] = 0;
+      const x = p % w;
+      mask.data[(box.y0 + (p - x) / w) * mask.width + box.x0 + x] = 0;
       cleared++;
     }
   }
@@ -119,13 +139,17 @@ export function gateMinPixelsFor(p: OrganPostprocess, spacing: [row: number, col
   return areaInPixels(p.gateMinPixels, p.gateMinMm2, spacing);
 }
 
-/** Turn one organ's probability map (row-major, width×height) into its mask on that slice. */
+/**
+ * Turn one organ's probability map (row-major, width×height) into its mask on that slice. `box`: where the
+ * map may reach a threshold (below both everywhere else; default: all of it), the only pixels visited.
+ */
 export function postprocessOrgan(
   prob: Float32Array,
   width: number,
   height: number,
   p: OrganPostprocess,
   spacing: [row: number, column: number] | null = null,
+  box: PixelBox = { x0: 0, x1: width, y0: 0, y1: height },
 ): OrganResult {
   const { threshold, gateThreshold } = p;
   const data = new Uint8Array(width * height);
@@ -134,7 +158,12 @@ export function postprocessOrgan(
   // is removed (the sum is then the one the loop below would make, added in the same order).
   let count = 0;
   let sum = 0;
-  for (let i = 0; i < data.length; i++) {
+  const eachInBox = (visit: (i: number) => void) => {
+    for (let y = box.y0; y < box.y1; y++) {
+      for (let i = y * width + box.x0, end = y * width + box.x1; i < end; i++) visit(i);
+    }
+  };
+  eachInBox((i) => {
     const v = prob[i]!;
     if (v > gateThreshold) gateCount++;
     if (v > threshold) {
@@ -142,18 +171,18 @@ export function postprocessOrgan(
       count++;
       sum += v;
     }
-  }
+  });
   if (count === 0 || gateCount < gateMinPixelsFor(p, spacing)) return { mask: undefined, score: 0 };
   const mask: BinaryMask = { width, height, data };
-  if (removeSmallComponents(mask, minComponentPixelsFor(p, spacing)) > 0) {
+  if (removeSmallComponents(mask, minComponentPixelsFor(p, spacing), box) > 0) {
     sum = 0;
     count = 0;
-    for (let i = 0; i < data.length; i++) {
+    eachInBox((i) => {
       if (data[i]) {
         sum += prob[i]!;
         count++;
       }
-    }
+    });
   }
   return count === 0 ? { mask: undefined, score: 0 } : { mask, score: sum / count };
 }

@@ -4,7 +4,7 @@
  * probability map to the slice's native size. Pure functions on typed arrays, plus one small cache
  * (`ScanInputs`) that reads each slice of a scan once.
  */
-import type { PixelArray, Scan, SliceImage } from '../core/types';
+import type { PixelArray, PixelBox, Scan, SliceImage } from '../core/types';
 import { measureValues } from '../core/arrays';
 
 export interface NormalisationSpec {
@@ -35,8 +35,7 @@ export function percentiles(data: PixelArray, ps: number[]): number[] {
   if (n === 0) return ps.map(() => 0);
   // 8- and 16-bit samples (scanner slices): one histogram over every value the type can hold, no pass to
   // find the range first. The same bins, shifted, as the exact integer case below, so the same answers.
-  const levels = data instanceof Uint16Array ? 65536 : data instanceof Uint8Array ? 256 : 0;
-  if (levels > 0) return typedPercentiles(data as Uint8Array | Uint16Array, levels, ps);
+  if (data instanceof Uint16Array || data instanceof Uint8Array) return typedPercentiles(data, ps);
   const { min, max, integral } = measureValues(data);
   if (!Number.isFinite(min) || !Number.isFinite(max)) return ps.map(() => 0);
   const exact = integral && max - min + 1 <= MAX_EXACT_RANGE;
@@ -65,23 +64,64 @@ export function percentiles(data: PixelArray, ps: number[]): number[] {
 /** typedPercentiles' bins, kept between calls and left all zero (256 KiB less garbage per slice). */
 const typedHistogram = new Uint32Array(65536);
 
-function typedPercentiles(data: Uint8Array | Uint16Array, levels: number, ps: number[]): number[] {
+/** typedPercentiles and the largest value. */
+function typedPercentilesAndMax(
+  data: Uint8Array | Uint16Array,
+  ps: number[],
+): { found: number[]; max: number } {
   const hist = typedHistogram;
-  for (let i = 0; i < data.length; i++) hist[data[i]!]!++;
+  const n = data.length;
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
+    hist[v]!++;
+    if (v > max) max = v;
+  }
   const found = ps.map((p) => {
-    const rank = Math.max(1, Math.ceil((p / 100) * data.length));
-    let seen = 0;
-    for (let v = 0; v < levels; v++) {
-      seen += hist[v]!;
-      if (seen >= rank) return v;
+    const rank = Math.max(1, Math.ceil((p / 100) * n));
+    if (p < 50) {
+      let seen = 0;
+      for (let v = 0; v < max; v++) {
+        seen += hist[v]!;
+        if (seen >= rank) return v;
+      }
+      return max;
     }
-    // p > 100: the largest value, as below
-    let max = levels - 1;
-    while (hist[max] === 0) max--;
-    return max;
+    // From the top (a high percentile lies near the brightest value, far from 0): v is the answer while the
+    // values above it number at most n − rank, and so is v − 1 while they stay so. p > 100: the largest value.
+    let above = 0;
+    let v = max;
+    while (v > 0 && above + hist[v]! <= n - rank) above += hist[v--]!;
+    return v;
   });
-  hist.fill(0, 0, levels);
-  return found;
+  hist.fill(0, 0, max + 1);
+  return { found, max };
+}
+
+function typedPercentiles(data: Uint8Array | Uint16Array, ps: number[]): number[] {
+  return typedPercentilesAndMax(data, ps).found;
+}
+
+/** normalisedLevels' table, kept between calls (prepareSlice uses it before the next slice). */
+let levelTable = new Float32Array(0);
+
+/**
+ * For 8- and 16-bit slices: what normaliseSlice maps each level 0…max of `data` to (each divided once, not
+ * once per pixel: the same float32 as dividing each pixel), in a buffer shared between calls — read it
+ * before the next call. Undefined for other data, or when the levels far outnumber the pixels.
+ */
+function normalisedLevels(image: SliceImage, spec: NormalisationSpec): Float32Array | undefined {
+  const data = image.data;
+  if (!(data instanceof Uint16Array || data instanceof Uint8Array)) return undefined;
+  const { found, max } = typedPercentilesAndMax(data, [spec.lowPercentile, spec.highPercentile]);
+  if (max >= 2 * data.length + 256) return undefined;
+  const [lo, hi] = found as [number, number];
+  if (levelTable.length <= max) levelTable = new Float32Array(Math.max(max + 1, 2 * levelTable.length));
+  const table = levelTable.subarray(0, max + 1);
+  const range = hi - lo;
+  if (!(range > 0)) return table.fill(0);
+  for (let v = 0; v <= max; v++) table[v] = v <= lo ? 0 : v >= hi ? 1 : (v - lo) / range;
+  return table;
 }
 
 /**
@@ -93,23 +133,15 @@ export function normaliseSlice(
   spec: NormalisationSpec = DEFAULT_NORMALISATION,
   out: Float32Array = new Float32Array(image.data.length),
 ): Float32Array {
-  const [lo, hi] = percentiles(image.data, [spec.lowPercentile, spec.highPercentile]) as [number, number];
+  const data = image.data;
+  const levels = normalisedLevels(image, spec);
+  if (levels) {
+    for (let i = 0; i < out.length; i++) out[i] = levels[data[i]!]!;
+    return out;
+  }
+  const [lo, hi] = percentiles(data, [spec.lowPercentile, spec.highPercentile]) as [number, number];
   const range = hi - lo;
   if (!(range > 0)) return out.fill(0);
-  const data = image.data;
-  if (data instanceof Uint16Array || data instanceof Uint8Array) {
-    // Integer samples between the percentiles take range + 1 values (lo, hi integers): each is divided once,
-    // into a table, instead of once per pixel — the same float32 for every pixel.
-    if (range < data.length) {
-      const table = new Float32Array(range + 1);
-      for (let k = 0; k <= range; k++) table[k] = k / range;
-      for (let i = 0; i < out.length; i++) {
-        const v = data[i]! - lo;
-        out[i] = v <= 0 ? 0 : v >= range ? 1 : table[v]!;
-      }
-      return out;
-    }
-  }
   for (let i = 0; i < out.length; i++) {
     const v = (data[i]! - lo) / range;
     out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
@@ -221,6 +253,8 @@ function computeSamplePositions(n: number, m: number): SamplePositions {
 /** A channel laid out in a typed array: element (x, y) is at `offset + y*rowStride + x*pixelStride`. */
 interface Plane<T extends ArrayLike<number>> {
   data: T;
+  /** When given, element values are indices into it and the plane's values are levels[element]. */
+  levels?: Float32Array;
   width: number;
   height: number;
   offset: number;
@@ -241,6 +275,23 @@ function interpolateRow(
     const i = base + columns[k]!;
     const a = s[i]!;
     into[k] = a + (s[i + next]! - a) * weights[k]!;
+  }
+}
+
+/** interpolateRow of the values `levels[s[i]]` (an integer slice seen through its normalised levels). */
+function interpolateRowThrough(
+  levels: Float32Array,
+  s: ArrayLike<number>,
+  base: number,
+  next: number,
+  columns: Int32Array,
+  weights: Float64Array,
+  into: Float64Array,
+): void {
+  for (let k = 0; k < into.length; k++) {
+    const i = base + columns[k]!;
+    const a = levels[s[i]!]!;
+    into[k] = a + (levels[s[i + next]!]! - a) * weights[k]!;
   }
 }
 
@@ -286,8 +337,20 @@ function resample(
     weights[k] = xs.weight[x0 + k]!;
   }
   const nextX = src.width > 1 ? src.pixelStride : 0;
-  const interpolate = (row: number, into: Float64Array) =>
-    interpolateRow(src.data, src.offset + row * src.rowStride, nextX, columns, weights, into);
+  const levels = src.levels;
+  const interpolate = levels
+    ? (row: number, into: Float64Array) =>
+        interpolateRowThrough(
+          levels,
+          src.data,
+          src.offset + row * src.rowStride,
+          nextX,
+          columns,
+          weights,
+          into,
+        )
+    : (row: number, into: Float64Array) =>
+        interpolateRow(src.data, src.offset + row * src.rowStride, nextX, columns, weights, into);
   let upper = new Float64Array(span);
   let lower = new Float64Array(span);
   let upperRow = -1;
@@ -331,11 +394,26 @@ function isCropped(t: LetterboxTransform): boolean {
   );
 }
 
-/** Resize one channel (row-major, srcWidth×srcHeight) into the network input (bilinear), zero padding around it. */
-export function letterbox(src: ArrayLike<number>, t: LetterboxTransform): Float32Array {
+/**
+ * Resize one channel (row-major, srcWidth×srcHeight) into the network input (bilinear), zero padding around
+ * it. With `levels`, the channel's values are levels[src[i]].
+ */
+export function letterbox(
+  src: ArrayLike<number>,
+  t: LetterboxTransform,
+  levels?: Float32Array,
+): Float32Array {
   const out = new Float32Array(t.dstWidth * t.dstHeight);
   resample(
-    { data: src, width: t.srcWidth, height: t.srcHeight, offset: 0, pixelStride: 1, rowStride: t.srcWidth },
+    {
+      data: src,
+      levels,
+      width: t.srcWidth,
+      height: t.srcHeight,
+      offset: 0,
+      pixelStride: 1,
+      rowStride: t.srcWidth,
+    },
     {
       data: out,
       width: t.innerWidth,
@@ -363,7 +441,7 @@ export function unletterbox(
   offset = 0,
   out: Float32Array = new Float32Array(t.srcWidth * t.srcHeight),
   /** Only these native pixels are resampled; the rest of `out` is set to 0 (see unletterboxedSummary). */
-  region?: NativeRegion,
+  region?: PixelBox,
 ): Float32Array {
   if (out.length !== t.srcWidth * t.srcHeight) {
     throw new RangeError(
@@ -437,14 +515,6 @@ function contributions(n: number, m: number): Float64Array {
   return out;
 }
 
-/** A rectangle of a slice's native pixels: x0 ≤ x < x1, y0 ≤ y < y1. */
-export interface NativeRegion {
-  x0: number;
-  x1: number;
-  y0: number;
-  y1: number;
-}
-
 /** The output pixels [k0, k1) whose two source pixels (lower, lower + 1) touch sources [lo, hi]. */
 function touching(lower: Int32Array, lo: number, hi: number): [number, number] {
   let k0 = 0;
@@ -471,7 +541,7 @@ export function unletterboxedSummary(
   channels = 1,
   offset = 0,
   floor = Infinity,
-): { mass: number; region?: NativeRegion } {
+): { mass: number; region?: PixelBox } {
   const { x0, x1, y0, y1, at } = visibleValues(t, channel, channels, offset);
   const cx = contributions(t.innerWidth, t.srcWidth);
   const cy = contributions(t.innerHeight, t.srcHeight);
@@ -550,7 +620,13 @@ export function prepareSlice(
     geometry.pixelSpacing,
     geometry.spacingMm,
   );
-  return { pixels: letterbox(normaliseSlice(image, normalisation, scratch), transform), transform };
+  // An integer slice is resampled through its table of normalised levels: the same values as normalising
+  // every pixel first, without writing and reading back a float copy of the slice.
+  const levels = normalisedLevels(image, normalisation);
+  const pixels = levels
+    ? letterbox(image.data, transform, levels)
+    : letterbox(normaliseSlice(image, normalisation, scratch), transform);
+  return { pixels, transform };
 }
 
 export interface InputOptions {

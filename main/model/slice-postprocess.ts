@@ -4,8 +4,8 @@
  * segmentScan runs the same function on this thread when there are no workers.
  */
 import { ORGANS, type Organ } from '../core/organs';
-import type { BinaryMask, SliceMasks } from '../core/types';
-import { countNonZero } from '../metrics/dice';
+import type { BinaryMask, PixelBox, SliceMasks } from '../core/types';
+import { countNonZero } from '../core/arrays';
 import { postprocessOrgan, type OrganPostprocess } from './postprocess';
 import { unletterbox, unletterboxedSummary, type LetterboxTransform } from './preprocess';
 import {
@@ -75,11 +75,11 @@ export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob):
       const part = uncertaintyTerms(prob, UNCERTAINTY_THRESHOLD, { width: t.srcWidth, ...region });
       terms.push(withMassOutside(part, mass));
       if (!allowed) return;
-      const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, post, job.pixelSpacing);
+      const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, post, job.pixelSpacing, region);
       if (r.mask) {
         slice.masks[organ] = r.mask;
         slice.scores[organ] = r.score;
-        if (job.keepInside.includes(organ)) slice.inside[organ] = probabilitiesInside(r.mask, prob);
+        if (job.keepInside.includes(organ)) slice.inside[organ] = probabilitiesInside(r.mask, prob, region);
       }
     });
     slice.uncertainty = combineUncertainty(terms, t.srcWidth * t.srcHeight);
@@ -87,10 +87,14 @@ export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob):
   });
 }
 
-/** The probabilities at a mask's pixels, in pixel order. */
-function probabilitiesInside(mask: BinaryMask, prob: Float32Array): Float32Array {
+/** The probabilities at a mask's pixels, in pixel order (the mask is 0 outside `box`). */
+function probabilitiesInside(mask: BinaryMask, prob: Float32Array, box: PixelBox): Float32Array {
   const out = new Float32Array(countNonZero(mask.data));
-  for (let i = 0, k = 0; i < mask.data.length; i++) if (mask.data[i]) out[k++] = prob[i]!;
+  for (let y = box.y0, k = 0; y < box.y1; y++) {
+    for (let i = y * mask.width + box.x0, end = y * mask.width + box.x1; i < end; i++) {
+      if (mask.data[i]) out[k++] = prob[i]!;
+    }
+  }
   return out;
 }
 

@@ -27,7 +27,7 @@ import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
 import { buildCocoDataset, type CocoResult } from '../masks/coco';
 import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
-import { countNonZero } from '../metrics/dice';
+import { countNonZero } from '../core/arrays';
 import { initBackend, type InferenceBackend } from '../model/backend/select';
 import { segmentScan, type BatchPredictor, type SegmentScanOptions } from '../model/infer';
 import { chooseOnnx, tfjsPreference, type InferencePreference } from '../model/onnx/choose';

@@ -110,6 +110,24 @@ describe('postprocessOrgan', () => {
     expect(big).toEqual({ mask: undefined, score: 0 });
   });
 
+  it('visits only the box it is given, with the same result where the map is 0 outside it', () => {
+    // A 12×10 map: blobs of several sizes inside x 3…9, y 2…8, zero elsewhere.
+    const [w, h] = [12, 10];
+    const map = new Float32Array(w * h);
+    for (let y = 2; y < 8; y++) {
+      for (let x = 3; x < 9; x++) map[y * w + x] = ((x * 3 + y * 5) % 10) / 10;
+    }
+    const post = { ...P, threshold: 0.65, minComponentPixels: 3 };
+    const whole = postprocessOrgan(map, w, h, post);
+    const boxed = postprocessOrgan(map, w, h, post, null, { x0: 3, x1: 9, y0: 2, y1: 8 });
+    // 12 pixels pass the threshold; components of 1 or 2 pixels (6 of them) are dropped
+    expect(whole.mask!.data.filter((v) => v).length).toBe(6);
+    expect(boxed).toEqual(whole);
+    // A pixel outside the box is never looked at.
+    map[0] = 1;
+    expect(postprocessOrgan(map, w, h, post, null, { x0: 3, x1: 9, y0: 2, y1: 8 })).toEqual(whole);
+  });
+
   it('returns nothing for an all-background map', () => {
     expect(postprocessOrgan(new Float32Array(16), 4, 4, { ...P, gateMinPixels: 0 })).toEqual({
       mask: undefined,

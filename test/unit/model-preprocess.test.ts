@@ -9,6 +9,7 @@ import {
   neighbourIndices,
   neighbourSlices,
   normaliseSlice,
+  prepareSlice,
   percentiles,
   ScanInputs,
   unletterbox,
@@ -239,6 +240,26 @@ describe('normalisation', () => {
     // twice on one array: the histogram kept between calls starts empty each time
     const data = Uint16Array.from({ length: 1000 }, (_, i) => 60000 - i);
     expect(percentiles(data, [0.5, 99.5])).toEqual(percentiles(data, [0.5, 99.5]));
+  });
+
+  it('prepares an integer slice through its level table exactly as normalising every pixel first', () => {
+    let seed = 99;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (const [w, h, top] of [
+      [266, 266, 4000],
+      [310, 360, 65536],
+      [17, 9, 256],
+    ] as const) {
+      const raw = Uint16Array.from({ length: w * h }, () => (next() % top) >> (next() % 5));
+      const u16: SliceImage = { width: w, height: h, data: raw };
+      const f32: SliceImage = { width: w, height: h, data: Float32Array.from(raw) };
+      const input = { height: 144, width: 144 };
+      const geometry = { pixelSpacing: [1.5, 1.5] as [number, number], spacingMm: 3.2 };
+      const viaTable = prepareSlice(u16, input, undefined, geometry);
+      const t = viaTable.transform;
+      expect(Array.from(viaTable.pixels)).toEqual(Array.from(letterbox(normaliseSlice(f32), t)));
+      expect(Array.from(normaliseSlice(u16))).toEqual(Array.from(normaliseSlice(f32)));
+    }
   });
 
   it('matches numpy percentile(method="inverted_cdf") on integer and float data', (ctx) => {
