@@ -7,7 +7,7 @@ import { crc32, inflateSync } from 'node:zlib';
 import { decode, encode, type DecodedPng } from 'fast-png';
 import { InputError, isInputError } from '../core/errors';
 import type { SliceImage } from '../core/types';
-import { readFileOrExplain, writeFileAtomic } from '../io/files';
+import { readFileOrExplain, readSmallFileOrExplain, writeFileAtomic } from '../io/files';
 
 /** Decoded PNG pixels before any grayscale reduction: palette expanded to RGB(A), low bit depths unpacked. */
 export interface PngPixels {
@@ -26,6 +26,8 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 function hasPngSignature(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** Larger than any scanner slice; refusing it early stops a corrupt header from asking for gigabytes. */
 const MAX_SIDE = 16384;
@@ -201,13 +203,15 @@ function decodeGrayNative(bytes: Uint8Array, where: string): PngPixels | undefin
     }
     return { width, height, channels: 1, depth: 8, data };
   }
+  // Big-endian samples: the rows copied as bytes, then every pair swapped at once by Buffer's native
+  // swap16 on little-endian machines (a per-sample shift-and-or loop cost a fifth of the decode).
   const data = new Uint16Array(width * height);
-  for (let y = 0, o = 0; y < height; y++) {
-    // big-endian samples
-    for (let i = y * (rowBytes + 1) + 1, end = i + rowBytes; i < end; i += 2) {
-      data[o++] = (raw[i]! << 8) | raw[i + 1]!;
-    }
+  const bytesOut = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let y = 0; y < height; y++) {
+    const row = y * (rowBytes + 1) + 1;
+    bytesOut.set(raw.subarray(row, row + rowBytes), y * rowBytes);
   }
+  if (LITTLE_ENDIAN) bytesOut.swap16();
   return { width, height, channels: 1, depth: 16, data };
 }
 
@@ -298,7 +302,7 @@ export async function readPngPixels(file: string): Promise<PngPixels> {
 }
 
 export async function readPngSlice(file: string): Promise<SliceImage> {
-  return decodePng(await readFileOrExplain(file), file);
+  return decodePng(readSmallFileOrExplain(file), file);
 }
 
 function checkSize(width: number, height: number, length: number, channels: number): void {

@@ -1,5 +1,5 @@
 /** File helpers with the guarantees the product promises: atomic writes and errors that name the file. */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../core/errors';
@@ -56,16 +56,34 @@ export async function writeJsonAtomic(file: string, value: unknown, pretty = fal
   await writeFileAtomic(file, JSON.stringify(value, null, pretty ? 2 : undefined) + '\n');
 }
 
+/** A failed read as an InputError naming the file. */
+function cannotRead(file: string, e: unknown): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new InputError(file, 'file not found');
+  if (code === 'EISDIR') return new InputError(file, 'is a folder, expected a file');
+  if (code === 'EACCES') return new InputError(file, 'permission denied');
+  return new InputError(file, `cannot read (${code ?? String(e)})`, { cause: e });
+}
+
 /** Read a file, turning "missing" and "unreadable" into an InputError that names it. */
 export async function readFileOrExplain(file: string): Promise<Buffer> {
   try {
     return await fs.readFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(file, 'file not found');
-    if (code === 'EISDIR') throw new InputError(file, 'is a folder, expected a file');
-    if (code === 'EACCES') throw new InputError(file, 'permission denied');
-    throw new InputError(file, `cannot read (${code ?? String(e)})`, { cause: e });
+    throw cannotRead(file, e);
+  }
+}
+
+/**
+ * readFileOrExplain without the event loop, for small files read by the hundred (a scan's slices):
+ * Node's promise read costs ~0.2–0.4 ms of CPU per file against ~0.03 ms here, while a ~100 KB file
+ * blocks the thread for tens of microseconds.
+ */
+export function readSmallFileOrExplain(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw cannotRead(file, e);
   }
 }
 
