@@ -176,7 +176,7 @@ function decodeGrayNative(bytes: Uint8Array, where: string): PngPixels | undefin
   if (idat.length === 0) throw new InputError(where, 'corrupt PNG (no IDAT chunk)');
   const bpp = depth / 8;
   const rowBytes = width * bpp;
-  let raw: Uint8Array;
+  let raw: Buffer;
   try {
     // One output chunk of the expected size (zlib's default 16 KiB chunks are joined by another copy), at
     // most 4 MiB: a corrupt header must not make a few bytes of data allocate gigabytes up front.
@@ -195,23 +195,30 @@ function decodeGrayNative(bytes: Uint8Array, where: string): PngPixels | undefin
   for (let y = 0, row = 1; y < height; y++, row += rowBytes + 1) {
     unfilterRow(raw, row, y === 0 ? -1 : row - rowBytes - 1, rowBytes, bpp, raw[row - 1]!, where);
   }
-  if (depth === 8) {
-    const data = new Uint8Array(width * height);
-    for (let y = 0; y < height; y++) {
-      const row = y * (rowBytes + 1) + 1;
-      data.set(raw.subarray(row, row + rowBytes), y * width);
-    }
-    return { width, height, channels: 1, depth: 8, data };
-  }
-  // Big-endian samples: the rows copied as bytes, then every pair swapped at once by Buffer's native
-  // swap16 on little-endian machines (a per-sample shift-and-or loop cost a fifth of the decode).
-  const data = new Uint16Array(width * height);
-  const bytesOut = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // The pixels are the rows without their filter bytes, moved down in place: the inflated buffer becomes
+  // the image when it owns its memory (not a slab of Node's small-buffer pool), saving a second
+  // slice-sized allocation and copy per slice.
   for (let y = 0; y < height; y++) {
     const row = y * (rowBytes + 1) + 1;
-    bytesOut.set(raw.subarray(row, row + rowBytes), y * rowBytes);
+    raw.copyWithin(y * rowBytes, row, row + rowBytes);
   }
-  if (LITTLE_ENDIAN) bytesOut.swap16();
+  const owned = raw.byteOffset === 0 && raw.buffer.byteLength === raw.length;
+  const n = height * rowBytes;
+  // Not owned: copied into an ArrayBuffer of its own (a Uint8Array never comes from the pool).
+  const pixels = owned ? raw.subarray(0, n) : Buffer.from(new Uint8Array(raw.subarray(0, n)).buffer);
+  if (depth === 8) {
+    return {
+      width,
+      height,
+      channels: 1,
+      depth: 8,
+      data: new Uint8Array(pixels.buffer, pixels.byteOffset, n),
+    };
+  }
+  // Big-endian samples: every pair swapped at once by Buffer's native swap16 on little-endian machines (a
+  // per-sample shift-and-or loop cost a fifth of the decode).
+  if (LITTLE_ENDIAN) pixels.swap16();
+  const data = new Uint16Array(pixels.buffer, pixels.byteOffset, width * height);
   return { width, height, channels: 1, depth: 16, data };
 }
 
