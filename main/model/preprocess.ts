@@ -262,7 +262,11 @@ interface Plane<T extends ArrayLike<number>> {
   rowStride: number;
 }
 
-/** Row `base…` of `s` interpolated across columns: into[k] = s[i] + (s[i + next] − s[i])·w[k], i = base + col[k]. */
+/**
+ * Row `base…` of `s` interpolated across columns: into[k] = v(i) + (v(i + next) − v(i))·w[k], i = base + col[k],
+ * where v(i) is s[i], or levels[s[i]] when `levels` is given (an integer slice seen through its normalised
+ * levels).
+ */
 function interpolateRow(
   s: ArrayLike<number>,
   base: number,
@@ -270,28 +274,13 @@ function interpolateRow(
   columns: Int32Array,
   weights: Float64Array,
   into: Float64Array,
+  levels?: Float32Array,
 ): void {
   for (let k = 0; k < into.length; k++) {
     const i = base + columns[k]!;
-    const a = s[i]!;
-    into[k] = a + (s[i + next]! - a) * weights[k]!;
-  }
-}
-
-/** interpolateRow of the values `levels[s[i]]` (an integer slice seen through its normalised levels). */
-function interpolateRowThrough(
-  levels: Float32Array,
-  s: ArrayLike<number>,
-  base: number,
-  next: number,
-  columns: Int32Array,
-  weights: Float64Array,
-  into: Float64Array,
-): void {
-  for (let k = 0; k < into.length; k++) {
-    const i = base + columns[k]!;
-    const a = levels[s[i]!]!;
-    into[k] = a + (levels[s[i + next]!]! - a) * weights[k]!;
+    const a = levels ? levels[s[i]!]! : s[i]!;
+    const b = levels ? levels[s[i + next]!]! : s[i + next]!;
+    into[k] = a + (b - a) * weights[k]!;
   }
 }
 
@@ -337,20 +326,8 @@ function resample(
     weights[k] = xs.weight[x0 + k]!;
   }
   const nextX = src.width > 1 ? src.pixelStride : 0;
-  const levels = src.levels;
-  const interpolate = levels
-    ? (row: number, into: Float64Array) =>
-        interpolateRowThrough(
-          levels,
-          src.data,
-          src.offset + row * src.rowStride,
-          nextX,
-          columns,
-          weights,
-          into,
-        )
-    : (row: number, into: Float64Array) =>
-        interpolateRow(src.data, src.offset + row * src.rowStride, nextX, columns, weights, into);
+  const interpolate = (row: number, into: Float64Array) =>
+    interpolateRow(src.data, src.offset + row * src.rowStride, nextX, columns, weights, into, src.levels);
   let upper = new Float64Array(span);
   let lower = new Float64Array(span);
   let upperRow = -1;
