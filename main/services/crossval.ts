@@ -95,6 +95,11 @@ export interface CrossvalJob {
   workDir: string;
   overlays?: boolean;
   backend?: BackendPreference;
+  /**
+   * Worker threads for each fold's optimiser steps (each takes a share of every batch; see
+   * model/train/loop). Default 0: this thread, as the recipes in models/README.md were run.
+   */
+  workers?: number;
   log?: (line: string) => void;
 }
 
@@ -314,7 +319,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
     });
     const train = [...oversample(trainReal, extra.length, job.realShare ?? 0.5), ...extra];
     if (job.epochs > 0) {
-      await runTraining(
+      const trained = await runTraining(
         model,
         { train, val: [], builder },
         {
@@ -331,7 +336,12 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
           outDir: foldDir,
           // A fold stopped part-way (session end, Ctrl+C) continues from its last epoch.
           resume: existsSync(path.join(foldDir, CHECKPOINT_DIR, 'state.json')),
+          workers: job.workers ?? 0,
+          backend: backend.name,
         },
+      );
+      log(
+        `fold ${patient}: trained on ${train.length} slices (${trained.workers ? `${trained.workers} worker threads` : 'this thread'})`,
       );
     }
     const predictions = await predictHeldOut(model, builder, test, recipe.inputSize, recipe.spacingMm);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,34 @@ describe('crossValidate', () => {
     await expect(crossValidate(job)).rejects.toThrow(InputError);
     await expect(crossValidate(job)).rejects.toThrow(/heldout\.bin/);
   }, 60_000);
+
+  it("trains a fold's batches in worker threads when asked (--workers)", async () => {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'crossval-workers-'));
+    dirs.push(workDir);
+    const lines: string[] = [];
+    const report = await crossValidate({
+      dataset: dataset(['case1', 'case2']),
+      arch: 'unet-small',
+      inputSize: SIDE,
+      epochs: 1,
+      stepsPerEpoch: 2,
+      batchSize: 2,
+      learningRate: 1e-3,
+      seed: 1,
+      workDir,
+      backend: 'cpu',
+      folds: ['case1'],
+      workers: 2,
+      log: (line) => lines.push(line),
+    });
+    expect(report.folds.map((f) => f.patient)).toEqual(['case1']);
+    expect(
+      readFileSync(path.join(workDir, 'fold-case1', 'history.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
+    expect(lines).toContain('fold case1: trained on 2 slices (2 worker threads)');
+  });
 
   it('explains what is wrong with data it cannot cross-validate', async () => {
     const base = {

@@ -48,6 +48,7 @@ interface CrossvalCliOptions {
   folds?: string;
   overlays?: boolean;
   backend: BackendPreference;
+  workers: number;
   json?: boolean;
 }
 
@@ -184,6 +185,12 @@ export function register(program: Command): void {
     .option('--folds <patients>', 'hold out only these patients, e.g. "case101,case11"')
     .option('--overlays', 'write truth|prediction PNGs of every held-out slice to <out>/overlays')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
+    .option(
+      '--workers <n>',
+      "worker threads sharing each fold's batches (0: the main thread, as the recipes of models/README.md ran)",
+      wholeNumber(0),
+      0,
+    )
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: CrossvalCliOptions) => {
       const report = await crossValidate({
@@ -210,6 +217,7 @@ export function register(program: Command): void {
         workDir: o.out,
         overlays: Boolean(o.overlays),
         backend: o.backend,
+        workers: o.workers,
         log: (line) => process.stderr.write(line + '\n'),
       });
       process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
