@@ -55,34 +55,37 @@ function labelBox(mask: BinaryMask, box: PixelBox): { labels: Int32Array; sizes:
   const labels = new Int32Array(w * h);
   const sizes = [0];
   const stack = new Int32Array(w * h);
-  for (let start = 0; start < labels.length; start++) {
-    const sx = start % w;
-    if (labels[start] || !data[(box.y0 + (start - sx) / w) * width + box.x0 + sx]) continue;
-    const id = sizes.length;
-    let size = 0;
-    let top = 0;
-    stack[top++] = start;
-    labels[start] = id;
-    while (top > 0) {
-      const p = stack[--top]!;
-      size++;
-      const x = p % w;
-      const y = (p - x) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= w) continue;
-          const q = ny * w + nx;
-          if (!labels[q] && data[(box.y0 + ny) * width + box.x0 + nx]) {
-            labels[q] = id;
-            stack[top++] = q;
+  // Box pixel `start` is mask pixel `src`.
+  for (let by = 0, start = 0; by < h; by++) {
+    for (let src = (box.y0 + by) * width + box.x0, end = src + w; src < end; src++, start++) {
+      if (!data[src] || labels[start]) continue;
+      const id = sizes.length;
+      let size = 0;
+      let top = 0;
+      stack[top++] = start;
+      labels[start] = id;
+      while (top > 0) {
+        const p = stack[--top]!;
+        size++;
+        const x = p % w;
+        const y = (p - x) / w;
+        for (let dy = -1; dy <= 1; dy++) {
+          const ny = y + dy;
+          if (ny < 0 || ny >= h) continue;
+          const row = (box.y0 + ny) * width + box.x0;
+          for (let dx = -1; dx <= 1; dx++) {
+            const nx = x + dx;
+            if (nx < 0 || nx >= w) continue;
+            const q = ny * w + nx;
+            if (data[row + nx] && !labels[q]) {
+              labels[q] = id;
+              stack[top++] = q;
+            }
           }
         }
       }
+      sizes.push(size);
     }
-    sizes.push(size);
   }
   return { labels, sizes };
 }
