@@ -43,7 +43,15 @@ export function maskToCounts(mask: BinaryMask): number[] {
   add(0, x0 * h);
   for (let x = x0; x < x0 + bw; x++) {
     add(0, y0);
-    for (let y = y0, i = y0 * w + x; y < y0 + bh; y++, i += w) add(data[i] !== 0 ? 1 : 0, 1);
+    for (let y = y0, i = y0 * w + x; y < y0 + bh; y++, i += w) {
+      const v = data[i] !== 0 ? 1 : 0;
+      if (v !== previous) {
+        counts.push(run);
+        run = 0;
+        previous = v;
+      }
+      run++;
+    }
     add(0, h - y0 - bh);
   }
   add(0, (w - x0 - bw) * h);
@@ -203,14 +211,15 @@ export function maskBbox(mask: BinaryMask): [x: number, y: number, w: number, h:
   for (let y = 0; y < h; y++) {
     const row = y * w;
     const end = row + w;
-    // Run by run along the row: zeros are skipped a word at a time.
-    for (let i = next(row, end); i < end; i = next(i, end)) {
-      if (i - row < xs) xs = i - row;
-      while (i < end && data[i] !== 0) i++;
-      if (i - 1 - row > xe) xe = i - 1 - row;
-      if (y < ys) ys = y;
-      ye = y;
-    }
+    // The row's first inside pixel (zeros skipped a word at a time), then its last, searched from the end.
+    const first = next(row, end);
+    if (first === end) continue;
+    let last = end - 1;
+    while (data[last] === 0) last--;
+    if (first - row < xs) xs = first - row;
+    if (last - row > xe) xe = last - row;
+    if (y < ys) ys = y;
+    ye = y;
   }
   return xe < 0 ? [0, 0, 0, 0] : [xs, ys, xe - xs + 1, ye - ys + 1];
 }
