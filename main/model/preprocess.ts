@@ -35,7 +35,8 @@ export function percentiles(data: PixelArray, ps: number[]): number[] {
   if (n === 0) return ps.map(() => 0);
   // 8- and 16-bit samples (scanner slices): one histogram over every value the type can hold, no pass to
   // find the range first. The same bins, shifted, as the exact integer case below, so the same answers.
-  if (data instanceof Uint16Array || data instanceof Uint8Array) return typedPercentiles(data, ps);
+  if (data instanceof Uint16Array || data instanceof Uint8Array)
+    return typedPercentilesAndMax(data, ps).found;
   const { min, max, integral } = measureValues(data);
   if (!Number.isFinite(min) || !Number.isFinite(max)) return ps.map(() => 0);
   const exact = integral && max - min + 1 <= MAX_EXACT_RANGE;
@@ -61,10 +62,10 @@ export function percentiles(data: PixelArray, ps: number[]): number[] {
   });
 }
 
-/** typedPercentiles' bins, kept between calls and left all zero (256 KiB less garbage per slice). */
+/** typedPercentilesAndMax's bins, kept between calls and left all zero (256 KiB less garbage per slice). */
 const typedHistogram = new Uint32Array(65536);
 
-/** typedPercentiles and the largest value. */
+/** The percentiles of 8- and 16-bit samples (see percentiles) and the largest value. */
 function typedPercentilesAndMax(
   data: Uint8Array | Uint16Array,
   ps: number[],
@@ -96,10 +97,6 @@ function typedPercentilesAndMax(
   });
   hist.fill(0, 0, max + 1);
   return { found, max };
-}
-
-function typedPercentiles(data: Uint8Array | Uint16Array, ps: number[]): number[] {
-  return typedPercentilesAndMax(data, ps).found;
 }
 
 /** normalisedLevels' table, kept between calls (prepareSlice uses it before the next slice). */
