@@ -33,7 +33,7 @@ import { labelledSlices, oversample, SampleBuilder, type LabelledSlice } from '.
 
 // Re-exported: the CLI and scripts name them from here.
 export { HEAVY_AUGMENT, oversample };
-import { CHECKPOINT_DIR, DEFAULT_LOOP, runTraining } from '../model/train/loop';
+import { CHECKPOINT_DIR, DEFAULT_LOOP, runTraining, type TrainProgress } from '../model/train/loop';
 import { loadTensors } from '../model/train/weights-file';
 import type { KeepEpoch, LrSchedule } from '../model/train/schedule';
 import { BASE_POSTPROCESS, HeldOutSet, type HeldOutSlice, type Score } from './crossval-score';
@@ -101,6 +101,8 @@ export interface CrossvalJob {
    */
   workers?: number;
   log?: (line: string) => void;
+  /** Each fold's training progress (steps, loss, epoch records), named by the held-out patient. */
+  onProgress?: (patient: string, p: TrainProgress) => void;
 }
 
 export interface FoldResult {
@@ -338,6 +340,8 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
           resume: existsSync(path.join(foldDir, CHECKPOINT_DIR, 'state.json')),
           workers: job.workers ?? 0,
           backend: backend.name,
+          log,
+          ...(job.onProgress ? { onProgress: (p: TrainProgress) => job.onProgress!(patient, p) } : {}),
         },
       );
       log(

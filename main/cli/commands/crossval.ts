@@ -22,6 +22,8 @@ import type { KeepEpoch, LrSchedule } from '../../model/train/schedule';
 import type { WholeScanReport } from '../../services/crossval-scans';
 import { diceWhereBoth } from '../../metrics/segmentation-score';
 import { readSlicePrior } from '../../model/slice-prior-file';
+import { trainingProgressPrinter } from '../training-progress';
+import type { TrainProgress } from '../../model/train/loop';
 import { backendName, keepEpochOf, lrScheduleOf, positiveNumber, share, wholeNumber } from '../options';
 
 interface CrossvalCliOptions {
@@ -219,7 +221,18 @@ export function register(program: Command): void {
         backend: o.backend,
         workers: o.workers,
         log: (line) => process.stderr.write(line + '\n'),
+        onProgress: foldProgress(),
       });
       process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
     });
+}
+
+/** One progress printer per fold, each line prefixed with the held-out patient. */
+function foldProgress(): (patient: string, p: TrainProgress) => void {
+  const printers = new Map<string, (p: TrainProgress) => void>();
+  return (patient, p) => {
+    let print = printers.get(patient);
+    if (!print) printers.set(patient, (print = trainingProgressPrinter(`fold ${patient}: `)));
+    print(p);
+  };
 }

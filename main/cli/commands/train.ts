@@ -3,12 +3,11 @@
  * write the model folder + history.jsonl, and register it (with --activate, make it the active model).
  */
 import { Command } from 'commander';
-import { ORGANS } from '../../core/organs';
 import type { BackendPreference } from '../../model/backend/select';
 import type { KeepEpoch, LrSchedule } from '../../model/train/schedule';
 import { train } from '../../services/train';
 import { share, backendName, keepEpochOf, lrScheduleOf, positiveNumber, wholeNumber } from '../options';
-import { ProgressBar } from '../progress';
+import { trainingProgressPrinter } from '../training-progress';
 
 interface TrainCliOptions {
   data: string;
@@ -93,7 +92,6 @@ export function register(program: Command): void {
     .option('--no-register', 'do not copy the result into the model registry')
     .option('--json', 'print the outcome as JSON on stdout')
     .action(async (opts: TrainCliOptions) => {
-      let bar: ProgressBar | null = null;
       const controller = new AbortController();
       const onSigint = (): void => {
         process.stderr.write('\ntractus: stopping after this step (checkpoint kept; --resume continues)\n');
@@ -127,22 +125,7 @@ export function register(program: Command): void {
           activate: Boolean(opts.activate),
           signal: controller.signal,
           log: (line) => process.stderr.write(`${line}\n`),
-          onProgress: (p) => {
-            if (p.phase === 'train') {
-              bar ??= new ProgressBar({ label: `epoch ${p.epoch}/${p.epochs}`, total: p.steps });
-              bar.update(p.step, `loss ${p.loss.toFixed(4)} lr ${p.learningRate.toExponential(1)}`);
-            } else if (p.phase === 'epoch-end' && p.record) {
-              bar = null;
-              const r = p.record;
-              const dice = r.valDice
-                ? ORGANS.map((o) => `${o} ${r.valDice![o]?.toFixed(3) ?? '–'}`).join(' ')
-                : 'no validation';
-              process.stderr.write(
-                `epoch ${r.epoch}: train ${r.trainLoss.toFixed(4)} val ${r.valLoss?.toFixed(4) ?? '–'} ` +
-                  `Dice ${dice}${r.best ? ' (best)' : ''}\n`,
-              );
-            }
-          },
+          onProgress: trainingProgressPrinter(),
         });
         const summary = {
           outDir: outcome.outDir,
