@@ -39,6 +39,7 @@ describe('trainingProgressPrinter', () => {
         learningRate: 2e-3,
         seconds: 412.3,
         best: true,
+        at: '2026-11-30T23:59:00.000Z',
       },
     });
     const lines = out.text().split('\n');
