@@ -28,6 +28,7 @@ import { segmentScan as inferScan } from '../model/infer';
 import { loadModel, type LoadedModel } from '../model/model-io';
 import { chooseOnnx } from '../model/onnx/choose';
 import { keepInferencePool } from '../model/parallel/infer-pool-keeper';
+import { scanRunOptions } from '../model/parallel/infer-pool';
 import type { EpochRecord } from '../model/train/history';
 import { CHECKPOINT_DIR } from '../model/train/loop';
 import { compareOnHeldOut } from '../services/compare-models';
@@ -230,12 +231,7 @@ export function createEngine(opts: EngineOptions): Engine {
         inferScan(scan, loaded, {
           signal,
           onProgress: (done, total) => onProgress({ done, total }),
-          // One batch more than workers in flight keeps every worker busy while results are post-processed.
-          ...(pool
-            ? { segment: pool.segment, inFlight: pool.size + 1 }
-            : onnx.ok
-              ? { predict: onnx.predict }
-              : {}),
+          ...scanRunOptions(pool, onnx.ok ? onnx.predict : undefined),
         }),
       );
       return {

@@ -29,10 +29,11 @@ import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
 import { countNonZero } from '../core/arrays';
 import { initBackend, type InferenceBackend } from '../model/backend/select';
-import { segmentScan, type BatchPredictor, type SegmentScanOptions } from '../model/infer';
+import { segmentScan, type BatchPredictor } from '../model/infer';
 import { chooseOnnx, tfjsPreference, type InferencePreference } from '../model/onnx/choose';
 import {
   defaultInferenceWorkers,
+  scanRunOptions,
   startInferencePool,
   type InferencePool,
 } from '../model/parallel/infer-pool';
@@ -49,6 +50,10 @@ export interface SegmentRequest {
   backend?: InferencePreference;
   /** Recompute scans that already have a part file. */
   force?: boolean;
+  /**
+   * Slices per forward pass; default 1 on ONNX Runtime workers, else 4 (see parallel/infer-pool
+   * scanRunOptions).
+   */
   batch?: number;
   /**
    * Threads running the network. With more than one, the batches of each scan are spread over worker
@@ -225,16 +230,11 @@ async function runScan(
   pool: InferencePool | undefined,
   local: BatchPredictor | undefined,
 ): Promise<ScanPart> {
-  const parallel: SegmentScanOptions = pool
-    ? { segment: pool.segment, inFlight: pool.size + 1 }
-    : local
-      ? { predict: local }
-      : {};
   const result = await segmentScan(scan, loaded, {
-    batch: req.batch,
+    ...scanRunOptions(pool, local),
+    ...(req.batch === undefined ? {} : { batch: req.batch }),
     signal: req.signal,
     onProgress: progress,
-    ...parallel,
   });
   const voxels = Object.fromEntries(ORGANS.map((o) => [o, 0])) as Record<Organ, number>;
   const slices: ScanPart['slices'] = result.slices.map((s) => {

@@ -12,6 +12,7 @@ import { loadModel, type LoadedModel } from '../../main/model/model-io';
 import {
   defaultInferenceWorkers,
   onnxThreadsPerWorker,
+  scanRunOptions,
   startInferencePool,
   type InferencePool,
 } from '../../main/model/parallel/infer-pool';
@@ -57,6 +58,29 @@ describe('defaultInferenceWorkers', () => {
     expect(onnxThreadsPerWorker(1, 2)).toBe(2);
     expect(onnxThreadsPerWorker(2, 8)).toBe(4);
     expect(onnxThreadsPerWorker(4, 2)).toBe(1);
+  });
+});
+
+describe('scanRunOptions', () => {
+  const stub = (backend: InferencePool['backend']) =>
+    ({
+      size: 2,
+      backend,
+      segment: async () => [],
+      predict: async () => new Float32Array(),
+    }) as unknown as InferencePool;
+  it('keeps one batch more than workers in flight; ONNX Runtime workers take one slice at a time', () => {
+    const onnx = stub('onnxruntime');
+    expect(scanRunOptions(onnx, undefined)).toEqual({ segment: onnx.segment, inFlight: 3, batch: 1 });
+    const wasm = stub('wasm');
+    // tfjs batches its convolutions: the default batch stays
+    expect(scanRunOptions(wasm, undefined)).toEqual({ segment: wasm.segment, inFlight: 3 });
+  });
+
+  it('without workers: the given predictor on this thread, else the model here', () => {
+    const local = async () => new Float32Array();
+    expect(scanRunOptions(undefined, local)).toEqual({ predict: local });
+    expect(scanRunOptions(undefined, undefined)).toEqual({});
   });
 });
 

@@ -60,7 +60,7 @@ export function register(program: Command): void {
       '--workers <n>',
       'threads running the network (default: 2 on wasm, cpu and ONNX Runtime — one ONNX thread each — with ≥ 2 cores and ≥ 24 slices, else 1)',
     )
-    .option('--batch <n>', 'slices per forward pass (default 4)')
+    .option('--batch <n>', 'slices per forward pass (default 1 on ONNX Runtime workers, else 4)')
     .option('--force', 'recompute scans finished by an earlier run')
     .option('--json', 'print the summary as one JSON object on stdout')
     .option(

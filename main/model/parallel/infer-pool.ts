@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import type { InferenceBackend } from '../backend/select';
-import type { BatchPredictor, BatchSegmenter } from '../infer';
+import type { BatchPredictor, BatchSegmenter, SegmentScanOptions } from '../infer';
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
 import { workerEntryUrl } from './worker-entries';
@@ -55,6 +55,29 @@ export function defaultInferenceWorkers(
 /** ONNX Runtime threads of each worker's session: the cores shared between the workers. */
 export function onnxThreadsPerWorker(workers: number, cores = os.availableParallelism()): number {
   return Math.max(1, Math.floor(cores / workers));
+}
+
+/**
+ * How segmentScan runs a scan: on `pool`'s workers, else through `local` (e.g. an ONNX Runtime session on
+ * this thread), else on the model here. On the workers one batch more than workers is in flight, so each is
+ * busy while this thread prepares and post-processes. ONNX Runtime's workers take one slice at a time: its
+ * CPU per slice is the same at batches of 1–16, and a 4-slice batch on a one-thread session (≈ 50 ms of the
+ * shipped model) is what the other worker may idle through at the end of a scan, and what the first result
+ * waits for; on 144 slices batch 1 is ≈ 0.3 ms per slice faster (test/bench/onnx.bench.ts). tfjs-wasm
+ * batches its convolutions better: there batch 4 is ≈ 10 % faster than batch 1 on the same scan.
+ */
+export function scanRunOptions(
+  pool: InferencePool | undefined,
+  local: BatchPredictor | undefined,
+): Pick<SegmentScanOptions, 'segment' | 'predict' | 'inFlight' | 'batch'> {
+  if (pool) {
+    return {
+      segment: pool.segment,
+      inFlight: pool.size + 1,
+      ...(pool.backend === 'onnxruntime' ? { batch: 1 } : {}),
+    };
+  }
+  return local ? { predict: local } : {};
 }
 
 function workerError(e: unknown): Error {
