@@ -99,26 +99,52 @@ function typedPercentilesAndMax(
   return { found, max };
 }
 
-/** normalisedLevels' table, kept between calls (prepareSlice uses it before the next slice). */
+/** levelsTable's buffer, kept between calls (prepareSlice uses it before the next slice). */
 let levelTable = new Float32Array(0);
 
-/**
- * For 8- and 16-bit slices: what normaliseSlice maps each level 0…max of `data` to (each divided once, not
- * once per pixel: the same float32 as dividing each pixel), in a buffer shared between calls — read it
- * before the next call. Undefined for other data, or when the levels far outnumber the pixels.
- */
-function normalisedLevels(image: SliceImage, spec: NormalisationSpec): Float32Array | undefined {
-  const data = image.data;
-  if (!(data instanceof Uint16Array || data instanceof Uint8Array)) return undefined;
-  const { found, max } = typedPercentilesAndMax(data, [spec.lowPercentile, spec.highPercentile]);
-  if (max >= 2 * data.length + 256) return undefined;
-  const [lo, hi] = found as [number, number];
+/** What each level 0…max maps to (each divided once: the same float32 as dividing each pixel), shared. */
+function levelsTable(lo: number, hi: number, max: number): Float32Array {
   if (levelTable.length <= max) levelTable = new Float32Array(Math.max(max + 1, 2 * levelTable.length));
   const table = levelTable.subarray(0, max + 1);
   const range = hi - lo;
   if (!(range > 0)) return table.fill(0);
   for (let v = 0; v <= max; v++) table[v] = v <= lo ? 0 : v >= hi ? 1 : (v - lo) / range;
   return table;
+}
+
+/**
+ * How a slice's values become [0, 1], from one histogram: for 8- and 16-bit slices a table of every level
+ * 0…max (read it before the next slice: the buffer is shared), unless the levels far outnumber the pixels;
+ * otherwise the clip range [lo, hi].
+ */
+type Normaliser = { levels: Float32Array } | { lo: number; hi: number };
+
+function normaliserOf(image: SliceImage, spec: NormalisationSpec): Normaliser {
+  const data = image.data;
+  const ps = [spec.lowPercentile, spec.highPercentile];
+  if (data instanceof Uint16Array || data instanceof Uint8Array) {
+    const { found, max } = typedPercentilesAndMax(data, ps);
+    const [lo, hi] = found as [number, number];
+    return max < 2 * data.length + 256 ? { levels: levelsTable(lo, hi, max) } : { lo, hi };
+  }
+  const [lo, hi] = percentiles(data, ps) as [number, number];
+  return { lo, hi };
+}
+
+/** `data` normalised into `out` (every element written). */
+function applyNormaliser(data: PixelArray, n: Normaliser, out: Float32Array): Float32Array {
+  if ('levels' in n) {
+    const levels = n.levels;
+    for (let i = 0; i < out.length; i++) out[i] = levels[data[i]!]!;
+    return out;
+  }
+  const range = n.hi - n.lo;
+  if (!(range > 0)) return out.fill(0);
+  for (let i = 0; i < out.length; i++) {
+    const v = (data[i]! - n.lo) / range;
+    out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return out;
 }
 
 /**
@@ -130,20 +156,7 @@ export function normaliseSlice(
   spec: NormalisationSpec = DEFAULT_NORMALISATION,
   out: Float32Array = new Float32Array(image.data.length),
 ): Float32Array {
-  const data = image.data;
-  const levels = normalisedLevels(image, spec);
-  if (levels) {
-    for (let i = 0; i < out.length; i++) out[i] = levels[data[i]!]!;
-    return out;
-  }
-  const [lo, hi] = percentiles(data, [spec.lowPercentile, spec.highPercentile]) as [number, number];
-  const range = hi - lo;
-  if (!(range > 0)) return out.fill(0);
-  for (let i = 0; i < out.length; i++) {
-    const v = (data[i]! - lo) / range;
-    out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
-  return out;
+  return applyNormaliser(image.data, normaliserOf(image, spec), out);
 }
 
 /**
@@ -596,10 +609,11 @@ export function prepareSlice(
   );
   // An integer slice is resampled through its table of normalised levels: the same values as normalising
   // every pixel first, without writing and reading back a float copy of the slice.
-  const levels = normalisedLevels(image, normalisation);
-  const pixels = levels
-    ? letterbox(image.data, transform, levels)
-    : letterbox(normaliseSlice(image, normalisation, scratch), transform);
+  const n = normaliserOf(image, normalisation);
+  const pixels =
+    'levels' in n
+      ? letterbox(image.data, transform, n.levels)
+      : letterbox(applyNormaliser(image.data, n, scratch ?? new Float32Array(image.data.length)), transform);
   return { pixels, transform };
 }
 

@@ -242,13 +242,14 @@ describe('normalisation', () => {
     expect(percentiles(data, [0.5, 99.5])).toEqual(percentiles(data, [0.5, 99.5]));
   });
 
-  it('prepares an integer slice through its level table exactly as normalising every pixel first', () => {
+  it('prepares an integer slice (through its level table, or its clip range when levels outnumber pixels) exactly as normalising every pixel first', () => {
     let seed = 99;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
     for (const [w, h, top] of [
       [266, 266, 4000],
       [310, 360, 65536],
       [17, 9, 256],
+      [17, 9, 65536], // levels far outnumber the 153 pixels: no table, the clip range instead
     ] as const) {
       const raw = Uint16Array.from({ length: w * h }, () => (next() % top) >> (next() % 5));
       const u16: SliceImage = { width: w, height: h, data: raw };
