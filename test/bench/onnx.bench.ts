@@ -1,6 +1,7 @@
 /**
  * ONNX Runtime against tfjs, per slice, on the shipped model (models/default, its card's input size) and
- * on the reference U-Net (bench-unet: 1.94 M parameters, 256², the issue's yardstick): ms/slice and
+ * on the reference U-Net (bench-unet: 1.94 M parameters, 256², the issue's yardstick) and the
+ * EfficientNet-B0-encoder U-Net at 256² (untrained weights: the cost does not depend on them): ms/slice and
  * GFLOP/s of each engine's bare forward passes at batch 4, then the whole Tractus pipeline on ONNX
  * Runtime (reading, 2.5D, letterbox, post-processing on a 144-slice 266² scan) with the forward pass on
  * this thread or in one worker. "Overhead" compares the pipeline's marginal cost per slice — (time for
@@ -238,6 +239,10 @@ export async function bench(): Promise<BenchRow[]> {
   const ref = buildBenchUnet({ size: 256 });
   rows.push(...(await engineRows('reference U-Net 256²', ref, 8)));
   ref.dispose();
+  // The other architecture family a recipe may ship (models/README.md, recipe R), at the same input.
+  const eff = buildModel({ name: 'effunet', variant: 'b0', inChannels: 3, outChannels: 3 }, 256);
+  rows.push(...(await engineRows('EfficientNet-B0 U-Net 256²', eff, 4)));
+  eff.dispose();
 
   // The pipeline on ONNX Runtime: marginal cost per slice against ONNX Runtime alone on model.onnx.
   const file = path.join(DEFAULT_MODEL_DIR, ONNX_FILE);
