@@ -36,6 +36,11 @@ export interface SegmentScanOptions {
   batch?: number;
   /** Called after each batch with slices done and total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called with slices, in order, once their masks are final: after each batch when the card has no 3-D
+   * rule (so a caller's encoding overlaps the next forward passes), else once the rules ran on the scan.
+   */
+  onFinalSlices?: (slices: readonly SliceSegmentation[]) => void;
   /** Stops between batches; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Runs the forward passes elsewhere (e.g. an ONNX Runtime session); default: `model` here. */
@@ -124,6 +129,7 @@ export async function segmentScan(
   }> = [];
   const finish = async (job: (typeof queue)[number]) => {
     const results = await job.results;
+    const first = slices.length;
     results.forEach((r, b) => {
       const info = scan.slices[job.start + b]!;
       insideProbs.push(r.inside);
@@ -137,6 +143,7 @@ export async function segmentScan(
         uncertainty: r.uncertainty,
       });
     });
+    if (volumeOrgans.length === 0) opts.onFinalSlices?.(slices.slice(first));
     opts.onProgress?.(job.start + job.count, n);
   };
   for (let start = 0; start < n; start += batchSize) {
@@ -159,7 +166,10 @@ export async function segmentScan(
     opts.signal?.throwIfAborted();
     await finish(queue.shift()!);
   }
-  if (volumeOrgans.length > 0) applyVolumeRules(scan, card.postprocess, volumeOrgans, slices, insideProbs);
+  if (volumeOrgans.length > 0) {
+    applyVolumeRules(scan, card.postprocess, volumeOrgans, slices, insideProbs);
+    opts.onFinalSlices?.(slices);
+  }
   return { scanId: scan.id, slices, seconds: (performance.now() - started) / 1000 };
 }
 

@@ -29,7 +29,7 @@ import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
 import { encodeKaggleRle } from '../masks/kaggle-rle';
 import { countNonZero } from '../core/arrays';
 import { initBackend, type InferenceBackend } from '../model/backend/select';
-import { segmentScan, type BatchPredictor } from '../model/infer';
+import { segmentScan, type BatchPredictor, type SliceSegmentation } from '../model/infer';
 import { chooseOnnx, tfjsPreference, type InferencePreference } from '../model/onnx/choose';
 import {
   defaultInferenceWorkers,
@@ -230,26 +230,31 @@ async function runScan(
   pool: InferencePool | undefined,
   local: BatchPredictor | undefined,
 ): Promise<ScanPart> {
+  const voxels = Object.fromEntries(ORGANS.map((o) => [o, 0])) as Record<Organ, number>;
+  const slices: ScanPart['slices'] = [];
+  // Encoded as the masks become final, mostly while the workers run the next slices.
+  const encode = (done: readonly SliceSegmentation[]) => {
+    for (const s of done) {
+      const masks: ScanPart['slices'][number]['masks'] = {};
+      for (const organ of ORGANS) {
+        const mask = s.masks[organ];
+        if (!mask) continue;
+        voxels[organ] += countNonZero(mask.data);
+        masks[organ] = {
+          coco: encodeCocoRle(mask),
+          kaggle: encodeKaggleRle(mask.data),
+          score: s.scores[organ]!,
+        };
+      }
+      slices.push({ imageId: refs[s.index]!.imageId, id: s.id, masks, uncertainty: s.uncertainty });
+    }
+  };
   const result = await segmentScan(scan, loaded, {
     ...scanRunOptions(pool, local),
     ...(req.batch === undefined ? {} : { batch: req.batch }),
     signal: req.signal,
     onProgress: progress,
-  });
-  const voxels = Object.fromEntries(ORGANS.map((o) => [o, 0])) as Record<Organ, number>;
-  const slices: ScanPart['slices'] = result.slices.map((s) => {
-    const masks: ScanPart['slices'][number]['masks'] = {};
-    for (const organ of ORGANS) {
-      const mask = s.masks[organ];
-      if (!mask) continue;
-      voxels[organ] += countNonZero(mask.data);
-      masks[organ] = {
-        coco: encodeCocoRle(mask),
-        kaggle: encodeKaggleRle(mask.data),
-        score: s.scores[organ]!,
-      };
-    }
-    return { imageId: refs[s.index]!.imageId, id: s.id, masks, uncertainty: s.uncertainty };
+    onFinalSlices: encode,
   });
   return {
     modelKey,

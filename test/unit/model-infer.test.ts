@@ -66,16 +66,20 @@ describe('segmentScan', () => {
   it('applies the card: stomach everywhere at native size, the others gated out, score = sigmoid(4)', async () => {
     const model = constantModel();
     const progress: number[] = [];
+    const final: number[][] = [];
     const result = await segmentScan(
       fakeScan('case1_day1', 5, 40, 30),
       { model, card },
       {
         batch: 2,
         onProgress: (done) => progress.push(done),
+        onFinalSlices: (done) => final.push(done.map((s) => s.index)),
       },
     );
     expect(progress).toEqual([2, 4, 5]);
     expect(result.slices.map((s) => s.index)).toEqual([0, 1, 2, 3, 4]);
+    // no 3-D rule on this card: each batch's slices are final as they come
+    expect(final).toEqual([[0, 1], [2, 3], [4]]);
     for (const s of result.slices) {
       expect(Object.keys(s.masks)).toEqual(['stomach']); // small bowel 0.5 is not > 0.5; large bowel 0.018
       expect(s.masks.stomach!.width).toBe(40);
@@ -135,11 +139,14 @@ describe('segmentScan', () => {
       postprocess: { large_bowel: plain, small_bowel: plain, stomach: { ...plain, minVolumeShare: 1 } },
     };
     const model = buildModel(SPEC, 32);
+    const final: boolean[][] = [];
     const result = await segmentScan(
       fakeScan('v', 5, size, size),
       { model, card: volumeCard },
-      { batch: 2, predict },
+      // slices are final only once the rule has seen the whole scan: one call, with the stray blobs gone
+      { batch: 2, predict, onFinalSlices: (done) => final.push(done.map((s) => Boolean(s.masks.stomach))) },
     );
+    expect(final).toEqual([[true, true, true, false, false]]);
     expect(result.slices.map((s) => Boolean(s.masks.stomach))).toEqual([true, true, true, false, false]);
     expect(result.slices[4]!.scores.stomach).toBeUndefined();
     const second = result.slices[1]!;
