@@ -205,10 +205,40 @@ describe('fast memory kernels on wasm (Tile, DepthToSpace, Concat, SplitV) equal
     ],
     ['split last axis sizes', [[3, 4, 70]], (v) => tf.split(v!, [10, 50, -1], 2)],
     ['split last axis count', [[3, 4, 8]], (v) => tf.split(v!, 4, -1)],
+    ['reverse a filter over its spatial axes [3,3,4,5]', [[3, 3, 4, 5]], (v) => tf.reverse(v!, [0, 1])],
+    ['reverse axes 0 and 2 of [2,3,4,9]', [[2, 3, 4, 9]], (v) => tf.reverse(v!, [2, 0])],
+    ['reverse the last axis (stock path) [3,7]', [[3, 7]], (v) => tf.reverse(v!, -1)],
   ];
   for (const [name, shapes, fn] of cases) {
     it(name, async () => {
       for (const [wasm, cpu] of await onBoth(shapes, fn)) expect(Array.from(wasm)).toEqual(Array.from(cpu));
     });
   }
+});
+
+describe('Sum and Mean over all but the channel axis on wasm match cpu', () => {
+  const cases: Array<[string, number[], (v: tf.Tensor) => tf.Tensor]> = [
+    ['sum [4,9,7,5] over 0,1,2', [4, 9, 7, 5], (v) => tf.sum(v, [0, 1, 2])],
+    ['sum keepDims over -4,-3,-2', [2, 6, 5, 3], (v) => tf.sum(v, [-4, -3, -2], true)],
+    ['mean [4,9,7,5] over 0,1,2', [4, 9, 7, 5], (v) => tf.mean(v, [2, 0, 1])],
+    ['mean keepDims of a matrix over rows', [300, 7], (v) => tf.mean(v, 0, true)],
+    ['moments (batch norm) [3,8,8,16]', [3, 8, 8, 16], (v) => tf.moments(v, [0, 1, 2]).variance],
+    ['sum over axis 1 (stock path)', [4, 9, 5], (v) => tf.sum(v, 1)],
+    ['mean of everything (stock path)', [4, 9, 5], (v) => tf.mean(v)],
+  ];
+  for (const [name, shape, fn] of cases) {
+    it(name, async () => {
+      const [[wasm, cpu]] = await onBoth([shape], (v) => fn(v!));
+      expect(wasm!.length).toBe(cpu!.length);
+      expect(relativeError(wasm!, cpu!)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('the fast path runs (a matrix product, not the stock transpose-and-reduce)', async () => {
+    const x = tf.ones([2, 4, 4, 3]);
+    const info = await tf.profile(() => tf.sum(x, [0, 1, 2]));
+    x.dispose();
+    expect(info.kernelNames).toContain('BatchMatMul');
+    expect(info.kernelNames).not.toContain('Transpose');
+  });
 });

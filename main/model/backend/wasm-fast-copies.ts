@@ -1,7 +1,8 @@
 /**
  * Memory-shuffling kernels the stock wasm backend runs as slow generic index loops, which a U-Net
  * training step hits hard: Tile (batch-norm gradient broadcasts a [C] vector to the full activation),
- * DepthToSpace (2×2 up-sampling gradient), Concat/SplitV along channels (skip connections). Each fast path
+ * DepthToSpace (2×2 up-sampling gradient), Concat/SplitV along channels (skip connections), Reverse (every
+ * filter rotated 180° for Conv2DBackpropInput, ≈ 1.7 ms a call, 3 % of an EfficientNet-U-Net step). Each fast path
  * is a plain memory copy on the wasm heap; every other case goes to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -120,5 +121,44 @@ export function makeSplitVWasm(stock: StockKernel): StockKernel {
       offset += wk;
     });
     return outs;
+  };
+}
+
+/**
+ * Reverse where the dims after the last reversed axis are untouched (a [kh, kw, ci, co] filter rotated over
+ * its spatial axes): whole blocks of those trailing dims copied in mirrored order.
+ */
+export function makeReverseWasm(stock: StockKernel): StockKernel {
+  return (args) => {
+    const x = args.inputs.x!;
+    const { dims } = args.attrs as unknown as tf.ReverseAttrs;
+    if (x.dtype !== 'float32' || x.shape.length === 0) return stock(args);
+    const axes = util.parseAxisParam(dims, x.shape);
+    if (axes.length === 0) return stock(args);
+    const last = Math.max(...axes);
+    const block = util.sizeFromShape(x.shape.slice(last + 1));
+    // Reversing the innermost axis leaves single elements to move: the stock loop does that as well.
+    if (block < 8) return stock(args);
+    const outer = x.shape.slice(0, last + 1);
+    const be = wasmInternals(args.backend);
+    const out = allocate(be, x.shape);
+    const dst = heapF32(be, out);
+    const src = heapF32(be, x);
+    const count = util.sizeFromShape(outer);
+    for (let o = 0; o < count; o++) {
+      // o's coordinates (the last outer axis fastest), mirrored on the reversed axes, give the source block.
+      let rest = o;
+      let from = 0;
+      let stride = 1;
+      for (let i = outer.length - 1; i >= 0; i--) {
+        const d = outer[i]!;
+        const k = rest % d;
+        rest = (rest - k) / d;
+        from += (axes.includes(i) ? d - 1 - k : k) * stride;
+        stride *= d;
+      }
+      copy(dst, o * block, src, from * block, block);
+    }
+    return out;
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Registers the training kernels tfjs-backend-wasm lacks (Conv2DBackpropFilter, both depthwise
- * gradients) and replaces its scalar-loop Conv2DBackpropInput with XNNPACK-based rewrites. Call after the
+ * gradients) and replaces its scalar-loop Conv2DBackpropInput with XNNPACK-based rewrites, its generic
+ * index loops for memory shuffles with block copies (./wasm-fast-copies) and its transpose-then-reduce
+ * Sum/Mean over all but the channel axis with a matrix product (./wasm-reductions). Call after the
  * wasm backend is registered; idempotent. Each kernel is checked against the cpu backend in
  * test/unit/backend-wasm-gradients.test.ts.
  */
@@ -11,10 +13,12 @@ import { depthwiseBackpropFilterWasm, depthwiseBackpropInputWasm } from './depth
 import {
   makeConcatWasm,
   makeDepthToSpaceWasm,
+  makeReverseWasm,
   makeSplitVWasm,
   makeTileWasm,
   type StockKernel,
 } from './wasm-fast-copies';
+import { makeChannelReductionWasm } from './wasm-reductions';
 
 const MARK = Symbol.for('tractus.wasmGradient');
 
@@ -40,6 +44,9 @@ export const WASM_GRADIENT_KERNELS = [
   'DepthToSpace',
   'Concat',
   'SplitV',
+  'Reverse',
+  'Sum',
+  'Mean',
 ] as const;
 
 /** Replace a stock wasm kernel by a faster one that delegates the cases it does not cover to it. */
@@ -56,6 +63,9 @@ export function registerWasmGradientKernels(): void {
   wrapStock('DepthToSpace', makeDepthToSpaceWasm);
   wrapStock('Concat', makeConcatWasm);
   wrapStock('SplitV', makeSplitVWasm);
+  wrapStock('Reverse', makeReverseWasm);
+  wrapStock('Sum', makeChannelReductionWasm('sum'));
+  wrapStock('Mean', makeChannelReductionWasm('mean'));
   install('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilterWasm as KernelFunc);
   install('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInputWasm as KernelFunc);
 }
