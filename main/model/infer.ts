@@ -41,6 +41,12 @@ export interface SegmentScanOptions {
    * rule (so a caller's encoding overlaps the next forward passes), else once the rules ran on the scan.
    */
   onFinalSlices?: (slices: readonly SliceSegmentation[]) => void;
+  /**
+   * Once onFinalSlices has seen them, the slices' masks are dropped: the result's slices then carry none
+   * (`masks` empty). For a caller that encodes masks as they come: a 144-slice scan's masks (≈ 30 MB at
+   * 266²) otherwise stay alive to the end and cost this thread's garbage collector full collections.
+   */
+  releaseMasks?: boolean;
   /** Stops between batches; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Runs the forward passes elsewhere (e.g. an ONNX Runtime session); default: `model` here. */
@@ -127,6 +133,11 @@ export async function segmentScan(
     transforms: LetterboxTransform[];
     results: Promise<PostprocessedSlice[]>;
   }> = [];
+  const handOver = (first: number) => {
+    const done = slices.slice(first);
+    opts.onFinalSlices?.(done);
+    if (opts.releaseMasks) for (const s of done) s.masks = {};
+  };
   const finish = async (job: (typeof queue)[number]) => {
     const results = await job.results;
     const first = slices.length;
@@ -143,7 +154,7 @@ export async function segmentScan(
         uncertainty: r.uncertainty,
       });
     });
-    if (volumeOrgans.length === 0) opts.onFinalSlices?.(slices.slice(first));
+    if (volumeOrgans.length === 0) handOver(first);
     opts.onProgress?.(job.start + job.count, n);
   };
   for (let start = 0; start < n; start += batchSize) {
@@ -168,7 +179,7 @@ export async function segmentScan(
   }
   if (volumeOrgans.length > 0) {
     applyVolumeRules(scan, card.postprocess, volumeOrgans, slices, insideProbs);
-    opts.onFinalSlices?.(slices);
+    handOver(0);
   }
   return { scanId: scan.id, slices, seconds: (performance.now() - started) / 1000 };
 }

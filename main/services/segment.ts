@@ -255,6 +255,7 @@ async function runScan(
     signal: req.signal,
     onProgress: progress,
     onFinalSlices: encode,
+    releaseMasks: true,
   });
   return {
     modelKey,

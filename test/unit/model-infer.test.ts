@@ -93,6 +93,30 @@ describe('segmentScan', () => {
     model.dispose();
   });
 
+  it('releaseMasks: onFinalSlices sees the masks, the result keeps none (with and without a 3-D rule)', async () => {
+    const model = constantModel();
+    const volumeCard = {
+      ...card,
+      postprocess: { ...card.postprocess, stomach: { ...card.postprocess.stomach, minVolumeShare: 1 } },
+    };
+    for (const c of [card, volumeCard]) {
+      const seen: number[] = [];
+      const result = await segmentScan(
+        fakeScan('case1_day1', 5, 40, 30),
+        { model, card: c },
+        {
+          batch: 2,
+          releaseMasks: true,
+          onFinalSlices: (done) => done.forEach((s) => seen.push(s.masks.stomach!.data.length)),
+        },
+      );
+      expect(seen).toEqual([1200, 1200, 1200, 1200, 1200]);
+      expect(result.slices.map((s) => Object.keys(s.masks).length)).toEqual([0, 0, 0, 0, 0]);
+      expect(result.slices[0]!.scores.stomach).toBeCloseTo(1 / (1 + Math.exp(-4)), 5);
+    }
+    model.dispose();
+  });
+
   it('applies the position prior on UW-Madison scans only: stomach dropped where the prior says it is rare', async () => {
     const model = constantModel();
     // Stomach outlined only in the first half of a scan (bins: first half 0.8, second half 0).
