@@ -85,7 +85,7 @@ const choices: Choice[] = scans
             },
           ]
         : []),
-      ...[scans.thresholdByScore, scans.volumeByScore].flatMap((t) =>
+      ...[scans.thresholdByScore, scans.volumeByScore, scans.gateByScore].flatMap((t) =>
         t
           ? [
               {
@@ -111,7 +111,11 @@ const postprocess = Object.fromEntries(
   ORGANS.map((o) => {
     const p = chosen.post[o];
     const mm2 = (pixels: number): number => Math.round(pixels * mm2PerPixel);
-    return [o, { ...p, gateMinMm2: mm2(p.gateMinPixels), minComponentMm2: mm2(p.minComponentPixels) }];
+    // A gate chosen in mm² (on whole scans) keeps its value; the pixel rule, for slices of unknown
+    // spacing, is the same area in the tuning data's pixels.
+    const gateMinMm2 = p.gateMinMm2 ?? mm2(p.gateMinPixels);
+    const gateMinPixels = p.gateMinMm2 === undefined ? p.gateMinPixels : Math.round(gateMinMm2 / mm2PerPixel);
+    return [o, { ...p, gateMinPixels, gateMinMm2, minComponentMm2: mm2(p.minComponentPixels) }];
   }),
 ) as Record<Organ, OrganPostprocess>;
 if (chosen.minPrior && !a['slice-prior']) throw new Error(`${chosen.label} needs --slice-prior`);

@@ -159,6 +159,25 @@ describe('whole-scan scoring of held-out maps', () => {
     expect(cleaned.competition.score).toBe(1);
   });
 
+  it('an empty-organ gate in mm² uses each scan’s pixel spacing', () => {
+    // Slice 1: one true pixel; slice 2: a two-pixel false positive. At 10 × 10 mm a pixel is 100 mm².
+    const gated = (mm2: number) => () => {
+      const p = { ...BASE_POSTPROCESS, gateMinMm2: mm2 };
+      return { large_bowel: p, small_bowel: p, stomach: p };
+    };
+    const spaced = { ...scan, pixelSpacing: [10, 10] as [number, number] };
+    const placeSpaced = (id: string) => ({ scan: spaced, index: id.endsWith('1') ? 0 : 1 });
+    const fp = (r: ReturnType<typeof scoreHeldOutScans>) =>
+      r.pooled.counts.per_organ.stomach.false_positive_slices;
+    // 150 mm² = 2 pixels: both masks stay; 250 mm² = 3 pixels: both go (the true one is smaller still).
+    expect(fp(scoreHeldOutScans(slices, placeSpaced, gated(150)))).toBe(1);
+    const strict = scoreHeldOutScans(slices, placeSpaced, gated(250)).pooled;
+    expect(strict.counts.per_organ.stomach.false_positive_slices).toBe(0);
+    expect(strict.counts.per_organ.stomach.missed_slices).toBe(1);
+    // Without a spacing the mm² rule cannot apply: the pixel rule (0) keeps the false positive.
+    expect(fp(scoreHeldOutScans(slices, placeOf, gated(250)))).toBe(1);
+  });
+
   it("chooses a threshold per patient by the other patients' competition score", () => {
     const two = ['case1', 'case2'].flatMap((p) => [
       heldOut(`${p}_day0_slice_0001`, [0.99, 0.2], [1, 0], p),

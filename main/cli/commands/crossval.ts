@@ -118,6 +118,10 @@ export function formatReport(r: CrossvalReport): string {
       'whole scans, threshold (+ prior) + stomach 3-D cleanup chosen by the competition score (nested)',
       r.scans.volumeByScore,
     );
+    chosenLines(
+      'whole scans, threshold (+ prior) + empty-organ gate by area chosen by the competition score (nested)',
+      r.scans.gateByScore,
+    );
     if (r.scans.tunedWithPrior) {
       lines.push(scanLine('whole scans, tuned + position prior (nested)', r.scans.tunedWithPrior));
     }
