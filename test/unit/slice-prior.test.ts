@@ -169,7 +169,8 @@ describe('whole-scan scoring of held-out maps', () => {
     const placeSpaced = (id: string) => ({ scan: spaced, index: id.endsWith('1') ? 0 : 1 });
     const fp = (r: ReturnType<typeof scoreHeldOutScans>) =>
       r.pooled.counts.per_organ.stomach.false_positive_slices;
-    // 150 mm² = 2 pixels: both masks stay; 250 mm² = 3 pixels: both go (the true one is smaller still).
+    // 150 mm² = 2 pixels: the two-pixel false positive stays (the one-pixel true mask goes); 250 mm² = 3
+    // pixels: both go.
     expect(fp(scoreHeldOutScans(slices, placeSpaced, gated(150)))).toBe(1);
     const strict = scoreHeldOutScans(slices, placeSpaced, gated(250)).pooled;
     expect(strict.counts.per_organ.stomach.false_positive_slices).toBe(0);
