@@ -31,7 +31,7 @@ export function share(v: string): number {
 }
 
 /** One of `values`, by name; the message lists them joined by `joiner`. */
-function oneOf<T extends string>(values: readonly T[], joiner: string): (v: string) => T {
+export function oneOf<T extends string>(values: readonly T[], joiner: string): (v: string) => T {
   return (v) => {
     if (!(values as readonly string[]).includes(v)) {
       throw new InvalidArgumentError(`expected ${values.join(joiner)}`);

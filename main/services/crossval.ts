@@ -100,6 +100,11 @@ export interface CrossvalJob {
    * model/train/loop). Default 0: this thread, as the recipes in models/README.md were run.
    */
   workers?: number;
+  /**
+   * Test-time augmentation of the held-out predictions: `hflip` averages each map with the map of the
+   * left-right mirrored input (mirrored back). Measured before an ensemble with flips may ship.
+   */
+  tta?: HeldOutTta;
   log?: (line: string) => void;
   /** Each fold's training progress (steps, loss, epoch records), named by the held-out patient. */
   onProgress?: (patient: string, p: TrainProgress) => void;
@@ -246,6 +251,19 @@ async function loadFoldWeights(model: tfl.LayersModel, runDir: string, patient: 
   }
 }
 
+export type HeldOutTta = 'none' | 'hflip';
+
+/** The model's maps of `x` (NHWC), with `hflip`: averaged with the maps of the mirrored input, mirrored back. */
+export function predictWithTta(model: tfl.LayersModel, x: tf.Tensor4D, tta: HeldOutTta): tf.Tensor {
+  return tf.tidy(() => {
+    const y = model.predict(x) as tf.Tensor;
+    if (tta === 'none') return y;
+    // Axis 2 of NHWC is the image's width.
+    const mirrored = tf.reverse(model.predict(tf.reverse(x, 2)) as tf.Tensor, 2);
+    return tf.div(tf.add(y, mirrored), 2);
+  });
+}
+
 /** Probability maps of `slices` at their native size, with their truth. */
 export async function predictHeldOut(
   model: tfl.LayersModel,
@@ -253,14 +271,15 @@ export async function predictHeldOut(
   slices: readonly LabelledSlice[],
   input: InputSize,
   spacingMm?: number,
+  tta: HeldOutTta = 'none',
 ): Promise<HeldOutSlice[]> {
   const out: HeldOutSlice[] = [];
   const { height, width } = input;
   for (const s of slices) {
     const sample = await builder.sample(s);
     const probs = tf.tidy(() =>
-      model.predict(tf.tensor4d(sample.image.data, [1, height, width, 3])),
-    ) as tf.Tensor;
+      predictWithTta(model, tf.tensor4d(sample.image.data, [1, height, width, 3]), tta),
+    );
     const data = (await probs.data()) as Float32Array;
     probs.dispose();
     const info = s.scan.slices[s.index]!;
@@ -350,7 +369,14 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
         `fold ${patient}: trained on ${train.length} slices (${trained.workers ? `${trained.workers} worker threads` : 'this thread'})`,
       );
     }
-    const predictions = await predictHeldOut(model, builder, test, recipe.inputSize, recipe.spacingMm);
+    const predictions = await predictHeldOut(
+      model,
+      builder,
+      test,
+      recipe.inputSize,
+      recipe.spacingMm,
+      job.tta,
+    );
     model.dispose();
     heldOut.push(...predictions);
     if (job.overlays) await writeOverlays(path.join(job.workDir, 'overlays'), predictions, test);

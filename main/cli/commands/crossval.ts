@@ -14,6 +14,7 @@ import {
   HEAVY_AUGMENT,
   type ChosenSetting,
   type CrossvalReport,
+  type HeldOutTta,
 } from '../../services/crossval';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../../model/augment';
 import { InputError } from '../../core/errors';
@@ -24,7 +25,17 @@ import { diceWhereBoth } from '../../metrics/segmentation-score';
 import { readSlicePrior } from '../../model/slice-prior-file';
 import { trainingProgressPrinter } from '../training-progress';
 import type { TrainProgress } from '../../model/train/loop';
-import { backendName, keepEpochOf, lrScheduleOf, positiveNumber, share, wholeNumber } from '../options';
+import {
+  backendName,
+  keepEpochOf,
+  lrScheduleOf,
+  oneOf,
+  positiveNumber,
+  share,
+  wholeNumber,
+} from '../options';
+
+const ttaOf = oneOf<HeldOutTta>(['none', 'hflip'], ' or ');
 
 interface CrossvalCliOptions {
   data: string;
@@ -51,6 +62,7 @@ interface CrossvalCliOptions {
   overlays?: boolean;
   backend: BackendPreference;
   workers: number;
+  tta: HeldOutTta;
   json?: boolean;
 }
 
@@ -197,6 +209,12 @@ export function register(program: Command): void {
       wholeNumber(0),
       0,
     )
+    .option(
+      '--tta <kind>',
+      'none | hflip (each held-out map averaged with that of the mirrored slice)',
+      ttaOf,
+      'none',
+    )
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: CrossvalCliOptions) => {
       const report = await crossValidate({
@@ -224,6 +242,7 @@ export function register(program: Command): void {
         overlays: Boolean(o.overlays),
         backend: o.backend,
         workers: o.workers,
+        tta: o.tta,
         log: (line) => process.stderr.write(line + '\n'),
         onProgress: foldProgress(),
       });
