@@ -1,5 +1,5 @@
 /** File helpers with the guarantees the product promises: atomic writes and errors that name the file. */
-import { promises as fs, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../core/errors';
@@ -74,16 +74,42 @@ export async function readFileOrExplain(file: string): Promise<Buffer> {
   }
 }
 
+/** readSmallFileOrExplain's buffer, grown as needed and reused by every call. */
+let shared = Buffer.alloc(0);
+
 /**
- * readFileOrExplain without the event loop, for small files read by the hundred (a scan's slices):
- * Node's promise read costs ~0.2–0.4 ms of CPU per file against ~0.03 ms here, while a ~100 KB file
- * blocks the thread for tens of microseconds.
+ * readFileOrExplain without the event loop, for small files read by the hundred (a scan's slices), into one
+ * buffer reused by every call: **the bytes are valid until the next call**, so decode them at once. Node's
+ * promise read costs ~0.2–0.4 ms of CPU per file; a fresh buffer per file (readFileSync) still ~0.1–0.4 ms,
+ * mostly the kernel's page faults on new memory; a reused one ~0.02 ms.
  */
 export function readSmallFileOrExplain(file: string): Buffer {
+  let fd: number;
   try {
-    return readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (e) {
     throw cannotRead(file, e);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    // One byte more than the size, so a file that grew since fstat is read to its end (the loop grows it).
+    if (shared.length < size + 1) shared = Buffer.allocUnsafe(Math.max(size + 1, 2 * shared.length));
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, shared, length, shared.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === shared.length) {
+        const grown = Buffer.allocUnsafe(2 * shared.length);
+        shared.copy(grown);
+        shared = grown;
+      }
+    }
+    return shared.subarray(0, length);
+  } catch (e) {
+    throw cannotRead(file, e);
+  } finally {
+    closeSync(fd);
   }
 }
 
