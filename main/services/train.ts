@@ -21,6 +21,7 @@ import {
   type InputSize,
 } from '../model/arch';
 import { initBackend, type BackendPreference } from '../model/backend/select';
+import { atInputSize } from '../model/resize';
 import { MODEL_CARD_FILE, newModelCard, type ModelCard } from '../model/card';
 import { FileSystemIOHandler, loadModel, SHIPPED_MODELS_DIR } from '../model/model-io';
 import { writeOnnxAfterTraining } from '../model/onnx/save';
@@ -57,8 +58,15 @@ export interface TrainJob {
   val?: string;
   resume?: boolean;
   stepsPerEpoch?: number;
+  /**
+   * Network input side (default 256). With init, a different side fine-tunes the init model's weights at
+   * that size (fully convolutional), its field of view kept (see model/resize).
+   */
   inputSize?: number;
-  /** Millimetres per input pixel for a model trained from scratch (see the card's `input.spacingMm`). */
+  /**
+   * Millimetres per input pixel for a model trained from scratch (see the card's `input.spacingMm`); with
+   * init, only together with another inputSize (default: the init model's field of view kept).
+   */
   spacingMm?: number;
   /** 2.5D slice offset for a model trained from scratch (default 2). */
   sliceStride?: number;
@@ -189,6 +197,17 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     let card: ModelCard | null = null;
     if (job.init) {
       ({ model, card } = await loadModel(job.init));
+      const side = job.inputSize;
+      if (side !== undefined && (side !== card.input.size.width || side !== card.input.size.height)) {
+        // The init model's weights at another input size (its field of view kept, or job.spacingMm).
+        const resized = atInputSize({ model, card }, { height: side, width: side }, job.spacingMm);
+        model.dispose();
+        ({ model, card } = resized);
+        log(
+          `fine-tuning at ${side}²` +
+            (card.input.spacingMm ? `, ${card.input.spacingMm.toFixed(3)} mm per pixel` : ''),
+        );
+      }
     } else {
       const spec = archSpecByName(job.arch ?? 'unet');
       model = buildModel(spec, job.inputSize ?? 256);

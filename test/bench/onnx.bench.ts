@@ -25,6 +25,7 @@ import { exportOnnx, ONNX_FILE } from '../../main/model/onnx/export';
 import { createOnnxSession, loadOnnxRuntime, onnxPredictor } from '../../main/model/onnx/runtime';
 import { exportModelFolder, flopsPerSlice } from '../../main/model/onnx/save';
 import { buildModel } from '../../main/model/arch';
+import { atInputSize } from '../../main/model/resize';
 import {
   defaultInferenceWorkers,
   startInferencePool,
@@ -169,17 +170,13 @@ export async function segmentPipelineRow(shipped: string, modelDir = DEFAULT_MOD
  * compares when the forward pass is ~3× dearer. Written to a temporary folder and exported there.
  */
 async function widenedCopy(modelDir: string, side: number, into: string): Promise<string> {
-  const { model, card } = await loadModel(modelDir);
+  const loaded = await loadModel(modelDir);
   try {
-    const wide = buildModel(card.architecture, side);
-    wide.setWeights(model.getWeights());
-    const scale = card.input.size.width / side;
-    const spacing = card.input.spacingMm === undefined ? {} : { spacingMm: card.input.spacingMm * scale };
-    const wideCard = { ...card, input: { ...card.input, size: { height: side, width: side }, ...spacing } };
-    await saveModel(wide, wideCard, into);
-    wide.dispose();
+    const wide = atInputSize(loaded, { height: side, width: side });
+    await saveModel(wide.model, wide.card, into);
+    wide.model.dispose();
   } finally {
-    model.dispose();
+    loaded.model.dispose();
   }
   await exportModelFolder(into);
   return into;

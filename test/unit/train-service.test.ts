@@ -96,7 +96,13 @@ describe('train service', () => {
     const out = path.join(tmp(), 'tuned');
     const before = await weightsOf(firstOut);
     const outcome = await train(
-      job(out, registry, { init: firstOut, epochs: 1, learningRate: 0.01, arch: 'unet', inputSize: 64 }),
+      job(out, registry, {
+        init: firstOut,
+        epochs: 1,
+        learningRate: 0.01,
+        arch: 'unet',
+        inputSize: undefined,
+      }),
     );
     const after = await weightsOf(out);
     expect(after.length).toBe(before.length);
@@ -105,6 +111,19 @@ describe('train service', () => {
     expect(outcome.card.training.provenance).toMatchObject({ method: 'fine-tune', baseModel: 'run1' });
     // The init folder itself is untouched.
     expect(await weightsOf(firstOut)).toEqual(before);
+  }, 120_000);
+
+  it('--init with another --input-size fine-tunes the same weights at that size', async () => {
+    const out = path.join(tmp(), 'finer');
+    const before = await weightsOf(firstOut);
+    const outcome = await train(
+      job(out, registry, { init: firstOut, epochs: 1, inputSize: 64, register: false }),
+    );
+    expect(outcome.card.input.size).toEqual({ height: 64, width: 64 });
+    const { model } = await loadModel(out);
+    expect(model.inputs[0]!.shape).toEqual([null, 64, 64, 3]);
+    model.dispose();
+    expect((await weightsOf(out)).length).toBe(before.length);
   }, 120_000);
 
   it('--extra slices train but are never validated on; the card names the data without a machine path', async () => {

@@ -22,7 +22,7 @@ interface TrainCliOptions {
   val: string;
   resume?: boolean;
   stepsPerEpoch?: number;
-  inputSize: number;
+  inputSize?: number;
   stride: number;
   spacingMm?: number;
   backend: BackendPreference;
@@ -70,11 +70,15 @@ export function register(program: Command): void {
       'optimiser steps per epoch (default: one pass over the slices)',
       wholeNumber(1),
     )
-    .option('--input-size <n>', 'network input side in pixels (ignored with --init)', wholeNumber(1), 256)
+    .option(
+      '--input-size <n>',
+      'network input side in pixels (default 256); with --init: fine-tune its weights at this size, its field of view kept',
+      wholeNumber(1),
+    )
     .option('--stride <n>', '2.5D slice offset s (ignored with --init)', wholeNumber(0), 2)
     .option(
       '--spacing-mm <x>',
-      'mm per input pixel: scans with known spacing are resampled to it (ignored with --init)',
+      'mm per input pixel: scans with known spacing are resampled to it (with --init: only with --input-size)',
       positiveNumber,
     )
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
@@ -112,7 +116,7 @@ export function register(program: Command): void {
           val: opts.val,
           resume: Boolean(opts.resume),
           ...(opts.stepsPerEpoch ? { stepsPerEpoch: opts.stepsPerEpoch } : {}),
-          inputSize: opts.inputSize,
+          ...(opts.inputSize ? { inputSize: opts.inputSize } : {}),
           sliceStride: opts.stride,
           ...(opts.spacingMm ? { spacingMm: opts.spacingMm } : {}),
           backend: opts.backend,
