@@ -71,7 +71,7 @@ export interface TrainJob {
   /** 2.5D slice offset for a model trained from scratch (default 2). */
   sliceStride?: number;
   backend?: BackendPreference;
-  /** Worker threads for the optimizer steps (0: this thread); default defaultTrainWorkers(backend). */
+  /** Worker threads for the optimizer steps (0: this thread); default defaultTrainWorkers(backend, …, batch). */
   workers?: number;
   seed?: number;
   augment?: boolean;
@@ -116,13 +116,23 @@ interface RunConfig {
   trainPatients: string[];
 }
 
+/** Images each replica's batch norm should see at least: what every recipe in models/README.md trained on. */
+export const MIN_REPLICA_BATCH = 4;
+
 /**
  * Worker threads a training run uses by default. wasm and cpu run one thread per replica, so one replica
- * per core (at most 2: each replica holds its own model, and batches of 4 split into 2 useful halves);
- * native TensorFlow threads its own kernels, so one worker, which still keeps the caller's thread free.
+ * per core (at most 2: each replica holds its own model), but only while each replica still gets at least
+ * MIN_REPLICA_BATCH images: batch norm takes its statistics from a replica's share, and M's recipe with
+ * batches of 4 split 2 + 2 scored 0.754 against 0.821 whole, with the same seed (models/README.md, Mw2).
+ * One worker then still keeps the caller's thread free. Native TensorFlow threads its own kernels: one.
  */
-export function defaultTrainWorkers(backend: string, cores = os.availableParallelism()): number {
-  return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(2, cores));
+export function defaultTrainWorkers(
+  backend: string,
+  cores = os.availableParallelism(),
+  batchSize = 4,
+): number {
+  if (backend === 'tensorflow') return 1;
+  return Math.max(1, Math.min(2, cores, Math.floor(batchSize / MIN_REPLICA_BATCH)));
 }
 
 export function archSpecByName(name: string): ArchSpec {
@@ -234,7 +244,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   const trainReal = slices.filter((s) => config.trainPatients.includes(s.patientId));
   const train = [...oversample(trainReal, extra.length, realShare), ...extra];
   const val = slices.filter((s) => config.valPatients.includes(s.patientId));
-  const workers = job.workers ?? defaultTrainWorkers(backend.name);
+  const workers = job.workers ?? defaultTrainWorkers(backend.name, undefined, job.batchSize ?? 4);
   log(
     `training on ${trainReal.length} slices of ${config.trainPatients.length} patients${extra.length ? ` (+ ${extra.length} extra slices, ${Math.round(realShare * 100)} % of draws real)` : ''}, validating on ` +
       `${val.length} slices of ${config.valPatients.length} (${backend.name}, ` +

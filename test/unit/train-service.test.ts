@@ -45,11 +45,15 @@ async function weightsOf(dir: string): Promise<Float32Array> {
 }
 
 describe('default training workers', () => {
-  it('one per core up to 2 on wasm/cpu, one worker thread on native TensorFlow', () => {
-    expect(defaultTrainWorkers('wasm', 2)).toBe(2);
-    expect(defaultTrainWorkers('cpu', 8)).toBe(2);
-    expect(defaultTrainWorkers('wasm', 1)).toBe(1);
-    expect(defaultTrainWorkers('tensorflow', 8)).toBe(1);
+  it('one replica per core up to 2 on wasm/cpu while each gets 4 images, one worker on native TensorFlow', () => {
+    expect(defaultTrainWorkers('wasm', 2, 8)).toBe(2);
+    expect(defaultTrainWorkers('cpu', 8, 16)).toBe(2);
+    expect(defaultTrainWorkers('wasm', 1, 8)).toBe(1);
+    expect(defaultTrainWorkers('tensorflow', 8, 8)).toBe(1);
+    // Batches of 4 (the recipes' size) are not split: batch norm would see 2 images per replica.
+    expect(defaultTrainWorkers('wasm', 2, 4)).toBe(1);
+    expect(defaultTrainWorkers('wasm', 2, 7)).toBe(1);
+    expect(defaultTrainWorkers('wasm', 2)).toBe(1);
   });
 });
 
@@ -71,7 +75,7 @@ describe('train service', () => {
     expect((await readHistory(firstOut)).map((r) => r.epoch)).toEqual([1, 2]);
     expect(outcome.registered).not.toBeNull();
     // By default the steps run in worker threads, off the caller's (the app's main) thread.
-    expect(outcome.result.workers).toBe(defaultTrainWorkers(outcome.backend));
+    expect(outcome.result.workers).toBe(defaultTrainWorkers(outcome.backend, undefined, 2));
     expect(outcome.result.workers).toBeGreaterThanOrEqual(1);
     expect(await registry.activeModelDir()).toBe(outcome.registered!.dir);
     // The registry gets the model, not the training checkpoint.

@@ -205,7 +205,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
     .option(
       '--workers <n>',
-      "worker threads sharing each fold's batches (0: the main thread, as the recipes of models/README.md ran)",
+      "worker threads sharing each fold's batches (0: the main thread, as the recipes of models/README.md ran; batch norm then sees each share alone)",
       wholeNumber(0),
       0,
     )

@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', backendName, 'auto')
     .option(
       '--workers <n>',
-      'worker threads sharing each batch (0: the main thread; default 2 on wasm/cpu with 2+ cores, 1 on tensorflow)',
+      'worker threads sharing each batch (0: the main thread; default 2 on wasm/cpu with 2+ cores when each gets ≥ 4 images, else 1; batch norm sees each share alone)',
       wholeNumber(0),
     )
     .option('--seed <n>', 'random seed (split, sampling, augmentation)', (v) => Number.parseInt(v, 10), 1)
