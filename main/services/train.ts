@@ -244,7 +244,8 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   const trainReal = slices.filter((s) => config.trainPatients.includes(s.patientId));
   const train = [...oversample(trainReal, extra.length, realShare), ...extra];
   const val = slices.filter((s) => config.valPatients.includes(s.patientId));
-  const workers = job.workers ?? defaultTrainWorkers(backend.name, undefined, job.batchSize ?? 4);
+  const batchSize = job.batchSize ?? 4;
+  const workers = job.workers ?? defaultTrainWorkers(backend.name, undefined, batchSize);
   log(
     `training on ${trainReal.length} slices of ${config.trainPatients.length} patients${extra.length ? ` (+ ${extra.length} extra slices, ${Math.round(realShare * 100)} % of draws real)` : ''}, validating on ` +
       `${val.length} slices of ${config.valPatients.length} (${backend.name}, ` +
@@ -265,7 +266,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     {
       ...DEFAULT_LOOP,
       epochs,
-      batchSize: job.batchSize ?? 4,
+      batchSize,
       learningRate: job.learningRate ?? (job.init ? 1e-4 : 1e-3),
       ...(job.lrSchedule ? { lrSchedule: job.lrSchedule } : {}),
       ...(job.keep ? { keep: job.keep } : {}),

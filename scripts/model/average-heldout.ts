@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseSliceId, sliceId } from '../../main/core/ids';
 import { ORGANS } from '../../main/core/organs';
 import { plain, readHeldOut, writeHeldOut } from '../../main/services/crossval';
 import { HeldOutSet, type HeldOutSlice } from '../../main/services/crossval-score';
@@ -30,15 +31,13 @@ if (!(zWeight >= 0 && zWeight < 0.5)) throw new Error('--z-smooth takes a weight
 
 /** Each slice's maps blended with its neighbours' (same scan, slice number ± 1), `w` per neighbour. */
 function zSmoothed(slices: HeldOutSlice[], w: number): HeldOutSlice[] {
-  const place = (id: string) => {
-    const m = /^(.*)_slice_(\d+)$/.exec(id);
-    if (!m) throw new Error(`slice id ${id} has no slice number`);
-    return { scan: m[1]!, number: Number(m[2]) };
-  };
-  const byPlace = new Map(slices.map((s) => [`${place(s.sliceId).scan}#${place(s.sliceId).number}`, s]));
+  const byId = new Map(slices.map((s) => [s.sliceId, s]));
   return slices.map((s) => {
-    const { scan, number } = place(s.sliceId);
-    const neighbours = [number - 1, number + 1].flatMap((n) => byPlace.get(`${scan}#${n}`) ?? []);
+    const key = parseSliceId(s.sliceId);
+    if (!key) throw new Error(`slice id ${s.sliceId} is not caseN_dayD_slice_NNNN`);
+    const neighbours = [key.sliceNumber - 1, key.sliceNumber + 1].flatMap(
+      (n) => byId.get(sliceId(key.scanId, n)) ?? [],
+    );
     const organs = { ...s.organs };
     for (const organ of ORGANS) {
       const own = s.organs[organ].prob;
