@@ -22,6 +22,12 @@ export interface OpenDatasetOptions {
   csv?: string;
   /** A clinic's own structure names, recognised in RT structure sets and segmentations beside TG-263's. */
   roiNames?: ClinicRoiNames;
+  /**
+   * false: a UW-Madison folder's mask CSV is not read (segmenting needs no ground truth, and checking it
+   * decodes every slice's masks). DICOM contours are still matched: unmatched, they would be reported as
+   * skipped files.
+   */
+  masks?: boolean;
 }
 
 const NIFTI_RE = /\.nii(\.gz)?$/i;

@@ -33,6 +33,8 @@ const CASE_DAY_RE = /^(case\d+)_(day\d+)$/;
 export interface OpenUwmgiOptions {
   /** train.csv (long `id,class,segmentation`) or a wide mask CSV (`id,large_bowel,…,width,height`). */
   csv?: string;
+  /** false: no masks (the CSV is neither looked for nor read). */
+  masks?: boolean;
 }
 
 async function subfolders(dir: string): Promise<string[]> {
@@ -240,7 +242,7 @@ export async function openUwmgi(dir: string, opts: OpenUwmgiOptions = {}): Promi
     if (scan) scans.push(scan);
   }
   if (scans.length === 0) throw new InputError(root, 'no slice PNGs in any case-day folder');
-  const csv = opts.csv ? path.resolve(opts.csv) : await findTrainCsv(root);
+  const csv = opts.masks === false ? undefined : opts.csv ? path.resolve(opts.csv) : await findTrainCsv(root);
   let masks = new LazyMaskMap();
   if (csv)
     masks = attachMasks(

@@ -102,6 +102,24 @@ describe('UW-Madison layout', () => {
     );
   });
 
+  it('masks: false opens the images without reading the CSV (segmenting needs no ground truth)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tractus-uw-nocsv-'));
+    try {
+      await writeUwmgiSlice(dir, 'case7_day3', 1, image(1), [1.5, 1.6]);
+      writeFileSync(
+        path.join(dir, 'train.csv'),
+        'id,class,segmentation\ncase7_day3_slice_0001,stomach,12 5\n',
+      );
+      await expect(openUwmgi(dir)).rejects.toThrow(/past the image end/);
+      const dataset = await openUwmgi(dir, { masks: false });
+      expect(allScans(dataset).map((s) => s.slices.length)).toEqual([1]);
+      expect(dataset.masks.size).toBe(0);
+      expect(dataset.warnings).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads the wide eval-subset format when given explicitly', async () => {
     const csv = path.join(root, 'wide.csv');
     writeFileSync(
