@@ -671,10 +671,16 @@ export class ScanInputs {
       const idx = neighbourSlices(this.scan.slices, start + b, this.opts.sliceStride);
       const channels = await Promise.all(idx.map((k) => this.prepared(k)));
       transforms.push(channels[1]!.transform);
-      const base = b * pixels * 3;
-      for (let c = 0; c < 3; c++) {
-        const src = channels[c]!.pixels;
-        for (let p = 0, o = base + c; p < pixels; p++, o += 3) data[o] = src[p]!;
+      // NHWC: the three planes interleaved in one pass (one write stream, not three strided ones).
+      const [below, centre, above] = channels.map((ch) => ch.pixels) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
+      for (let p = 0, o = b * pixels * 3; p < pixels; p++, o += 3) {
+        data[o] = below[p]!;
+        data[o + 1] = centre[p]!;
+        data[o + 2] = above[p]!;
       }
     }
     // Slices before (next start − s) are never needed again.
