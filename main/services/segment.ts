@@ -323,7 +323,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
   req.signal?.addEventListener('abort', cancel, { once: true });
   try {
     if (loaded.card.placeholder) log(`model ${loaded.card.name} is a PLACEHOLDER: it is not trained`);
-    // Ground truth beside the images (train.csv, RT structure sets) plays no part in segmenting.
+    // A UW-Madison folder's ground truth (train.csv) plays no part in segmenting: it is not read.
     const dataset = await openDataset(req.input, { masks: false });
     // skipped files and non-abdominal-MR scans, once each and grouped by reason, before the long run
     for (const line of formatWarnings(dataset.warnings ?? [])) log(`warning: ${line}`);
