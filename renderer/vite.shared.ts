@@ -5,8 +5,10 @@
 import vue from '@vitejs/plugin-vue';
 import type { UserConfig } from 'vite';
 
-/** This folder as a file-system path (decoded, so spaces in the checkout path survive). */
-const here = decodeURIComponent(new URL('.', import.meta.url).pathname).replace(/^\/([A-Za-z]:)/, '$1');
+/** A path relative to this folder as a file-system path (decoded, so spaces in the checkout path survive). */
+const fromHere = (relative: string) =>
+  decodeURIComponent(new URL(relative, import.meta.url).pathname).replace(/^\/([A-Za-z]:)/, '$1');
+const here = fromHere('.');
 
 export function rendererConfig(): UserConfig {
   return {
@@ -15,8 +17,9 @@ export function rendererConfig(): UserConfig {
     base: './',
     plugins: [vue()],
     build: {
-      // Relative to root: <repo>/out/renderer.
-      outDir: '../out/renderer',
+      // <repo>/out/renderer, absolute: vite resolves a relative outDir against `root`, electron-vite against
+      // the working directory (a relative one put the app's renderer in <repo>/../out/renderer).
+      outDir: fromHere('../out/renderer'),
       emptyOutDir: true,
       chunkSizeWarningLimit: 2000,
       // electron-vite requires the entry spelled out; `here` ends with a slash.

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rendererConfig } from '../../renderer/vite.shared';
 import { REPO_ROOT } from '../helpers/shared-data';
 
 /** The build's files the packed app needs: main bundle, worker-thread entries beside it, preload. */
@@ -47,6 +48,15 @@ async function asarFiles(file: string): Promise<string[]> {
 interface AsarDir {
   files: Record<string, AsarDir | { size: number; unpacked?: boolean }>;
 }
+
+describe('renderer build output (static)', () => {
+  it('is <repo>/out/renderer for electron-vite and vite alike: an absolute path', () => {
+    // electron-vite resolves a relative outDir against the working directory, vite against the renderer root.
+    const outDir = rendererConfig().build?.outDir ?? '';
+    expect(path.isAbsolute(outDir)).toBe(true);
+    expect(path.resolve(outDir)).toBe(path.join(REPO_ROOT, 'out/renderer'));
+  });
+});
 
 describe('electron-builder.yml (static)', () => {
   const yml = readFileSync(path.join(REPO_ROOT, 'electron-builder.yml'), 'utf8');
