@@ -213,7 +213,7 @@ async function freshModel(
   }
   const architecture = archSpecByName(job.arch ?? 'unet-small');
   const size = job.inputSize ?? 128;
-  const model = buildModel(architecture, size);
+  const model = buildModel(architecture, size, job.seed);
   if (job.initFolds) await loadFoldWeights(model, job.initFolds, patient);
   return {
     model,

@@ -220,7 +220,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       }
     } else {
       const spec = archSpecByName(job.arch ?? 'unet');
-      model = buildModel(spec, job.inputSize ?? 256);
+      model = buildModel(spec, job.inputSize ?? 256, seed);
     }
     const [, h, w] = model.inputs[0]!.shape as number[];
     const spacingMm = card ? card.input.spacingMm : job.spacingMm;

@@ -177,3 +177,30 @@ describe('training step on cpu', () => {
     }, 60_000);
   }
 });
+
+describe('seeded initial weights', () => {
+  const small: ArchSpec = {
+    name: 'unet',
+    filters: [4, 8],
+    upsampling: 'transpose',
+    inChannels: 3,
+    outChannels: 3,
+  };
+  const weightsOf = (model: tfl.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
+
+  it('the same seed gives the same weights, another seed others; Math.random is restored', () => {
+    const random = Math.random;
+    const [a, b, c] = [buildModel(small, 16, 7), buildModel(small, 16, 7), buildModel(small, 16, 8)];
+    expect(Math.random).toBe(random);
+    expect(weightsOf(a)).toEqual(weightsOf(b));
+    // the first kernel (random) differs; zero biases and batch-norm constants do not
+    expect(weightsOf(a)[0]).not.toEqual(weightsOf(c)[0]);
+    for (const m of [a, b, c]) m.dispose();
+  });
+
+  it('without a seed the weights differ from build to build, as tfjs draws them', () => {
+    const [a, b] = [buildModel(small, 16), buildModel(small, 16)];
+    expect(weightsOf(a)[0]).not.toEqual(weightsOf(b)[0]);
+    for (const m of [a, b]) m.dispose();
+  });
+});

@@ -4,11 +4,17 @@ import { InputError } from '../../core/errors';
 import { buildEffUnet } from './effunet';
 import { downsamplingFactor, type ArchSpec, type InputSize } from './spec';
 import { buildUnet } from './unet';
+import { createRng } from '../augment/random';
 
 export * from './spec';
 
-/** `inputSize` as a square side or height × width; each side must be a multiple of the down-sampling factor. */
-export function buildModel(spec: ArchSpec, inputSize: number | InputSize): tfl.LayersModel {
+/**
+ * `inputSize` as a square side or height × width; each side must be a multiple of the down-sampling factor.
+ * `seed`: the initial weights follow from it, so a training run's `--seed` reproduces the run. tfjs's
+ * initialisers draw their own seeds from Math.random, so the (synchronous) build runs with Math.random
+ * replaced by a seeded stream, restored after. Without it the weights differ on every build.
+ */
+export function buildModel(spec: ArchSpec, inputSize: number | InputSize, seed?: number): tfl.LayersModel {
   const size = typeof inputSize === 'number' ? { height: inputSize, width: inputSize } : inputSize;
   const factor = downsamplingFactor(spec);
   for (const side of [size.height, size.width]) {
@@ -19,5 +25,13 @@ export function buildModel(spec: ArchSpec, inputSize: number | InputSize): tfl.L
       );
     }
   }
-  return spec.name === 'unet' ? buildUnet(spec, size) : buildEffUnet(spec, size);
+  const build = () => (spec.name === 'unet' ? buildUnet(spec, size) : buildEffUnet(spec, size));
+  if (seed === undefined) return build();
+  const unseeded = Math.random;
+  Math.random = createRng(seed).next;
+  try {
+    return build();
+  } finally {
+    Math.random = unseeded;
+  }
 }
