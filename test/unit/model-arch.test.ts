@@ -179,13 +179,7 @@ describe('training step on cpu', () => {
 });
 
 describe('seeded initial weights', () => {
-  const small: ArchSpec = {
-    name: 'unet',
-    filters: [4, 8],
-    upsampling: 'transpose',
-    inChannels: 3,
-    outChannels: 3,
-  };
+  const small: ArchSpec = { ...DEFAULT_UNET_SPEC, filters: [4, 8] };
   const weightsOf = (model: tfl.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
 
   it('the same seed gives the same weights, another seed others; Math.random is restored', () => {
