@@ -87,7 +87,12 @@ export function register(program: Command): void {
       'worker threads sharing each batch (0: the main thread; default 2 on wasm/cpu with 2+ cores when each gets ≥ 4 images, else 1; batch norm sees each share alone)',
       wholeNumber(0),
     )
-    .option('--seed <n>', 'random seed (split, sampling, augmentation)', (v) => Number.parseInt(v, 10), 1)
+    .option(
+      '--seed <n>',
+      'random seed (split, initial weights, sampling, augmentation): same seed, same weights',
+      (v) => Number.parseInt(v, 10),
+      1,
+    )
     .option('--no-augment', 'train without augmentation')
     .option('--heavy-augment', 'wider augmentation ranges (for few patients)')
     .option('--extra <source>', 'more labelled slices for training only (e.g. SynthSeg), never validated on')
