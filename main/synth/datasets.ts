@@ -4,18 +4,22 @@
  * Output is a pure function of the options: same seed → byte-identical files.
  */
 import path from 'node:path';
+import { InputError } from '../core/errors';
 import { writeUwmgiSlice } from '../imaging/uwmgi';
 import { writeJsonAtomic } from '../io/files';
 import { createRng } from '../model/augment/random';
-import { sliceHasOrgan } from '../core/types';
+import { allScans, sliceHasOrgan, type Dataset } from '../core/types';
 import type { LabelScan, LabelScanSelection } from './label-scans';
 import { generatePhantomScan } from './phantom';
 import { prepareSynthSegScan, renderSynthSegSlice, type SynthSegOptions } from './synthseg';
+import { targetOnSourceGrid, transplantPlan, transplantSlice, type TransplantSource } from './transplant';
+import type { RegisterOptions } from './register';
 import { TrainCsvWriter } from './uw-layout';
 
 /** Synthetic case numbers are far from the real UW-Madison ones (1–156) so the two never mix up. */
 export const PHANTOM_CASE_BASE = 9000;
 export const SYNTHSEG_CASE_BASE = 8000;
+export const TRANSPLANT_CASE_BASE = 7000;
 
 export type Progress = (done: number, total: number) => void;
 
@@ -157,4 +161,149 @@ function sliceRange(label: LabelScan, margin: number): number[] {
   const first = Math.max(1, (numbers[0] ?? 1) - margin);
   const last = (numbers[numbers.length - 1] ?? 1) + margin;
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+export interface TransplantSourceSelection {
+  /** Patients whose images may not be used (every validation and test patient). */
+  exclude?: readonly string[];
+  /** Scans with fewer slices are not used: a transplanted scan needs real neighbours. Default 20. */
+  minSlices?: number;
+}
+
+/**
+ * The real scans of `dataset` (with ground truth, square pixels) a transplant may deform, read into
+ * memory; isolated slices and excluded patients are left out.
+ */
+export async function loadTransplantSources(
+  dataset: Dataset,
+  sel: TransplantSourceSelection = {},
+): Promise<TransplantSource[]> {
+  const excluded = new Set(sel.exclude ?? []);
+  const out: TransplantSource[] = [];
+  for (const scan of allScans(dataset)) {
+    if (excluded.has(scan.patientId) || scan.slices.length < (sel.minSlices ?? 20)) continue;
+    const [row, col] = scan.pixelSpacing ?? [NaN, NaN];
+    if (!(row > 0 && Math.abs(row - col) < 1e-6)) {
+      throw new InputError(dataset.root, `${scan.id} has no square pixel spacing; a transplant needs one`);
+    }
+    const slices: TransplantSource['slices'] = new Map();
+    for (let i = 0; i < scan.slices.length; i++) {
+      const info = scan.slices[i]!;
+      slices.set(info.number, { image: await scan.readSlice(i), masks: dataset.masks.get(info.id) ?? {} });
+    }
+    out.push({
+      scanId: scan.id,
+      patientId: scan.patientId,
+      width: scan.width,
+      height: scan.height,
+      pixelMm: row,
+      slices,
+      numbers: [...slices.keys()].sort((a, b) => a - b),
+    });
+  }
+  return out;
+}
+
+export interface TransplantDatasetOptions {
+  /** Transplanted scans to write: label scan k (cycling) onto source k (cycling, shifted each round). */
+  samples: number;
+  /** Organ-free slices written above and below the target's organ band. Default 2. */
+  margin?: number;
+  register?: RegisterOptions;
+  /** Where the images and label maps came from (recorded in synth.json). */
+  source?: {
+    images: string;
+    labels: string;
+    exclude?: readonly string[];
+    excludeLabels?: readonly string[];
+    perPatient?: number;
+  };
+  onProgress?: Progress;
+}
+
+export interface WrittenTransplantDataset extends WrittenDataset {
+  /** Mean Dice of the source's organs against the target's, before and after registration. */
+  diceBefore: number;
+  diceAfter: number;
+}
+
+/**
+ * Transplanted scans in the UW-Madison layout: `case{7000+N}_day{D + 100·variant}` for label scan
+ * caseN_dayD, each a real source scan deformed slice by slice onto that scan's label maps; synth.json
+ * records which source each came from and how well the shapes matched.
+ */
+export async function writeTransplantDataset(
+  sources: readonly TransplantSource[],
+  labels: readonly LabelScan[],
+  root: string,
+  opts: TransplantDatasetOptions,
+): Promise<WrittenTransplantDataset> {
+  if (sources.length === 0) throw new RangeError('writeTransplantDataset: no source scans');
+  if (labels.length === 0) throw new RangeError('writeTransplantDataset: no label scans');
+  const margin = opts.margin ?? 2;
+  const plan = Array.from({ length: opts.samples }, (_, k) => {
+    const round = Math.floor(k / labels.length);
+    return {
+      label: labels[k % labels.length]!,
+      source: sources[(k + round) % sources.length]!,
+      variant: round,
+    };
+  });
+  const total = plan.reduce((s, p) => s + sliceRange(p.label, margin).length, 0);
+  const csv = new TrainCsvWriter();
+  const scans: Array<{
+    scanId: string;
+    source: string;
+    label: string;
+    diceBefore: number;
+    diceAfter: number;
+  }> = [];
+  let done = 0;
+  let before = 0;
+  let after = 0;
+  let matched = 0;
+  for (const { label, source, variant } of plan) {
+    const [caseNo, dayNo] = label.scanId.match(/\d+/g)!.map(Number) as [number, number];
+    const scanId = `case${TRANSPLANT_CASE_BASE + caseNo}_day${dayNo + 100 * variant}`;
+    let scanBefore = 0;
+    let scanAfter = 0;
+    let scanMatched = 0;
+    for (const { number, sourceNumber } of transplantPlan(source, label, sliceRange(label, margin))) {
+      const t = transplantSlice(
+        source.slices.get(sourceNumber)!,
+        targetOnSourceGrid(label, number, source),
+        opts.register,
+      );
+      await writeUwmgiSlice(root, scanId, number, t.image, [source.pixelMm, source.pixelMm]);
+      csv.add(scanId, number, t.masks);
+      if (t.diceBefore !== null && t.diceAfter !== null) {
+        scanBefore += t.diceBefore;
+        scanAfter += t.diceAfter;
+        scanMatched++;
+      }
+      done++;
+      opts.onProgress?.(done, total);
+    }
+    before += scanBefore;
+    after += scanAfter;
+    matched += scanMatched;
+    const round = (x: number): number => Math.round(x * 1000) / 1000;
+    scans.push({
+      scanId,
+      source: source.scanId,
+      label: label.scanId,
+      diceBefore: round(scanMatched ? scanBefore / scanMatched : 0),
+      diceAfter: round(scanMatched ? scanAfter / scanMatched : 0),
+    });
+  }
+  await csv.write(root);
+  const { onProgress: _p, ...options } = opts;
+  const diceBefore = matched ? before / matched : 0;
+  const diceAfter = matched ? after / matched : 0;
+  await writeJsonAtomic(
+    path.join(root, 'synth.json'),
+    { generator: 'tractus synth transplant', synthetic: true, options, diceBefore, diceAfter, scans },
+    true,
+  );
+  return { root, scans: scans.map((s) => s.scanId), slices: done, diceBefore, diceAfter };
 }

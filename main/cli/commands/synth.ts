@@ -1,11 +1,19 @@
 /**
  * `tractus synth phantom --out DIR [--cases N --days N --slices N --size N --seed N]` and
- * `tractus synth synthseg --labels CSV --out DIR [--samples N --seed N --size N]`:
+ * `tractus synth synthseg --labels CSV --out DIR [--samples N --seed N --size N]` and
+ * `tractus synth transplant --images DIR --labels CSV --out DIR [--samples N --exclude P --per-patient N]`:
  * write synthetic training / demo data in the UW-Madison layout. Parsing and printing only.
  */
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors';
-import { writeSynthSegDataset, writeSyntheticKaggleDataset, type WrittenDataset } from '../../synth/datasets';
+import { openDataset } from '../../imaging/open';
+import {
+  loadTransplantSources,
+  writeSynthSegDataset,
+  writeSyntheticKaggleDataset,
+  writeTransplantDataset,
+  type WrittenDataset,
+} from '../../synth/datasets';
 import { readLabelScans, selectLabelScans, type LabelScanSelection } from '../../synth/label-scans';
 import { patientList } from '../options';
 import { ProgressBar } from '../progress';
@@ -55,6 +63,33 @@ interface SynthSegFlags {
   exclude?: string[];
   perPatient?: number;
   json?: boolean;
+}
+
+interface TransplantFlags {
+  images: string;
+  labels: string;
+  out: string;
+  samples: number;
+  exclude?: string[];
+  excludeLabels?: string[];
+  perPatient?: number;
+  json?: boolean;
+}
+
+function labelSelection(f: { exclude?: string[]; perPatient?: number }): LabelScanSelection | undefined {
+  return f.exclude !== undefined || f.perPatient !== undefined
+    ? {
+        ...(f.exclude ? { exclude: f.exclude } : {}),
+        ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
+      }
+    : undefined;
+}
+
+async function selectedLabels(file: string, selection: LabelScanSelection | undefined) {
+  const all = await readLabelScans(file);
+  const labels = selection ? selectLabelScans(all, selection) : all;
+  if (labels.length === 0) throw new InputError(file, 'no label scans left after --exclude/--per-patient');
+  return labels;
 }
 
 export function register(program: Command): void {
@@ -111,17 +146,8 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the result as JSON on stdout')
     .action(async (f: SynthSegFlags) => {
-      const selection: LabelScanSelection | undefined =
-        f.exclude !== undefined || f.perPatient !== undefined
-          ? {
-              ...(f.exclude ? { exclude: f.exclude } : {}),
-              ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
-            }
-          : undefined;
-      const all = await readLabelScans(f.labels);
-      const labels = selection ? selectLabelScans(all, selection) : all;
-      if (labels.length === 0)
-        throw new InputError(f.labels, 'no label scans left after --exclude/--per-patient');
+      const selection = labelSelection(f);
+      const labels = await selectedLabels(f.labels, selection);
       const written = await writeSynthSegDataset(labels, f.out, {
         samples: f.samples,
         seed: f.seed,
@@ -131,5 +157,78 @@ export function register(program: Command): void {
         onProgress: progress('slices'),
       });
       report(written, f.json);
+    });
+  synth
+    .command('transplant')
+    .description(
+      'REAL scans deformed onto the REAL organ label maps of other patients (registration of their organs)',
+    )
+    .requiredOption(
+      '--images <dir>',
+      'real scans with ground truth (UW-Madison layout); whole scans only are used',
+    )
+    .requiredOption(
+      '--labels <csv>',
+      'wide mask CSV of other patients: id,large_bowel,small_bowel,stomach,…,width,height',
+    )
+    .requiredOption('--out <dir>', 'output folder')
+    .option(
+      '--samples <n>',
+      'transplanted scans (each one label scan in full)',
+      intOption('--samples', 1, 100000),
+      22,
+    )
+    .option(
+      '--exclude <patients>',
+      'use neither the images nor the label maps of these patients (every validation and test patient)',
+      patientList,
+    )
+    .option(
+      '--exclude-labels <patients>',
+      'also leave out the label maps (only) of these patients, e.g. training patients whose images are used',
+      patientList,
+    )
+    .option(
+      '--per-patient <n>',
+      'use at most N label scans of each patient (the first by scan id)',
+      intOption('--per-patient', 1, 1000),
+    )
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (f: TransplantFlags) => {
+      const exclude = [...(f.exclude ?? []), ...(f.excludeLabels ?? [])];
+      const labels = await selectedLabels(
+        f.labels,
+        labelSelection({
+          ...(exclude.length ? { exclude } : {}),
+          ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
+        }),
+      );
+      const sources = await loadTransplantSources(await openDataset(f.images), {
+        ...(f.exclude ? { exclude: f.exclude } : {}),
+      });
+      if (sources.length === 0) {
+        throw new InputError(
+          f.images,
+          'no whole scan (20 slices or more) with ground truth left to transplant',
+        );
+      }
+      const written = await writeTransplantDataset(sources, labels, f.out, {
+        samples: f.samples,
+        source: {
+          images: f.images,
+          labels: f.labels,
+          ...(f.exclude ? { exclude: f.exclude } : {}),
+          ...(f.excludeLabels ? { excludeLabels: f.excludeLabels } : {}),
+          ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
+        },
+        onProgress: progress('slices'),
+      });
+      if (f.json) process.stdout.write(`${JSON.stringify(written)}\n`);
+      else {
+        report(written, false);
+        process.stdout.write(
+          `organ shapes matched the label maps: Dice ${written.diceBefore.toFixed(2)} before registration, ${written.diceAfter.toFixed(2)} after\n`,
+        );
+      }
     });
 }
