@@ -68,6 +68,11 @@ export interface CrossvalJob {
   spacingMm?: number;
   /** Extra labelled slices added to every fold's training set (e.g. SynthSeg samples), never scored. */
   extra?: Dataset;
+  /**
+   * Extra scan id → the real patients it was made from (synth.json, main/synth/provenance): in a
+   * patient's fold, the extra scans made from that patient's images or label maps are left out.
+   */
+  extraDerivedFrom?: ReadonlyMap<string, readonly string[]>;
   /** Share of training draws that come from the real slices when `extra` is given (default 0.5). */
   realShare?: number;
   /** Optimiser steps per fold = epochs × stepsPerEpoch; 0 scores the base model as it is. */
@@ -340,7 +345,13 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
       normalisation: recipe.normalisation,
       ...(recipe.spacingMm ? { spacingMm: recipe.spacingMm } : {}),
     });
-    const train = [...oversample(trainReal, extra.length, job.realShare ?? 0.5), ...extra];
+    const foldExtra = extra.filter((e) => !job.extraDerivedFrom?.get(e.scan.id)?.includes(patient));
+    if (foldExtra.length < extra.length) {
+      log(
+        `fold ${patient}: ${extra.length - foldExtra.length} extra slices made from ${patient}'s data left out`,
+      );
+    }
+    const train = [...oversample(trainReal, foldExtra.length, job.realShare ?? 0.5), ...foldExtra];
     if (job.epochs > 0) {
       const trained = await runTraining(
         model,

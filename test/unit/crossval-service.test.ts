@@ -111,6 +111,38 @@ describe('crossValidate', () => {
     expect(lines).toContain('fold case1: trained on 2 slices (2 worker threads)');
   });
 
+  it("leaves out of each fold the extra scans made from that fold's patient", async () => {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'crossval-extra-'));
+    dirs.push(workDir);
+    const lines: string[] = [];
+    await crossValidate({
+      dataset: dataset(['case1', 'case2', 'case3']),
+      // transplants: case7001 from case1's images, case7002 from case2's label maps, case7003 from neither
+      extra: dataset(['case7001', 'case7002', 'case7003']),
+      extraDerivedFrom: new Map([
+        ['case7001_day1', ['case1', 'case40']],
+        ['case7002_day1', ['case50', 'case2']],
+        ['case7003_day1', ['case50', 'case40']],
+      ]),
+      arch: 'unet-small',
+      inputSize: SIDE,
+      epochs: 1,
+      stepsPerEpoch: 1,
+      batchSize: 2,
+      learningRate: 1e-3,
+      seed: 1,
+      workDir,
+      backend: 'cpu',
+      folds: ['case1', 'case2', 'case3'],
+      log: (line) => lines.push(line),
+    });
+    const leftOut = lines.filter((l) => l.includes('left out'));
+    expect(leftOut).toEqual([
+      "fold case1: 2 extra slices made from case1's data left out",
+      "fold case2: 2 extra slices made from case2's data left out",
+    ]);
+  });
+
   it('explains what is wrong with data it cannot cross-validate', async () => {
     const base = {
       epochs: 0,

@@ -9,6 +9,7 @@ import { openCocoDataset } from '../../imaging/coco-images';
 import { openDataset } from '../../imaging/open';
 import type { BackendPreference } from '../../model/backend/select';
 import { openTrainingSource } from '../../model/train/sources';
+import { readDerivedPatients } from '../../synth/provenance';
 import {
   crossValidate,
   HEAVY_AUGMENT,
@@ -175,7 +176,7 @@ export function register(program: Command): void {
     )
     .option(
       '--extra <source>',
-      'more labelled slices for every fold’s training (e.g. SynthSeg), never scored',
+      'more labelled slices for every fold’s training (e.g. SynthSeg, transplants), never scored; a fold leaves out the synthetic scans made from its own patient (as the folder’s synth.json records)',
     )
     .option('--real-share <x>', 'share of training draws from the real slices with --extra', share, 0.5)
     .option('--epochs <n>', 'epochs per fold (0: score the --init model unchanged)', wholeNumber(0), 4)
@@ -217,6 +218,7 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: CrossvalCliOptions) => {
+      const extraDerivedFrom = o.extra ? await readDerivedPatients(o.extra) : undefined;
       const report = await crossValidate({
         dataset: await open(o.data),
         ...(o.init ? { init: o.init } : {}),
@@ -228,6 +230,7 @@ export function register(program: Command): void {
         isolateSlices: !o.wholeScans,
         ...(o.slicePrior ? { slicePrior: await readSlicePrior(o.slicePrior) } : {}),
         ...(o.extra ? { extra: await open(o.extra) } : {}),
+        ...(extraDerivedFrom ? { extraDerivedFrom } : {}),
         realShare: o.realShare,
         epochs: o.epochs,
         stepsPerEpoch: o.stepsPerEpoch,
