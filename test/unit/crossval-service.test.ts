@@ -44,22 +44,23 @@ function dataset(ids: string[]): Dataset {
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** One optimiser step of the small U-Net on the cpu backend. */
+const TINY = {
+  arch: 'unet-small',
+  inputSize: SIDE,
+  epochs: 1,
+  stepsPerEpoch: 1,
+  batchSize: 2,
+  learningRate: 1e-3,
+  seed: 1,
+  backend: 'cpu' as const,
+};
+
 describe('crossValidate', () => {
   it('scores every patient once on its own slices and reads finished folds back', async () => {
     const workDir = mkdtempSync(path.join(tmpdir(), 'crossval-'));
     dirs.push(workDir);
-    const job = {
-      dataset: dataset(['case1', 'case2', 'case3']),
-      arch: 'unet-small',
-      inputSize: SIDE,
-      epochs: 1,
-      stepsPerEpoch: 1,
-      batchSize: 2,
-      learningRate: 1e-3,
-      seed: 1,
-      workDir,
-      backend: 'cpu' as const,
-    };
+    const job = { ...TINY, dataset: dataset(['case1', 'case2', 'case3']), workDir };
     const report = await crossValidate(job);
     expect(report.folds.map((f) => f.patient)).toEqual(['case1', 'case2', 'case3']);
     for (const f of report.folds) {
@@ -124,15 +125,8 @@ describe('crossValidate', () => {
         ['case7002_day1', ['case50', 'case2']],
         ['case7003_day1', ['case50', 'case40']],
       ]),
-      arch: 'unet-small',
-      inputSize: SIDE,
-      epochs: 1,
-      stepsPerEpoch: 1,
-      batchSize: 2,
-      learningRate: 1e-3,
-      seed: 1,
+      ...TINY,
       workDir,
-      backend: 'cpu',
       folds: ['case1', 'case2', 'case3'],
       log: (line) => lines.push(line),
     });

@@ -92,6 +92,12 @@ async function selectedLabels(file: string, selection: LabelScanSelection | unde
   return labels;
 }
 
+const PER_PATIENT = [
+  '--per-patient <n>',
+  'use at most N label scans of each patient (the first by scan id)',
+  intOption('--per-patient', 1, 1000),
+] as const;
+
 export function register(program: Command): void {
   const synth = program.command('synth').description('Write synthetic abdominal MRI with organ masks');
   synth
@@ -139,11 +145,7 @@ export function register(program: Command): void {
       'leave out these patients, e.g. every validation and test patient: "case30,case47"',
       patientList,
     )
-    .option(
-      '--per-patient <n>',
-      'use at most N scans of each patient (the first by scan id)',
-      intOption('--per-patient', 1, 1000),
-    )
+    .option(...PER_PATIENT)
     .option('--json', 'print the result as JSON on stdout')
     .action(async (f: SynthSegFlags) => {
       const selection = labelSelection(f);
@@ -188,11 +190,7 @@ export function register(program: Command): void {
       'also leave out the label maps (only) of these patients, e.g. training patients whose images are used',
       patientList,
     )
-    .option(
-      '--per-patient <n>',
-      'use at most N label scans of each patient (the first by scan id)',
-      intOption('--per-patient', 1, 1000),
-    )
+    .option(...PER_PATIENT)
     .option('--json', 'print the result as JSON on stdout')
     .action(async (f: TransplantFlags) => {
       const exclude = [...(f.exclude ?? []), ...(f.excludeLabels ?? [])];
