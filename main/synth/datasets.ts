@@ -172,7 +172,7 @@ export interface TransplantSourceSelection {
 
 /**
  * The real scans of `dataset` (with ground truth, square pixels) a transplant may deform, read into
- * memory; isolated slices and excluded patients are left out.
+ * memory; isolated slices, scans without any organ outlined and excluded patients are left out.
  */
 export async function loadTransplantSources(
   dataset: Dataset,
@@ -182,6 +182,8 @@ export async function loadTransplantSources(
   const out: TransplantSource[] = [];
   for (const scan of allScans(dataset)) {
     if (excluded.has(scan.patientId) || scan.slices.length < (sel.minSlices ?? 20)) continue;
+    // without ground truth its organs would be written as background: wrong labels, not missing ones
+    if (!scan.slices.some((sl) => sliceHasOrgan(dataset.masks.get(sl.id)))) continue;
     const [row, col] = scan.pixelSpacing ?? [NaN, NaN];
     if (!(row > 0 && Math.abs(row - col) < 1e-6)) {
       throw new InputError(dataset.root, `${scan.id} has no square pixel spacing; a transplant needs one`);

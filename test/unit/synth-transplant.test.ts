@@ -171,6 +171,8 @@ describe('writeTransplantDataset', () => {
     const sources = await loadTransplantSources(dataset, { exclude: ['case9001'] });
     expect(sources.map((s) => s.patientId)).toEqual(['case9002']);
     expect(await loadTransplantSources(dataset, { minSlices: 25 })).toEqual([]);
+    // the same scans without their ground truth are no sources: their organs would be labelled background
+    expect(await loadTransplantSources({ ...dataset, masks: new Map() })).toEqual([]);
 
     const labels = await readLabelScans(path.join(FIXTURES, 'synth', 'eval_subset_rows.csv'));
     const out = path.join(tmp, 'tp');
