@@ -109,7 +109,7 @@ describe('tractus: bad input is one line and exit code 2', () => {
       ],
     });
     expect((await cli('synth')).err).toEqual([
-      'tractus: synth: needs a command: phantom, synthseg (see tractus synth --help)',
+      'tractus: synth: needs a command: phantom, synthseg, transplant (see tractus synth --help)',
     ]);
   });
 
