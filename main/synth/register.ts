@@ -24,7 +24,7 @@ export interface RegisterOptions {
   maxPx?: number;
 }
 
-/** Share of an organ's pixels (of the image) below which it does not drive the field: a speck is no shape. */
+/** Pixels an organ needs on both slices to drive the field: a speck is no shape. */
 const MIN_PIXELS = 12;
 
 function count(mask: Uint8Array): number {
