@@ -8,6 +8,7 @@
  * default each slice becomes its own one-slice scan, so a 2.5D input repeats the slice itself in both
  * neighbour channels — the same in training and scoring.
  */
+import { withoutDerivedFrom } from '../synth/provenance';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -345,7 +346,7 @@ export async function crossValidate(job: CrossvalJob): Promise<CrossvalReport> {
       normalisation: recipe.normalisation,
       ...(recipe.spacingMm ? { spacingMm: recipe.spacingMm } : {}),
     });
-    const foldExtra = extra.filter((e) => !job.extraDerivedFrom?.get(e.scan.id)?.includes(patient));
+    const foldExtra = withoutDerivedFrom(extra, job.extraDerivedFrom, [patient]);
     if (foldExtra.length < extra.length) {
       log(
         `fold ${patient}: ${extra.length - foldExtra.length} extra slices made from ${patient}'s data left out`,

@@ -4,6 +4,7 @@
  * runs the loop, writes the model folder (model.json + weights + model-card.json + history.jsonl) and
  * registers it in the user's registry. The shipped default model is never written.
  */
+import { readDerivedPatients, withoutDerivedFrom } from '../synth/provenance';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -237,8 +238,13 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
     };
     await writeJsonAtomic(configFile, config, true);
   }
+  // synthetic scans made from a validation patient's images or label maps (synth.json) never train
   const extra = job.extra
-    ? labelledSlices(await openTrainingSource(job.extra, job.openers ?? DEFAULT_OPENERS))
+    ? withoutDerivedFrom(
+        labelledSlices(await openTrainingSource(job.extra, job.openers ?? DEFAULT_OPENERS)),
+        await readDerivedPatients(job.extra),
+        config.valPatients,
+      )
     : [];
   const realShare = job.realShare ?? 0.7;
   const trainReal = slices.filter((s) => config.trainPatients.includes(s.patientId));

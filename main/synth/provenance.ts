@@ -1,7 +1,7 @@
 /**
  * Which REAL patients each synthetic scan was made from, as its folder's synth.json records it: a
  * transplant uses one patient's images and another's label maps, a SynthSeg rendering one patient's label
- * maps, a phantom none. Cross-validation uses it to keep a held-out patient's data out of its own fold's
+ * maps, a phantom none. Cross-validation and training use it to keep a tested patient's data out of the
  * training set, so that "never a patient on both sides" also holds for derived images.
  */
 import { existsSync } from 'node:fs';
@@ -50,4 +50,17 @@ export async function readDerivedPatients(source: string): Promise<Map<string, s
   const file = path.join(source, 'synth.json');
   if (!existsSync(file)) return undefined;
   return derivedPatients(await readJsonOrExplain(file), file);
+}
+
+/**
+ * `extra` without the slices of scans made from any of `patients` (their images or label maps): what a
+ * fold or a validation split may train on when those patients are tested.
+ */
+export function withoutDerivedFrom<T extends { scan: { id: string } }>(
+  extra: readonly T[],
+  derived: ReadonlyMap<string, readonly string[]> | undefined,
+  patients: readonly string[],
+): T[] {
+  if (!derived) return [...extra];
+  return extra.filter((e) => !derived.get(e.scan.id)?.some((p) => patients.includes(p)));
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isInputError } from '../../main/core/errors';
-import { derivedPatients, readDerivedPatients } from '../../main/synth/provenance';
+import { derivedPatients, readDerivedPatients, withoutDerivedFrom } from '../../main/synth/provenance';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'synth-provenance-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -59,5 +59,33 @@ describe('which real patients a synthetic scan was made from', () => {
       JSON.stringify({ generator: 'tractus synth synthseg', scans: ['case8033_day0'] }),
     );
     expect([...(await readDerivedPatients(tmp))!]).toEqual([['case8033_day0', ['case33']]]);
+  });
+});
+
+describe('extra slices without the tested patients’ data', () => {
+  const slice = (id: string) => ({ scan: { id } });
+  const extra = [
+    slice('case7108_day0'),
+    slice('case7108_day0'),
+    slice('case7030_day0'),
+    slice('case9001_day0'),
+  ];
+  const derived = new Map([
+    ['case7108_day0', ['case30', 'case108']],
+    ['case7030_day0', ['case146', 'case30']],
+    ['case9001_day0', []],
+  ]);
+
+  it('drops every slice of a scan made from any tested patient, keeps the rest and their order', () => {
+    expect(withoutDerivedFrom(extra, derived, ['case108']).map((s) => s.scan.id)).toEqual([
+      'case7030_day0',
+      'case9001_day0',
+    ]);
+    expect(withoutDerivedFrom(extra, derived, ['case30']).map((s) => s.scan.id)).toEqual(['case9001_day0']);
+    expect(withoutDerivedFrom(extra, derived, ['case47'])).toHaveLength(4);
+  });
+
+  it('keeps everything when the source records no provenance (real data, a COCO file)', () => {
+    expect(withoutDerivedFrom(extra, undefined, ['case30'])).toHaveLength(4);
   });
 });

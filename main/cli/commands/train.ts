@@ -95,7 +95,10 @@ export function register(program: Command): void {
     )
     .option('--no-augment', 'train without augmentation')
     .option('--heavy-augment', 'wider augmentation ranges (for few patients)')
-    .option('--extra <source>', 'more labelled slices for training only (e.g. SynthSeg), never validated on')
+    .option(
+      '--extra <source>',
+      'more labelled slices for training only (e.g. SynthSeg, transplants), never validated on; synthetic scans made from a validation patient (its synth.json says) are left out',
+    )
     .option('--real-share <x>', 'share of training draws from --data when --extra is given', share, 0.7)
     .option('--activate', 'make the trained model the active one')
     .option('--no-register', 'do not copy the result into the model registry')
