@@ -8,7 +8,6 @@
  * default each slice becomes its own one-slice scan, so a 2.5D input repeats the slice itself in both
  * neighbour channels — the same in training and scoring.
  */
-import { withoutDerivedFrom } from '../synth/provenance';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -48,6 +47,7 @@ import {
   type WholeScanReport,
 } from './crossval-scans';
 import type { SlicePrior } from '../model/slice-prior';
+import { withoutDerivedFrom } from '../synth/provenance';
 
 export interface CrossvalJob {
   /** The labelled real slices (opened by the caller: COCO, dataset folder, list). */

@@ -4,7 +4,6 @@
  * runs the loop, writes the model folder (model.json + weights + model-card.json + history.jsonl) and
  * registers it in the user's registry. The shipped default model is never written.
  */
-import { readDerivedPatients, withoutDerivedFrom } from '../synth/provenance';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +38,7 @@ import {
 import type { KeepEpoch, LrSchedule } from '../model/train/schedule';
 import { openTrainingSource, DEFAULT_OPENERS, type SourceOpeners } from '../model/train/sources';
 import { parseValSpec, splitPatients } from '../model/train/split';
+import { readDerivedPatients, withoutDerivedFrom } from '../synth/provenance';
 
 export interface TrainJob {
   /** COCO JSON, dataset folder, or a list file of such sources. */

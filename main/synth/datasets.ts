@@ -12,7 +12,13 @@ import { allScans, sliceHasOrgan, type Dataset } from '../core/types';
 import type { LabelScan, LabelScanSelection } from './label-scans';
 import { generatePhantomScan } from './phantom';
 import { prepareSynthSegScan, renderSynthSegSlice, type SynthSegOptions } from './synthseg';
-import { targetOnSourceGrid, transplantPlan, transplantSlice, type TransplantSource } from './transplant';
+import {
+  organBand,
+  targetOnSourceGrid,
+  transplantPlan,
+  transplantSlice,
+  type TransplantSource,
+} from './transplant';
 import type { RegisterOptions } from './register';
 import { TrainCsvWriter } from './uw-layout';
 
@@ -156,10 +162,9 @@ export async function writeSynthSegDataset(
  * mask CSV (train_masks.csv) lists every slice of a scan; the organ-free ones outside the band are not rendered.
  */
 function sliceRange(label: LabelScan, margin: number): number[] {
-  const organSlices = label.numbers.filter((n) => sliceHasOrgan(label.slices.get(n)));
-  const numbers = organSlices.length ? organSlices : label.numbers;
-  const first = Math.max(1, (numbers[0] ?? 1) - margin);
-  const last = (numbers[numbers.length - 1] ?? 1) + margin;
+  const [bandFirst, bandLast] = organBand(label.numbers, (n) => sliceHasOrgan(label.slices.get(n)));
+  const first = Math.max(1, bandFirst - margin);
+  const last = bandLast + margin;
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 

@@ -8,6 +8,7 @@
  * so distant organs still attract, the field smoothed by a Gaussian after every step (diffusion
  * regularisation) and capped in length, then upsampled to the image. Pure: typed arrays in, field out.
  */
+import { countNonZero } from '../core/arrays';
 import { gaussianBlur as gaussianBlurInPlace } from '../model/augment/geometry';
 import { gaussianBlur, resizeBilinear, warpBilinear, type Displacement } from './fields';
 
@@ -26,12 +27,6 @@ export interface RegisterOptions {
 
 /** Pixels an organ needs on both slices to drive the field: a speck is no shape. */
 const MIN_PIXELS = 12;
-
-function count(mask: Uint8Array): number {
-  let n = 0;
-  for (const v of mask) n += v ? 1 : 0;
-  return n;
-}
 
 /** Mask → coarse float image: blurred at the image scale first (anti-aliasing), then resampled. */
 function coarseChannel(
@@ -73,7 +68,7 @@ export function registerMasks(
   const ux = new Float32Array(n);
   const uy = new Float32Array(n);
   const pairs = moving.flatMap((m, k) =>
-    count(m) >= MIN_PIXELS && count(fixed[k]!) >= MIN_PIXELS
+    countNonZero(m) >= MIN_PIXELS && countNonZero(fixed[k]!) >= MIN_PIXELS
       ? [
           {
             m: coarseChannel(m, width, height, cw, ch, factor),

@@ -9,8 +9,9 @@
  * the source's, so slice i of the target borrows the source slice at the same relative height; the
  * written scan keeps the target's slice numbers, so 2.5D neighbours are neighbouring transplants.
  */
-import { ORGANS } from '../core/organs';
-import type { SliceImage, SliceMasks } from '../core/types';
+import { ORGANS, type Organ } from '../core/organs';
+import { sliceHasOrgan, type SliceImage, type SliceMasks } from '../core/types';
+import { diceOf, overlapCounts } from '../metrics/dice';
 import { warpBilinear, warpNearest } from './fields';
 import type { LabelScan } from './label-scans';
 import { registerMasks, type RegisterOptions } from './register';
@@ -80,16 +81,6 @@ export function maskOnGrid(
   return out;
 }
 
-function dice(a: Uint8Array, b: Uint8Array): number | null {
-  let inter = 0;
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    inter += a[i]! & b[i]!;
-    sum += a[i]! + b[i]!;
-  }
-  return sum > 0 ? (2 * inter) / sum : null;
-}
-
 export interface TransplantedSlice {
   image: SliceImage;
   masks: SliceMasks;
@@ -101,7 +92,7 @@ export interface TransplantedSlice {
 /** One source slice deformed onto target organ masks already on the source's grid. */
 export function transplantSlice(
   source: { image: SliceImage; masks: SliceMasks },
-  target: Partial<Record<(typeof ORGANS)[number], Uint8Array>>,
+  target: Partial<Record<Organ, Uint8Array>>,
   opts: RegisterOptions = {},
 ): TransplantedSlice {
   const { width, height } = source.image;
@@ -127,8 +118,8 @@ export function transplantSlice(
     const m = source.masks[o];
     const w = m ? warpNearest(m.data, field) : empty;
     if (m && w.some((v) => v !== 0)) masks[o] = { width, height, data: w };
-    const b = dice(moving[k]!, fixed[k]!);
-    const a = dice(w, fixed[k]!);
+    const b = diceOf(overlapCounts(moving[k], fixed[k]));
+    const a = diceOf(overlapCounts(w, fixed[k]));
     if (b !== null) before.push(b);
     if (a !== null) after.push(a);
   });
@@ -143,9 +134,8 @@ export function transplantPlan(
   label: LabelScan,
   numbers: readonly number[],
 ): Array<{ number: number; sourceNumber: number }> {
-  const has = (masks: SliceMasks | undefined): boolean => ORGANS.some((o) => masks?.[o]?.data.some((v) => v));
-  const targetBand = organBand(label.numbers, (n) => has(label.slices.get(n)));
-  const sourceBand = organBand(source.numbers, (n) => has(source.slices.get(n)?.masks));
+  const targetBand = organBand(label.numbers, (n) => sliceHasOrgan(label.slices.get(n)));
+  const sourceBand = organBand(source.numbers, (n) => sliceHasOrgan(source.slices.get(n)?.masks));
   return numbers.map((n) => ({
     number: n,
     sourceNumber: sourceSliceFor(n, targetBand, sourceBand, source.numbers),
@@ -158,9 +148,9 @@ export function targetOnSourceGrid(
   n: number,
   source: TransplantSource,
   labelPixelMm = uwmgiPixelMm(label.width, label.height),
-): Partial<Record<(typeof ORGANS)[number], Uint8Array>> {
+): Partial<Record<Organ, Uint8Array>> {
   const masks = label.slices.get(n);
-  const out: Partial<Record<(typeof ORGANS)[number], Uint8Array>> = {};
+  const out: Partial<Record<Organ, Uint8Array>> = {};
   for (const o of ORGANS) {
     const m = masks?.[o];
     if (!m) continue;

@@ -194,13 +194,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (f: TransplantFlags) => {
       const exclude = [...(f.exclude ?? []), ...(f.excludeLabels ?? [])];
-      const labels = await selectedLabels(
-        f.labels,
-        labelSelection({
-          ...(exclude.length ? { exclude } : {}),
-          ...(f.perPatient !== undefined ? { perPatient: f.perPatient } : {}),
-        }),
-      );
+      const labels = await selectedLabels(f.labels, labelSelection({ ...f, exclude }));
       const sources = await loadTransplantSources(await openDataset(f.images), {
         ...(f.exclude ? { exclude: f.exclude } : {}),
       });
