@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel, type ArchSpec } from '../../main/model/arch';
+import { mergeMembers } from '../../main/model/arch/ensemble';
 import { buildBenchUnet } from '../../main/model/backend/bench-unet';
 import { exportOnnx, OnnxExportError } from '../../main/model/onnx/export';
 import { createOnnxSession, loadOnnxRuntime, onnxPredictor } from '../../main/model/onnx/runtime';
@@ -49,8 +50,14 @@ function randomiseBatchNorms(model: tfl.LayersModel, seed: number): void {
   head.setWeights([tf.mul(kernel!, 4), tf.zerosLike(bias!)]);
 }
 
-async function compare(model: tfl.LayersModel, batch: number, seed: number): Promise<number> {
-  randomiseBatchNorms(model, seed);
+/** `randomised`: the caller has randomised the batch norms (an ensemble's members, before merging). */
+async function compare(
+  model: tfl.LayersModel,
+  batch: number,
+  seed: number,
+  randomised = false,
+): Promise<number> {
+  if (!randomised) randomiseBatchNorms(model, seed);
   const [, h, w, c] = model.inputs[0]!.shape as number[];
   const x = tf.randomUniform([batch, h!, w!, c!], 0, 1, 'float32', seed);
   const ref = tf.tidy(() => model.predict(x) as tf.Tensor);
@@ -67,7 +74,7 @@ async function compare(model: tfl.LayersModel, batch: number, seed: number): Pro
   let maxDiff = 0;
   for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
   // A near-constant output would make any exporter look right.
-  // (The layers' own initial weights are not seeded: the spread varies from run to run, ≈ 0.45–0.9.)
+  // (buildModel's weights are seeded, so the spread is the same on every run; the benchmark U-Net's vary.)
   expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(0.25);
   return maxDiff;
 }
@@ -105,12 +112,28 @@ const CASES: Array<{ label: string; spec: ArchSpec; size: { height: number; widt
 describeOrt('ONNX export matches tfjs', () => {
   for (const [i, c] of CASES.entries()) {
     it(`${c.label}: max |Δp| ≤ 1e-4`, async () => {
-      const model = buildModel(c.spec, c.size);
+      const model = buildModel(c.spec, c.size, 11 + i);
       const diff = await compare(model, 2, 11 + i);
       model.dispose();
       expect(diff).toBeLessThanOrEqual(1e-4);
     });
   }
+
+  it('an ensemble of two compact U-Nets, one merged graph (Mean of the maps): max |Δp| ≤ 1e-4', async () => {
+    const spec: ArchSpec = {
+      name: 'unet',
+      filters: [4, 8],
+      upsampling: 'bilinear',
+      inChannels: 3,
+      outChannels: 3,
+    };
+    const members = [buildModel(spec, 16, 1), buildModel(spec, 16, 2)];
+    members.forEach((m, i) => randomiseBatchNorms(m, 40 + 10 * i));
+    const merged = mergeMembers(members);
+    const diff = await compare(merged, 2, 7, true);
+    for (const m of [...members, merged]) m.dispose();
+    expect(diff).toBeLessThanOrEqual(1e-4);
+  });
 
   it('the benchmark U-Net (ReLU layers, skip concatenated first): max |Δp| ≤ 1e-4', async () => {
     const model = buildBenchUnet({ size: 32, filters: [4, 8, 16] });

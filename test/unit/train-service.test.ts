@@ -7,6 +7,7 @@ import { readModelCard } from '../../main/model/card';
 import { ModelRegistry } from '../../main/model/registry';
 import { loadModel, SHIPPED_MODELS_DIR } from '../../main/model/model-io';
 import { readHistory } from '../../main/model/train/history';
+import { ensembleModelFolders } from '../../main/services/ensemble';
 import { defaultTrainWorkers, train, type TrainJob } from '../../main/services/train';
 import { toyDataset } from './train-toy-data';
 
@@ -127,6 +128,22 @@ describe('train service', () => {
     const { model } = await loadModel(out);
     expect(model.inputs[0]!.shape).toEqual([null, 64, 64, 3]);
     model.dispose();
+    expect((await weightsOf(out)).length).toBe(before.length);
+  }, 120_000);
+
+  it('--init from an ensemble fine-tunes all its members together, and --resume rebuilds it', async () => {
+    const ensemble = path.join(tmp(), 'ensemble');
+    await ensembleModelFolders({ members: [firstOut, firstOut], out: ensemble });
+    const before = await weightsOf(ensemble);
+    const out = path.join(tmp(), 'ensemble-tuned');
+    const fineTune = { init: ensemble, epochs: 1, register: false, arch: 'unet', inputSize: undefined };
+    const outcome = await train(job(out, registry, fineTune));
+    expect(outcome.card.architecture.members).toBe(2);
+    const after = await weightsOf(out);
+    expect(after.length).toBe(before.length);
+    expect(after).not.toEqual(before);
+    const resumed = await train(job(out, registry, { ...fineTune, epochs: 2, resume: true }));
+    expect(resumed.result.lastEpoch).toBe(2);
     expect((await weightsOf(out)).length).toBe(before.length);
   }, 120_000);
 

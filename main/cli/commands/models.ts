@@ -1,8 +1,12 @@
-/** `tractus models list|activate <id>|rollback [--json]`: manage the user's registry of trained models. */
+/**
+ * `tractus models list|activate <id>|rollback|export-onnx <dir>|ensemble <dirs…> --out <dir> [--json]`:
+ * manage the user's registry of trained models, and build model folders from trained ones.
+ */
 import type { Command } from 'commander';
 import { ModelRegistry } from '../../model/registry';
 import { initBackend } from '../../model/backend/select';
 import { exportModelFolder } from '../../model/onnx/save';
+import { ensembleModelFolders } from '../../services/ensemble';
 
 function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
@@ -64,6 +68,29 @@ export function register(program: Command): void {
         r,
         `wrote ${r.file} (${(r.bytes / 1024).toFixed(0)} KiB), ` +
           `${(r.flopsPerSlice / 1e9).toFixed(3)} GFLOP per slice; ${check}`,
+      );
+    });
+
+  models
+    .command('ensemble <dirs...>')
+    .description(
+      'Write one model folder whose network averages the probability maps of these model folders ' +
+        '(same architecture and input), with its model.onnx',
+    )
+    .requiredOption('--out <dir>', 'the new model folder (must not exist)')
+    .option('--name <name>', 'model name on its card (default: the folder name)')
+    .option('--json', 'machine-readable output on stdout')
+    .action(async (dirs: string[], opts: { out: string; name?: string; json?: boolean }) => {
+      await initBackend('auto');
+      const r = await ensembleModelFolders({ members: dirs, out: opts.out, name: opts.name });
+      const check = r.onnx.check.ok
+        ? `ONNX Runtime agrees with tfjs (max |Δp| ${r.onnx.check.maxDiff.toExponential(1)})`
+        : `model.onnx not checked: ${r.onnx.check.reason}`;
+      print(
+        Boolean(opts.json),
+        r,
+        `wrote ${r.dir}: ${dirs.length} members averaged, ` +
+          `${(r.onnx.flopsPerSlice / 1e9).toFixed(3)} GFLOP per slice; ${check}`,
       );
     });
 

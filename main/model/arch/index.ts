@@ -2,6 +2,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../../core/errors';
 import { buildEffUnet } from './effunet';
+import { mergeMembers } from './ensemble';
 import { downsamplingFactor, type ArchSpec, type InputSize } from './spec';
 import { buildUnet } from './unet';
 import { createRng } from '../augment/random';
@@ -15,6 +16,18 @@ export * from './spec';
  * replaced by a seeded stream, restored after. Without it the weights differ on every build.
  */
 export function buildModel(spec: ArchSpec, inputSize: number | InputSize, seed?: number): tfl.LayersModel {
+  if (spec.members !== undefined) {
+    // Each member starts from its own weights (seed, seed + 1, …), as separately trained ones would.
+    const { members: count, ...one } = spec;
+    const members = Array.from({ length: count }, (_, i) =>
+      buildModel(one, inputSize, seed === undefined ? undefined : seed + i),
+    );
+    try {
+      return mergeMembers(members);
+    } finally {
+      for (const m of members) m.dispose();
+    }
+  }
   const size = typeof inputSize === 'number' ? { height: inputSize, width: inputSize } : inputSize;
   const factor = downsamplingFactor(spec);
   for (const side of [size.height, size.width]) {

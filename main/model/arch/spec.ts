@@ -18,6 +18,11 @@ interface ArchCommon {
   outChannels: number;
   /** Initial bias of the output conv: sigmoid(−4) ≈ 0.018, a small foreground prior. */
   outputBias?: number;
+  /**
+   * Copies of this network averaged as one (see ensemble.ts), each with its own weights; absent: one.
+   * Every member has the spec's other fields.
+   */
+  members?: number;
 }
 
 export interface UnetSpec extends ArchCommon {
@@ -61,6 +66,7 @@ const common = {
   outChannels: positiveInt,
   outputBias: z.number().finite().optional(),
   upsampling: z.enum(['bilinear', 'transpose']).optional(),
+  members: z.number().int().min(2).optional(),
 };
 
 export const archSpecSchema = z.discriminatedUnion('name', [
