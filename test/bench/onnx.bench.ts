@@ -25,6 +25,8 @@ import { exportOnnx, ONNX_FILE } from '../../main/model/onnx/export';
 import { createOnnxSession, loadOnnxRuntime, onnxPredictor } from '../../main/model/onnx/runtime';
 import { exportModelFolder, flopsPerSlice } from '../../main/model/onnx/save';
 import { buildModel } from '../../main/model/arch';
+import { mergeMembers } from '../../main/model/arch/ensemble';
+import type { ModelCard } from '../../main/model/card';
 import { atInputSize } from '../../main/model/resize';
 import {
   defaultInferenceWorkers,
@@ -238,6 +240,52 @@ async function engineRows(label: string, model: tfl.LayersModel, tfjsSlices: num
   return rows;
 }
 
+/**
+ * An ensemble of two networks of the shipped architecture (untrained: the cost does not depend on the
+ * weights), the issue's two ways: one merged graph (model/arch/ensemble.ts: the members' maps averaged by a
+ * Mean node) on one session, against one session per member with the maps averaged here.
+ */
+async function ensembleRows(card: ModelCard): Promise<BenchRow[]> {
+  const { height, width } = card.input.size;
+  const channels = card.architecture.inChannels;
+  const { members: _count, ...member } = card.architecture;
+  const members = [1, 2].map((seed) => buildModel(member, card.input.size, seed));
+  const merged = mergeMembers(members);
+  const input = { height, width, channels };
+  const perImage = height * width * channels;
+  const flops = flopsPerSlice(merged);
+  const one = await createOnnxSession(exportOnnx(merged));
+  const each = await Promise.all(members.map((m) => createOnnxSession(exportOnnx(m))));
+  try {
+    const mergedMs = await perSlice(onnxPredictor(one, input), perImage, 144);
+    const predictors = each.map((s) => onnxPredictor(s, input));
+    const separateMs = await perSlice(
+      async (x, count) => {
+        const maps = [];
+        for (const p of predictors) maps.push(await p(x.slice(), count));
+        const mean = new Float32Array(maps[0]!.length);
+        for (const m of maps) for (let i = 0; i < mean.length; i++) mean[i] = mean[i]! + m[i]! / maps.length;
+        return mean;
+      },
+      perImage,
+      144,
+    );
+    const label = `ensemble of 2 × ${member.name} ${width}²`;
+    return [
+      speedRow(`${label}: one merged graph, one session`, mergedMs, flops, `144 slices, batch ${BATCH}`),
+      speedRow(
+        `${label}: one session per member, maps averaged`,
+        separateMs,
+        flops,
+        `144 slices, batch ${BATCH}`,
+      ),
+    ];
+  } finally {
+    for (const s of [one, ...each]) await s.session.release();
+    for (const m of [...members, merged]) m.dispose();
+  }
+}
+
 export async function bench(): Promise<BenchRow[]> {
   const ortLoad = await loadOnnxRuntime();
   if (!ortLoad.ok) return [{ name: `ONNX Runtime unavailable: ${ortLoad.reason}`, value: 0, unit: '' }];
@@ -246,6 +294,7 @@ export async function bench(): Promise<BenchRow[]> {
   const loaded = await loadModel(DEFAULT_MODEL_DIR);
   const shipped = `shipped ${loaded.card.architecture.name} ${loaded.card.input.size.width}²`;
   rows.push(...(await engineRows(shipped, loaded.model, 48)));
+  rows.push(...(await ensembleRows(loaded.card)));
   const ref = buildBenchUnet({ size: 256 });
   rows.push(...(await engineRows('reference U-Net 256²', ref, 8)));
   ref.dispose();
