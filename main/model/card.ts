@@ -16,7 +16,7 @@ import {
   type ArchSpec,
   type InputSize,
 } from './arch/spec';
-import { organPostprocessSchema, type OrganPostprocess } from './postprocess';
+import type { OrganPostprocess } from './postprocess';
 import { DEFAULT_NORMALISATION, type NormalisationSpec } from './preprocess';
 import { slicePriorSchema, type SlicePrior } from './slice-prior';
 
@@ -24,6 +24,17 @@ export const MODEL_CARD_FILE = 'model-card.json';
 export const MODEL_CARD_FORMAT = 'tractus-model-card';
 export const INTENDED_USE =
   'Research use; every contour must be reviewed by a clinician. Not a medical device; not for unsupervised clinical decisions.';
+
+/** An organ's post-processing (the fields are documented on OrganPostprocess). */
+export const organPostprocessSchema = z.object({
+  threshold: z.number().min(0).max(1),
+  gateThreshold: z.number().min(0).max(1),
+  gateMinPixels: z.number().int().min(0),
+  gateMinMm2: z.number().min(0).optional(),
+  minComponentPixels: z.number().int().min(0),
+  minComponentMm2: z.number().min(0).optional(),
+  minVolumeShare: z.number().min(0).max(1).optional(),
+}) satisfies z.ZodType<OrganPostprocess>;
 
 const organNumbers = z.object({
   large_bowel: z.number(),

@@ -2,32 +2,31 @@
  * From a probability map to an organ mask: threshold, empty-organ gate, small-component removal.
  * Every number comes from the model card (`OrganPostprocess`), none is fixed here.
  */
-import { z } from 'zod';
 import type { BinaryMask, PixelBox } from '../core/types';
 
-export const organPostprocessSchema = z.object({
-  /** A pixel belongs to the organ when its probability is above this. */
-  threshold: z.number().min(0).max(1),
+/** One organ's post-processing, from the model card (whose schema, in card.ts, checks these ranges). */
+export interface OrganPostprocess {
+  /** A pixel belongs to the organ when its probability is above this (0–1). */
+  threshold: number;
   /**
    * Empty-organ gate (as the winning Kaggle solution did): the organ is kept on a slice only when at least
    * `gateMinPixels` pixels exceed `gateThreshold`, a stricter bar than `threshold`. Removes faint
    * false positives on slices where the organ is absent.
    */
-  gateThreshold: z.number().min(0).max(1),
-  gateMinPixels: z.number().int().min(0),
+  gateThreshold: number;
+  gateMinPixels: number;
   /** Same in mm²; used instead of `gateMinPixels` when the slice's pixel spacing is known. */
-  gateMinMm2: z.number().min(0).optional(),
+  gateMinMm2?: number;
   /** Connected components (8-neighbour) smaller than this many pixels are dropped. */
-  minComponentPixels: z.number().int().min(0),
+  minComponentPixels: number;
   /** Same in mm²; used instead of `minComponentPixels` when the slice's pixel spacing is known. */
-  minComponentMm2: z.number().min(0).optional(),
+  minComponentMm2?: number;
   /**
    * Over a whole scan (see volume-components.ts): 3-D components with fewer voxels than this share of the
    * organ's largest one are dropped (1: the largest only). Absent or 0: no 3-D cleanup.
    */
-  minVolumeShare: z.number().min(0).max(1).optional(),
-});
-export type OrganPostprocess = z.infer<typeof organPostprocessSchema>;
+  minVolumeShare?: number;
+}
 
 export interface OrganResult {
   /** Undefined when the organ is judged absent from the slice. */

@@ -15,7 +15,7 @@ import { initBackend } from '../../main/model/backend/select';
 import { newModelCard } from '../../main/model/card';
 import { loadModel, saveModel } from '../../main/model/model-io';
 import { chooseOnnx, selfCheckInput } from '../../main/model/onnx/choose';
-import { ONNX_FILE } from '../../main/model/onnx/export';
+import { ONNX_FILE } from '../../main/model/onnx/names';
 import { loadOnnxRuntime } from '../../main/model/onnx/runtime';
 import { writeOnnxBeside } from '../../main/model/onnx/save';
 import { startInferencePool } from '../../main/model/parallel/infer-pool';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { BackendPreference } from '../backend/select';
 import { localPredictor, type BatchPredictor } from '../infer';
 import { loadModel, type LoadedModel } from '../model-io';
-import { ONNX_FILE } from './export';
+import { ONNX_FILE } from './names';
 import { createOnnxSession, loadOnnxRuntime, onnxPredictor, type OnnxSession } from './runtime';
 
 /** `--backend` values: the tfjs ones, and `onnx` (ONNX Runtime first; `auto` also tries it first). */

@@ -7,15 +7,13 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import onnxProto from 'onnx-proto';
 import type { onnx as Proto } from 'onnx-proto';
+import { ONNX_INPUT, ONNX_OUTPUT } from './names';
 
 // A CommonJS module (its `onnx` namespace is a property of module.exports, which Node's ESM loader
 // cannot name), so the runtime value comes through the default import; the namespace types directly.
 type OnnxNs = typeof import('onnx-proto').onnx;
 const onnx: OnnxNs = (onnxProto as unknown as { onnx: OnnxNs }).onnx;
 
-export const ONNX_FILE = 'model.onnx';
-export const ONNX_INPUT = 'image';
-export const ONNX_OUTPUT = 'probabilities';
 const OPSET = 13;
 
 type Layer = tfl.layers.Layer;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { nvidiaGpuName } from '../backend/gpu-probe';
 import type { BatchPredictor } from '../infer';
-import { ONNX_INPUT, ONNX_OUTPUT } from './export';
+import { ONNX_INPUT, ONNX_OUTPUT } from './names';
 
 export type OrtModule = typeof Ort;
 
@@ -90,11 +90,30 @@ export async function createOnnxSession(
   throw new Error('unreachable: the CPU provider is always tried');
 }
 
+export interface OnnxInputShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/**
+ * The slice size and channels the session's model takes ([batch, height, width, channels], as the exporter
+ * writes it), read from the model itself: a worker needs no model card (nor its schema library) to run it.
+ */
+export function sessionInputShape(s: OnnxSession, where: string): OnnxInputShape {
+  const meta = s.session.inputMetadata.find((m) => m.name === ONNX_INPUT);
+  const dims = meta?.isTensor ? meta.shape : [];
+  const [, height, width, channels] = dims;
+  if (dims.length !== 4 || ![height, width, channels].every((d) => typeof d === 'number' && d > 0)) {
+    throw new Error(
+      `${where}: input "${ONNX_INPUT}" is not [batch, height, width, channels] (${JSON.stringify(dims)})`,
+    );
+  }
+  return { height: height as number, width: width as number, channels: channels as number };
+}
+
 /** Forward passes [count, height, width, channels] → probabilities [count, height, width, organs]. */
-export function onnxPredictor(
-  s: OnnxSession,
-  input: { height: number; width: number; channels: number },
-): BatchPredictor {
+export function onnxPredictor(s: OnnxSession, input: OnnxInputShape): BatchPredictor {
   const { session } = s;
   return async (data, count) => {
     const loaded = await loadOnnxRuntime();

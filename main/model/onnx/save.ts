@@ -9,7 +9,8 @@ import { forwardMacsPerImage } from '../backend/bench-unet';
 import { MODEL_CARD_FILE, parseModelCard } from '../card';
 import { loadModel } from '../model-io';
 import { chooseOnnx } from './choose';
-import { exportOnnx, ONNX_FILE } from './export';
+import { exportOnnx } from './export';
+import { ONNX_FILE } from './names';
 
 export interface OnnxWritten {
   file: string;
