@@ -31,6 +31,7 @@ import { countNonZero } from '../core/arrays';
 import { initBackend, type InferenceBackend } from '../model/backend/select';
 import { segmentScan, type BatchPredictor, type SliceSegmentation } from '../model/infer';
 import { chooseOnnx, tfjsPreference, type InferencePreference } from '../model/onnx/choose';
+import { ONNX_FILE } from '../model/onnx/names';
 import {
   defaultInferenceWorkers,
   scanRunOptions,
@@ -313,13 +314,19 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
   const log = req.log ?? (() => {});
   const backendInfo = await initBackend(tfjsPreference(req.backend), log);
   const loaded = await loadModel(req.modelDir ?? DEFAULT_MODEL_DIR);
-  // Never rejects: a missing or failing model.onnx is a logged reason and tfjs runs instead.
-  const onnx = await chooseOnnx(loaded, req.backend, log);
-  const backend: InferenceBackend = onnx.ok ? 'onnxruntime' : backendInfo.name;
-  if (onnx.ok) log(`inference: ONNX Runtime (${onnx.detail})`);
   let pool: InferencePool | undefined;
+  /** Workers started before the ONNX self-check has passed (see below); taken by ensurePool. */
+  let starting: Promise<InferencePool> | undefined;
+  const closeStarting = async () => {
+    const s = starting;
+    starting = undefined;
+    await s?.then((p) => p.close()).catch(() => undefined);
+  };
   // Terminating the workers is what stops a forward pass that is already running.
-  const cancel = () => void pool?.close();
+  const cancel = () => {
+    void pool?.close();
+    void closeStarting();
+  };
   req.signal?.addEventListener('abort', cancel, { once: true });
   try {
     if (loaded.card.placeholder) log(`model ${loaded.card.name} is a PLACEHOLDER: it is not trained`);
@@ -329,6 +336,26 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     for (const line of formatWarnings(dataset.warnings ?? [])) log(`warning: ${line}`);
     const scans = allScans(dataset);
     if (scans.length === 0) throw new InputError(req.input, 'no scans found');
+    const totalSlices = scans.reduce((n, s) => n + s.slices.length, 0);
+    const workersFor = (b: InferenceBackend) =>
+      req.workers ?? (totalSlices < AUTO_WORKERS_MIN_SLICES ? 1 : defaultInferenceWorkers(b));
+    const startPool = (b: InferenceBackend, n: number) =>
+      startInferencePool({ modelDir: loaded.dir, backend: b, workers: n, workerUrl: req.inferWorkerUrl });
+    // The workers take a while to start, about as long as the ONNX self-check on this thread: when ONNX
+    // Runtime is likely to run (a model.onnx and no tfjs backend asked for), they start beside it, and
+    // are closed unused if the check fails.
+    const onnxLikely =
+      (req.backend === undefined || req.backend === 'auto' || req.backend === 'onnx') &&
+      existsSync(path.join(loaded.dir, ONNX_FILE));
+    if (onnxLikely && workersFor('onnxruntime') > 1 && Number.isInteger(workersFor('onnxruntime'))) {
+      starting = startPool('onnxruntime', workersFor('onnxruntime'));
+      starting.catch(() => undefined); // handled where it is awaited
+    }
+    // Never rejects: a missing or failing model.onnx is a logged reason and tfjs runs instead.
+    const onnx = await chooseOnnx(loaded, req.backend, log);
+    const backend: InferenceBackend = onnx.ok ? 'onnxruntime' : backendInfo.name;
+    if (onnx.ok) log(`inference: ONNX Runtime (${onnx.detail})`);
+    else await closeStarting();
     const out = path.resolve(req.out);
     await ensureOutputFolder(out); // `--out /etc/passwd`: one line naming it, before segmenting
     await ensureOutputFolder(path.join(out, '.parts'));
@@ -338,9 +365,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     const modelKey = modelKeyOf(loaded);
     const parts: Array<ScanPart | undefined> = [];
     const summaries: ScanSummary[] = [];
-    const totalSlices = scans.reduce((n, s) => n + s.slices.length, 0);
-    let workers =
-      req.workers ?? (totalSlices < AUTO_WORKERS_MIN_SLICES ? 1 : defaultInferenceWorkers(backend));
+    let workers = workersFor(backend);
     if (!Number.isInteger(workers) || workers < 1) {
       throw new InputError('workers', `expected a whole number ≥ 1, got ${workers}`);
     }
@@ -351,12 +376,9 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
       await pool?.close();
       pool = undefined;
       try {
-        pool = await startInferencePool({
-          modelDir: loaded.dir,
-          backend,
-          workers,
-          workerUrl: req.inferWorkerUrl,
-        });
+        const early = starting;
+        starting = undefined;
+        pool = await (early ?? startPool(backend, workers));
         if (req.signal?.aborted) await pool.close();
         return pool;
       } catch (e) {
@@ -445,6 +467,7 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
   } finally {
     req.signal?.removeEventListener('abort', cancel);
     await pool?.close();
+    await closeStarting();
     loaded.model.dispose();
   }
 }

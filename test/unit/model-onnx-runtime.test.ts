@@ -167,4 +167,24 @@ describeOrt('tractus segment on ONNX Runtime', () => {
     expect(onnx.summary.scans.map((s) => s.voxels)).toEqual(tfjs.summary.scans.map((s) => s.voxels));
     expect(onnx.csv).toBe(tfjs.csv);
   }, 300_000);
+
+  it('with workers, a stale model.onnx: the workers started beside the self-check give way to tfjs ones', async () => {
+    const dir = await modelFolder(7);
+    const other = await loadModel(await modelFolder(8));
+    await writeOnnxBeside(other.model, other.dir);
+    other.model.dispose();
+    writeFileSync(path.join(dir, ONNX_FILE), readFileSync(path.join(other.dir, ONNX_FILE)));
+    const input = path.join(REPO_ROOT, 'data/demo');
+    const lines: string[] = [];
+    const run = (backend: 'auto' | 'wasm', out: string) =>
+      segmentInput({ input, out, modelDir: dir, backend, workers: 2, log: (l) => lines.push(l) });
+    const [auto, wasm] = [tmp(), tmp()];
+    const summary = await run('auto', auto);
+    expect(lines.join('\n')).toMatch(/ONNX Runtime not used: self-check failed/);
+    expect(summary.backend).toBe('wasm');
+    expect(summary.workers).toBe(2);
+    await run('wasm', wasm);
+    const csv = (out: string) => readFileSync(path.join(out, 'submission.csv'), 'utf8');
+    expect(csv(auto)).toBe(csv(wasm));
+  }, 300_000);
 });
