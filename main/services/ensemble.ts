@@ -50,7 +50,7 @@ function ensembleCard(members: LoadedModel[], name: string): ModelCard {
         summary: `ensemble of ${names.join(', ')}`,
         datasets,
         provenance: {
-          method: 'ensemble: the members probability maps averaged',
+          method: "ensemble: the members' probability maps averaged",
           baseModel: names.join(', '),
           commit: null,
           seed: null,
