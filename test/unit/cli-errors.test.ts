@@ -105,7 +105,7 @@ describe('tractus: bad input is one line and exit code 2', () => {
     expect(await cli('models')).toEqual({
       code: 2,
       err: [
-        'tractus: models: needs a command: list, activate, export-onnx, rollback (see tractus models --help)',
+        'tractus: models: needs a command: list, activate, export-onnx, ensemble, rollback (see tractus models --help)',
       ],
     });
     expect((await cli('synth')).err).toEqual([
