@@ -13,11 +13,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { InputError } from '../../main/core/errors';
 import { buildModel, type ArchSpec } from '../../main/model/arch';
 import { ENSEMBLE_MEAN, memberPrefix, mergeMembers } from '../../main/model/arch/ensemble';
-import { newModelCard } from '../../main/model/card';
 import { loadModel, saveModel } from '../../main/model/model-io';
 import { loadOnnxRuntime } from '../../main/model/onnx/runtime';
 import { flopsPerSlice } from '../../main/model/onnx/save';
 import { ensembleModelFolders } from '../../main/services/ensemble';
+import { tinyCard, TINY_SIDE, TINY_UNET } from '../helpers/tiny-unet';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -33,14 +33,8 @@ afterAll(() => {
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const SPEC: ArchSpec = {
-  name: 'unet',
-  filters: [4, 8],
-  upsampling: 'bilinear',
-  inChannels: 3,
-  outChannels: 3,
-};
-const SIDE = 16;
+const SPEC: ArchSpec = TINY_UNET;
+const SIDE = TINY_SIDE;
 
 function predict(model: tfl.LayersModel, x: tf.Tensor): Float32Array {
   return tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
@@ -107,14 +101,7 @@ describe('architecture spec with members', () => {
     const spec: ArchSpec = { ...SPEC, members: 2 };
     const model = buildModel(spec, SIDE, 3);
     const dir = path.join(tmp(), 'ens');
-    const card = newModelCard({
-      name: 'ens',
-      description: 'test',
-      architecture: spec,
-      inputSize: { height: SIDE, width: SIDE },
-      backend: 'cpu',
-      versions: {},
-    });
+    const card = tinyCard('ens', { architecture: spec });
     await saveModel(model, card, dir);
     const loaded = await loadModel(dir);
     const x = tf.randomUniform([1, SIDE, SIDE, 3], 0, 1, 'float32', 9);
@@ -130,15 +117,7 @@ describe('tractus models ensemble', () => {
     const model = buildModel(SPEC, side, seed);
     spreadHead(model, 3);
     const dir = path.join(tmp(), name);
-    const card = newModelCard({
-      name,
-      description: `member ${name}`,
-      architecture: SPEC,
-      inputSize: { height: side, width: side },
-      spacingMm: 3.2,
-      backend: 'cpu',
-      versions: {},
-    });
+    const card = tinyCard(name, { side, spacingMm: 3.2 });
     await saveModel(model, card, dir);
     model.dispose();
     return dir;

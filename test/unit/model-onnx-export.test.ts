@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel, type ArchSpec } from '../../main/model/arch';
 import { mergeMembers } from '../../main/model/arch/ensemble';
+import { TINY_SIDE, TINY_UNET } from '../helpers/tiny-unet';
 import { buildBenchUnet } from '../../main/model/backend/bench-unet';
 import { exportOnnx, OnnxExportError } from '../../main/model/onnx/export';
 import { createOnnxSession, loadOnnxRuntime, onnxPredictor } from '../../main/model/onnx/runtime';
@@ -120,14 +121,7 @@ describeOrt('ONNX export matches tfjs', () => {
   }
 
   it('an ensemble of two compact U-Nets, one merged graph (Mean of the maps): max |Δp| ≤ 1e-4', async () => {
-    const spec: ArchSpec = {
-      name: 'unet',
-      filters: [4, 8],
-      upsampling: 'bilinear',
-      inChannels: 3,
-      outChannels: 3,
-    };
-    const members = [buildModel(spec, 16, 1), buildModel(spec, 16, 2)];
+    const members = [buildModel(TINY_UNET, TINY_SIDE, 1), buildModel(TINY_UNET, TINY_SIDE, 2)];
     members.forEach((m, i) => randomiseBatchNorms(m, 40 + 10 * i));
     const merged = mergeMembers(members);
     const diff = await compare(merged, 2, 7, true);

@@ -10,9 +10,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildProgram } from '../../main/cli/program';
-import { buildModel, type UnetSpec } from '../../main/model/arch';
+import { buildModel } from '../../main/model/arch';
 import { initBackend } from '../../main/model/backend/select';
-import { newModelCard } from '../../main/model/card';
 import { loadModel, saveModel } from '../../main/model/model-io';
 import { chooseOnnx, selfCheckInput } from '../../main/model/onnx/choose';
 import { ONNX_FILE } from '../../main/model/onnx/names';
@@ -21,20 +20,15 @@ import { writeOnnxBeside } from '../../main/model/onnx/save';
 import { startInferencePool } from '../../main/model/parallel/infer-pool';
 import { segmentInput } from '../../main/services/segment';
 import { REPO_ROOT } from '../helpers/shared-data';
+import { tinyCard, TINY_SIDE, TINY_UNET } from '../helpers/tiny-unet';
 
 const ort = await loadOnnxRuntime();
 if (!ort.ok) console.warn(`SKIPPED (ONNX Runtime unavailable): ${ort.reason}`);
 const describeOrt = ort.ok ? describe : describe.skip;
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tractus-onnx-'));
-const SPEC: UnetSpec = {
-  name: 'unet',
-  filters: [4, 8],
-  upsampling: 'bilinear',
-  inChannels: 3,
-  outChannels: 3,
-};
-const SIDE = 16;
+const SPEC = TINY_UNET;
+const SIDE = TINY_SIDE;
 
 /** A small trained-looking model folder (random weights, random batch-norm statistics). */
 async function modelFolder(seed: number): Promise<string> {
@@ -47,14 +41,7 @@ async function modelFolder(seed: number): Promise<string> {
     }),
   );
   const dir = path.join(tmp(), 'model');
-  const card = newModelCard({
-    name: `onnx-test-${seed}`,
-    description: 'test model',
-    architecture: SPEC,
-    inputSize: { height: SIDE, width: SIDE },
-    backend: 'cpu',
-    versions: {},
-  });
+  const card = tinyCard(`onnx-test-${seed}`);
   await saveModel(model, card, dir);
   model.dispose();
   return dir;
