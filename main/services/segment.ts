@@ -344,10 +344,13 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     // The workers take a while to start, about as long as the ONNX self-check on this thread: when ONNX
     // Runtime is likely to run (a model.onnx and no tfjs backend asked for), they start beside it, and
     // are closed unused if the check fails.
+    if (req.workers !== undefined && !(Number.isInteger(req.workers) && req.workers >= 1)) {
+      throw new InputError('workers', `expected a whole number ≥ 1, got ${req.workers}`);
+    }
     const onnxLikely =
       (req.backend === undefined || req.backend === 'auto' || req.backend === 'onnx') &&
       existsSync(path.join(loaded.dir, ONNX_FILE));
-    if (onnxLikely && workersFor('onnxruntime') > 1 && Number.isInteger(workersFor('onnxruntime'))) {
+    if (onnxLikely && workersFor('onnxruntime') > 1) {
       starting = startPool('onnxruntime', workersFor('onnxruntime'));
       starting.catch(() => undefined); // handled where it is awaited
     }
@@ -366,9 +369,6 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     const parts: Array<ScanPart | undefined> = [];
     const summaries: ScanSummary[] = [];
     let workers = workersFor(backend);
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw new InputError('workers', `expected a whole number ≥ 1, got ${workers}`);
-    }
     /** Started on the first scan that needs the network; replaced after a worker failure. */
     const ensurePool = async (): Promise<InferencePool | undefined> => {
       if (workers === 1) return undefined;

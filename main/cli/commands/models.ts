@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ModelRegistry } from '../../model/registry';
 import { initBackend } from '../../model/backend/select';
-import { exportModelFolder } from '../../model/onnx/save';
+import { exportModelFolder, type OnnxExportReport } from '../../model/onnx/save';
 import { ensembleModelFolders } from '../../services/ensemble';
 
 function print(json: boolean, value: unknown, text: string): void {
@@ -23,6 +23,13 @@ function describeCard(card: unknown): string {
   const mean = dice.length ? `val Dice ${(dice.reduce((a, b) => a + b, 0) / dice.length).toFixed(3)}` : '';
   const arch = typeof c.architecture?.name === 'string' ? c.architecture.name : '';
   return [arch, mean].filter(Boolean).join(', ');
+}
+
+/** ONNX Runtime's self-check of a freshly written model.onnx, in one clause. */
+function describeCheck(check: OnnxExportReport['check']): string {
+  return check.ok
+    ? `ONNX Runtime agrees with tfjs (max |Δp| ${check.maxDiff.toExponential(1)}; ${check.detail})`
+    : `not checked: ${check.reason}`;
 }
 
 export function register(program: Command): void {
@@ -60,9 +67,7 @@ export function register(program: Command): void {
     .action(async (dir: string, opts: { json?: boolean }) => {
       await initBackend('auto');
       const r = await exportModelFolder(dir);
-      const check = r.check.ok
-        ? `ONNX Runtime agrees with tfjs (max |Δp| ${r.check.maxDiff.toExponential(1)}; ${r.check.detail})`
-        : `not checked: ${r.check.reason}`;
+      const check = describeCheck(r.check);
       print(
         Boolean(opts.json),
         r,
@@ -83,9 +88,7 @@ export function register(program: Command): void {
     .action(async (dirs: string[], opts: { out: string; name?: string; json?: boolean }) => {
       await initBackend('auto');
       const r = await ensembleModelFolders({ members: dirs, out: opts.out, name: opts.name });
-      const check = r.onnx.check.ok
-        ? `ONNX Runtime agrees with tfjs (max |Δp| ${r.onnx.check.maxDiff.toExponential(1)})`
-        : `model.onnx not checked: ${r.onnx.check.reason}`;
+      const check = describeCheck(r.onnx.check);
       print(
         Boolean(opts.json),
         r,

@@ -439,19 +439,12 @@ export function exportOnnx(model: tfl.LayersModel, opts: { producer?: string } =
       case 'Average': {
         const vs = inputs.map((_, i) => inputOf(layer, i));
         if (vs.some((v) => v.rank !== vs[0]!.rank)) fail(layer, 'inputs of different ranks');
-        if (cls === 'Average') {
-          // An ensemble's members (arch/ensemble.ts): one Mean node over their maps.
-          set(
-            g.node(
-              'Mean',
-              vs.map((v) => v.name),
-            ),
-            vs[0]!.rank,
-          );
-          break;
-        }
-        let y = vs[0]!.name;
-        for (const v of vs.slice(1)) y = g.node(cls === 'Add' ? 'Add' : 'Mul', [y, v.name]);
+        const names = vs.map((v) => v.name);
+        // Average: an ensemble's members (arch/ensemble.ts), one Mean node over their maps.
+        const y =
+          cls === 'Average'
+            ? g.node('Mean', names)
+            : names.slice(1).reduce((acc, n) => g.node(cls === 'Add' ? 'Add' : 'Mul', [acc, n]), names[0]!);
         set(y, vs[0]!.rank);
         break;
       }
