@@ -65,6 +65,21 @@ export function percentiles(data: PixelArray, ps: number[]): number[] {
 /** typedPercentilesAndMax's bins, kept between calls and left all zero (256 KiB less garbage per slice). */
 const typedHistogram = new Uint32Array(65536);
 
+/**
+ * Adds each sample to `hist` and returns the largest. A function of its own: V8 optimises a hot loop on the
+ * fly (on-stack replacement), and code after the loop that the interpreter had not yet run then throws the
+ * optimised code away again, on every slice.
+ */
+function countLevels(data: Uint8Array | Uint16Array, hist: Uint32Array): number {
+  let max = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    hist[v]!++;
+    if (v > max) max = v;
+  }
+  return max;
+}
+
 /** The percentiles of 8- and 16-bit samples (see percentiles) and the largest value. */
 function typedPercentilesAndMax(
   data: Uint8Array | Uint16Array,
@@ -72,12 +87,7 @@ function typedPercentilesAndMax(
 ): { found: number[]; max: number } {
   const hist = typedHistogram;
   const n = data.length;
-  let max = 0;
-  for (let i = 0; i < n; i++) {
-    const v = data[i]!;
-    hist[v]!++;
-    if (v > max) max = v;
-  }
+  const max = countLevels(data, hist);
   const found = ps.map((p) => {
     const rank = Math.max(1, Math.ceil((p / 100) * n));
     if (p < 50) {
@@ -483,14 +493,6 @@ export function unletterbox(
   return out;
 }
 
-/** Where channel `channel` of one NHWC output image (from element `offset`) holds the scaled slice. */
-function visibleValues(t: LetterboxTransform, channel: number, channels: number, offset: number) {
-  const v = visibleWindow(t);
-  const at = (x: number, y: number) =>
-    offset + ((y + t.offsetY) * t.dstWidth + x + t.offsetX) * channels + channel;
-  return { ...v, at };
-}
-
 /** How much each of `n` source pixels contributes, summed over the `m` output pixels resampled from them. */
 function contributions(n: number, m: number): Float64Array {
   const { lower, weight } = samplePositions(n, m);
@@ -512,6 +514,41 @@ function touching(lower: Int32Array, lo: number, hi: number): [number, number] {
 }
 
 /**
+ * Σ map · cx · cy over the window, and the box (inclusive; bx1 = by1 = −1 when empty) of values ≥ floor.
+ * A leaf of its own for the reason given at countLevels.
+ */
+function weightedSumAndBox(
+  map: Float32Array,
+  window: { x0: number; x1: number; y0: number; y1: number },
+  /** Element of (x, y) = at + y·rowStride + x·channels. */
+  at: number,
+  rowStride: number,
+  channels: number,
+  cx: Float64Array,
+  cy: Float64Array,
+  floor: number,
+): { mass: number; bx0: number; bx1: number; by0: number; by1: number } {
+  const { x0, x1, y0, y1 } = window;
+  let mass = 0;
+  let [bx0, bx1, by0, by1] = [Infinity, -1, Infinity, -1];
+  for (let y = y0; y < y1; y++) {
+    let row = 0;
+    for (let x = x0, i = at + y * rowStride + x0 * channels; x < x1; x++, i += channels) {
+      const v = map[i]!;
+      if (v >= floor) {
+        if (x < bx0) bx0 = x;
+        if (x > bx1) bx1 = x;
+        if (y < by0) by0 = y;
+        by1 = y;
+      }
+      row += v * cx[x]!;
+    }
+    mass += row * cy[y]!;
+  }
+  return { mass, bx0, bx1, by0, by1 };
+}
+
+/**
  * What the map `unletterbox` would produce from that channel holds, without producing it:
  * - `mass`: its sum. Bilinear resampling is linear and separable, so the sum is Σ value · (column's
  *   contribution) · (row's contribution) over the network's grid: equal up to float rounding, a fraction of
@@ -529,26 +566,19 @@ export function unletterboxedSummary(
   offset = 0,
   floor = Infinity,
 ): { mass: number; region?: PixelBox } {
-  const { x0, x1, y0, y1, at } = visibleValues(t, channel, channels, offset);
   const cx = contributions(t.innerWidth, t.srcWidth);
   const cy = contributions(t.innerHeight, t.srcHeight);
-  let mass = 0;
-  // The network-grid box of values ≥ floor (inclusive bounds).
-  let [bx0, bx1, by0, by1] = [Infinity, -1, Infinity, -1];
-  for (let y = y0; y < y1; y++) {
-    let row = 0;
-    for (let x = x0, i = at(x0, y); x < x1; x++, i += channels) {
-      const v = map[i]!;
-      if (v >= floor) {
-        if (x < bx0) bx0 = x;
-        if (x > bx1) bx1 = x;
-        if (y < by0) by0 = y;
-        by1 = y;
-      }
-      row += v * cx[x]!;
-    }
-    mass += row * cy[y]!;
-  }
+  const at = offset + (t.offsetY * t.dstWidth + t.offsetX) * channels + channel;
+  const { mass, bx0, bx1, by0, by1 } = weightedSumAndBox(
+    map,
+    visibleWindow(t),
+    at,
+    t.dstWidth * channels,
+    channels,
+    cx,
+    cy,
+    floor,
+  );
   if (!(floor > 0 && floor < Infinity)) {
     // No floor, or one that the zeros around a cropped slice reach: no region to promise.
     return floor <= 0 ? { mass, region: { x0: 0, x1: t.srcWidth, y0: 0, y1: t.srcHeight } } : { mass };
@@ -617,6 +647,24 @@ export function prepareSlice(
   return { pixels, transform };
 }
 
+/**
+ * NHWC: three planes interleaved into `data` from element `o`, in one pass (one write stream, not three
+ * strided ones). Outside the async batch() that calls it, where V8 optimises a hot loop less readily.
+ */
+function interleave3(
+  data: Float32Array,
+  o: number,
+  below: Float32Array,
+  centre: Float32Array,
+  above: Float32Array,
+): void {
+  for (let p = 0; p < centre.length; p++, o += 3) {
+    data[o] = below[p]!;
+    data[o + 1] = centre[p]!;
+    data[o + 2] = above[p]!;
+  }
+}
+
 export interface InputOptions {
   input: { height: number; width: number };
   /** Slice offset s of the 2.5D stack. */
@@ -671,17 +719,12 @@ export class ScanInputs {
       const idx = neighbourSlices(this.scan.slices, start + b, this.opts.sliceStride);
       const channels = await Promise.all(idx.map((k) => this.prepared(k)));
       transforms.push(channels[1]!.transform);
-      // NHWC: the three planes interleaved in one pass (one write stream, not three strided ones).
       const [below, centre, above] = channels.map((ch) => ch.pixels) as [
         Float32Array,
         Float32Array,
         Float32Array,
       ];
-      for (let p = 0, o = b * pixels * 3; p < pixels; p++, o += 3) {
-        data[o] = below[p]!;
-        data[o + 1] = centre[p]!;
-        data[o + 2] = above[p]!;
-      }
+      interleave3(data, b * pixels * 3, below, centre, above);
     }
     // Slices before (next start − s) are never needed again.
     const keepFrom = start + count - this.opts.sliceStride;
