@@ -4,6 +4,8 @@
  * short matmul GFLOP/s measurement so slow training can be diagnosed from one paste.
  */
 import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,11 +16,14 @@ import { matMulGflops } from '../../model/backend/probe';
 import { WASM_GRADIENT_KERNELS } from '../../model/backend/wasm-gradients';
 import { DEFAULT_MODEL_DIR } from '../../model/model-io';
 import { onnxStatus, type OnnxStatus } from '../../model/onnx/choose';
+import { REPO_ROOT } from '../../ipc/paths';
 
 const PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 interface DoctorReport {
   tractus: string;
+  /** Which code runs: the built CLI, or the sources through tsx and why (set by bin/tractus.mjs). */
+  code: string;
   node: string;
   electron: string | null;
   packages: Record<string, string | null>;
@@ -57,6 +62,7 @@ export async function doctor(preferred: BackendPreference, seconds: number): Pro
   ];
   return {
     tractus: tractusVersion(),
+    code: process.env.TRACTUS_CLI_CODE ?? 'sources through tsx',
     node: process.versions.node,
     electron: process.versions.electron ?? packageVersion('electron'),
     packages: Object.fromEntries(pkgs.map((p) => [p, packageVersion(p)])),
@@ -77,7 +83,9 @@ export async function doctor(preferred: BackendPreference, seconds: number): Pro
 
 function tractusVersion(): string {
   try {
-    return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+    // From REPO_ROOT, not relative to this file: the built CLI (out/cli) is one folder less deep.
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    return pkg.version;
   } catch {
     return 'unknown';
   }
@@ -90,6 +98,7 @@ function round1(v: number): number {
 function printText(r: DoctorReport): void {
   const lines = [
     `tractus ${r.tractus}, node ${r.node}, electron ${r.electron ?? '—'}`,
+    `code: ${r.code}`,
     `backend: ${r.backend.name} (${r.backend.package} ${r.backend.version})` +
       (r.backend.simd === null ? '' : `, SIMD ${r.backend.simd ? 'yes' : 'no'}`) +
       (r.backend.threads === null ? '' : `, threads ${r.backend.threads ? 'yes' : 'no'}`),
