@@ -51,7 +51,7 @@ export interface OnnxSession {
 }
 
 /** Accelerated providers worth trying on this machine, best first (the CPU provider always follows). */
-function acceleratedProviders(platform = process.platform): string[] {
+export function acceleratedProviders(platform = process.platform): string[] {
   if (platform === 'win32') return ['dml'];
   if (platform === 'darwin') return ['coreml'];
   return nvidiaGpuName() ? ['cuda'] : [];

@@ -10,6 +10,7 @@ import type { BatchPredictor, BatchSegmenter, SegmentScanOptions } from '../infe
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
 import { workerEntryUrl } from './worker-entries';
+import { acceleratedProviders } from '../onnx/runtime';
 
 export interface InferencePool {
   readonly size: number;
@@ -93,6 +94,7 @@ export async function startInferencePool(opts: InferencePoolOptions): Promise<In
     modelDir: opts.modelDir,
     backend: opts.backend,
     onnxThreads: onnxThreadsPerWorker(opts.workers),
+    onnxProviders: opts.backend === 'onnxruntime' ? acceleratedProviders() : [],
   };
   const pool: WorkerPool<InferRequest, InferReply> = createWorkerPool(
     opts.workers,

@@ -9,6 +9,8 @@ export interface InferWorkerData {
   backend: InferenceBackend;
   /** ONNX Runtime: threads of this worker's session (the pool shares the cores between its workers). */
   onnxThreads: number;
+  /** ONNX Runtime: accelerated providers to try before the CPU one, as the main thread found them. */
+  onnxProviders: string[];
 }
 
 export type InferRequest =

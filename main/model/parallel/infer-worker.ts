@@ -24,7 +24,10 @@ async function handle(req: InferRequest): Promise<InferReply | WithTransfer<Infe
       if (data.backend === 'onnxruntime') {
         if (!predict) {
           const file = path.join(data.modelDir, ONNX_FILE);
-          const session = await createOnnxSession(file, { threads: data.onnxThreads });
+          const session = await createOnnxSession(file, {
+            threads: data.onnxThreads,
+            providers: data.onnxProviders,
+          });
           predict = onnxPredictor(session, sessionInputShape(session, file));
         }
         return { kind: 'init', backend: 'onnxruntime' };
