@@ -7,14 +7,15 @@
  * this thread or in one worker. "Overhead" compares the pipeline's marginal cost per slice — (time for
  * 144 slices − time for 1) / 143 — with ONNX Runtime alone on the same model.onnx (the issue's 10 % rule).
  *
- * The row that checks that rule is the last but one: `tractus segment` itself (segmentInput: PNG files read
+ * The rows that check that rule are the last three: `tractus segment` itself (segmentInput: PNG files read
  * and decoded, every output file written) on a 144-slice and a 1-slice phantom scan, against ONNX Runtime
- * alone on models/default/model.onnx at batch 4, interleaved in this run and taken as medians of 3. The last
- * row repeats it with the shipped weights at a 256² input: how the pipeline's own cost compares with a
- * forward pass ~3× dearer.
+ * alone on models/default/model.onnx at batch 4, interleaved in this run and taken as medians of 3: in this
+ * process, then as fresh processes of the built CLI (what a user runs). The last row repeats the first with
+ * the shipped weights at a 256² input: how the pipeline's own cost compares with a forward pass ~3× dearer.
  */
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../main/model/backend/select';
@@ -36,10 +37,14 @@ import {
 } from '../../main/model/parallel/infer-pool';
 import { segmentInput } from '../../main/services/segment';
 import { writeSyntheticKaggleDataset } from '../../main/synth/datasets';
+import { REPO_ROOT } from '../../main/ipc/paths';
+// @ts-expect-error -- plain JavaScript (bin/tractus.mjs loads it before tsx).
+import { buildCliBundle } from '../../bin/cli-bundle.mjs';
 import type { BenchRow } from './run';
 import { syntheticScan } from './segment.bench';
 
 const BATCH = 4;
+const buildCli = buildCliBundle as (o: { outDir: string }) => Promise<unknown>;
 
 /** Milliseconds of wall time and of CPU time (this process, every thread) `work` takes. */
 async function timed(work: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
@@ -83,6 +88,88 @@ async function poolPerSliceTimes(pool: InferencePool, perImage: number, slices: 
   return { wall: t.wall / done, cpu: t.cpu / done };
 }
 
+/** One 266² PNG phantom scan (Kaggle layout) per slice count, in `dir`. */
+async function phantomScans(dir: string, counts: number[]): Promise<string[]> {
+  const roots: string[] = [];
+  for (const slices of counts) {
+    const root = path.join(dir, `in${slices}`);
+    await writeSyntheticKaggleDataset(root, { cases: 1, days: 1, slices, size: 266, seed: 1 });
+    roots.push(root);
+  }
+  return roots;
+}
+
+/**
+ * The issue's rule as a user meets it: `tractus segment` as a fresh process each time, run from the built
+ * CLI (bin/cli-bundle.mjs, built here into a scratch folder: what bin/tractus.mjs runs after `npm ci`), on
+ * a 1- and a 144-slice PNG phantom, 3 times in turn with ONNX Runtime alone on the same model.onnx in this
+ * process (144 slices, batch 4); medians. Wall times: the children's CPU is not visible from here.
+ */
+async function freshCliRow(shipped: string): Promise<BenchRow> {
+  // Two levels below the repository, like out/cli (the built code finds ../../models from there).
+  const scratch = path.join(REPO_ROOT, `.scratch-bench-cli-${process.pid}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-cli-'));
+  try {
+    await buildCli({ outDir: path.join(scratch, 'cli') });
+    const entry = path.join(scratch, 'cli', 'tractus.mjs');
+    const [one, all] = await phantomScans(dir, [1, 144]);
+    const workers = String(defaultInferenceWorkers('onnxruntime'));
+    const segment = (root: string) => {
+      const t0 = performance.now();
+      const r = spawnSync(
+        process.execPath,
+        [
+          entry,
+          'segment',
+          root!,
+          '--out',
+          `${root}-out`,
+          '--force',
+          '--backend',
+          'onnx',
+          '--workers',
+          workers,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0) throw new Error(`tractus segment failed: ${r.stderr}`);
+      return performance.now() - t0;
+    };
+    const loaded = await loadModel(DEFAULT_MODEL_DIR);
+    const { height, width } = loaded.card.input.size;
+    const channels = loaded.card.architecture.inChannels;
+    loaded.model.dispose();
+    const session = await createOnnxSession(path.join(DEFAULT_MODEL_DIR, ONNX_FILE));
+    const alone = onnxPredictor(session, { height, width, channels });
+    segment(one!); // warm-up: the file cache
+    const runs: Array<{ alone: number; one: number; all: number }> = [];
+    try {
+      for (let r = 0; r < 3; r++) {
+        const a = (await perSliceTimes(alone, height * width * channels, 144)).wall;
+        runs.push({ alone: a, one: segment(one!), all: segment(all!) });
+      }
+    } finally {
+      await session.session.release();
+    }
+    const m = (f: (r: (typeof runs)[number]) => number) => median(runs.map(f));
+    const marginal = m((r) => (r.all - r.one) / 143);
+    const ortAlone = m((r) => r.alone);
+    return {
+      name: `tractus segment as a fresh process (built CLI), 266² × 144 PNG, marginal per slice, ${shipped}`,
+      value: Number(marginal.toFixed(2)),
+      unit: 'ms/slice',
+      note:
+        `vs ONNX Runtime alone ${ortAlone.toFixed(2)} ms/slice (same model.onnx, 144 slices, batch ${BATCH}): ` +
+        `overhead ${((marginal / ortAlone - 1) * 100).toFixed(0)} % (target ≤ 10 %); whole runs: 1 slice ` +
+        `${(m((r) => r.one) / 1000).toFixed(2)} s, 144 slices ${(m((r) => r.all) / 1000).toFixed(2)} s ` +
+        `(target ≤ 10 s); ${workers} workers; medians of 3 (load ${os.loadavg()[0]!.toFixed(1)})`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 /**
  * The issue's rule on `tractus segment` itself: its marginal cost per slice on PNG phantoms (time for 144
  * slices − time for 1, / 143) against ONNX Runtime alone on the same model.onnx (144 slices, batch 4),
@@ -98,12 +185,7 @@ async function poolPerSliceTimes(pool: InferencePool, perImage: number, slices: 
 export async function segmentPipelineRow(shipped: string, modelDir = DEFAULT_MODEL_DIR): Promise<BenchRow> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-segment-'));
   try {
-    const input = async (slices: number) => {
-      const root = path.join(dir, `in${slices}`);
-      await writeSyntheticKaggleDataset(root, { cases: 1, days: 1, slices, size: 266, seed: 1 });
-      return root;
-    };
-    const [one, all, twice] = [await input(1), await input(144), await input(288)];
+    const [one, all, twice] = await phantomScans(dir, [1, 144, 288]);
     const workers = defaultInferenceWorkers('onnxruntime');
     const segment = (root: string) =>
       timed(() =>
@@ -342,6 +424,7 @@ export async function bench(): Promise<BenchRow[]> {
     }
     loaded.model.dispose();
     rows.push(await segmentPipelineRow(shipped));
+    rows.push(await freshCliRow(shipped));
     const wideDir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-wide-'));
     try {
       rows.push(
