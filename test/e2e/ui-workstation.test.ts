@@ -153,12 +153,17 @@ suite('workstation in Chromium (tractus serve)', () => {
     await expect.poll(() => labels.count()).toBe(2);
     // Both days have 3 mm slices numbered alike, so the same position is the same slice number.
     await expect.poll(() => labels.nth(1).textContent()).toContain('#7 · 21.0 mm');
-    // The checkbox has the focus (keys typed into fields are not shortcuts): scroll with the wheel.
-    const box = (await page.getByTestId('viewer-canvas').first().boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.wheel(0, 120);
+    // The checkbox has the focus (keys typed into fields are not shortcuts): scroll with the wheel, the
+    // mouse put over the canvas before each turn (a wheel turned where the layout has since moved it once
+    // missed the canvas here).
+    const wheel = async (deltaY: number) => {
+      const box = (await page.getByTestId('viewer-canvas').first().boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.wheel(0, deltaY);
+    };
+    await wheel(120);
     await expect.poll(() => labels.nth(1).textContent()).toContain('#8 · 24.0 mm');
-    await page.mouse.wheel(0, -120);
+    await wheel(-120);
     await expect.poll(() => labels.nth(1).textContent()).toContain('#7 · 21.0 mm');
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, '04-two-days.png') });
