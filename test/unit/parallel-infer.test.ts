@@ -69,12 +69,12 @@ describe('scanRunOptions', () => {
       segment: async () => [],
       predict: async () => new Float32Array(),
     }) as unknown as InferencePool;
-  it('keeps one batch more than workers in flight; ONNX Runtime workers take one slice at a time', () => {
+  it('keeps two batches per worker and one more in flight; ONNX Runtime workers take one slice at a time', () => {
     const onnx = stub('onnxruntime');
-    expect(scanRunOptions(onnx, undefined)).toEqual({ segment: onnx.segment, inFlight: 3, batch: 1 });
+    expect(scanRunOptions(onnx, undefined)).toEqual({ segment: onnx.segment, inFlight: 5, batch: 1 });
     const wasm = stub('wasm');
     // tfjs batches its convolutions: the default batch stays
-    expect(scanRunOptions(wasm, undefined)).toEqual({ segment: wasm.segment, inFlight: 3 });
+    expect(scanRunOptions(wasm, undefined)).toEqual({ segment: wasm.segment, inFlight: 5 });
   });
 
   it('without workers: the given predictor on this thread, else the model here', () => {

@@ -53,6 +53,9 @@ export function defaultInferenceWorkers(
   return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(2, cores));
 }
 
+/** Batches each worker is handed ahead (see PoolOptions.queueDepth). */
+const QUEUE_DEPTH = 2;
+
 /** ONNX Runtime threads of each worker's session: the cores shared between the workers. */
 export function onnxThreadsPerWorker(workers: number, cores = os.availableParallelism()): number {
   return Math.max(1, Math.floor(cores / workers));
@@ -74,7 +77,8 @@ export function scanRunOptions(
   if (pool) {
     return {
       segment: pool.segment,
-      inFlight: pool.size + 1,
+      // Enough batches that every worker has one running and one waiting while this thread prepares more.
+      inFlight: pool.size * QUEUE_DEPTH + 1,
       ...(pool.backend === 'onnxruntime' ? { batch: 1 } : {}),
     };
   }
@@ -100,6 +104,7 @@ export async function startInferencePool(opts: InferencePoolOptions): Promise<In
     opts.workers,
     opts.workerUrl ?? workerEntryUrl('infer-worker'),
     data,
+    { queueDepth: QUEUE_DEPTH },
   );
   try {
     const inits = await Promise.all(
