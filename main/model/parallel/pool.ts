@@ -1,7 +1,8 @@
 /**
  * A small worker-thread pool. Workers may be TypeScript modules (run through tsx, so the same sources
  * serve dev and tests) or built .js; requests go to the least busy worker (up to queueDepth each), or to
- * a chosen one for stateful work such as data-parallel training. Worker-side code uses serveRequests() from ./protocol.
+ * a chosen one for stateful work such as data-parallel training. Worker-side code uses serveRequests()
+ * from ./protocol.
  */
 import { Worker, type Transferable } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -94,7 +95,7 @@ export function createWorkerPool<Req, Res>(
     return job;
   };
 
-  /** The worker with the fewest requests outstanding, if it has room for another; runOn's jobs excluded. */
+  /** The worker with the fewest requests outstanding that has room for one more (not one in a runOn job). */
   const leastBusy = (): Slot | undefined => {
     let best: Slot | undefined;
     for (const s of slots) {
