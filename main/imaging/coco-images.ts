@@ -17,7 +17,12 @@ import { assembleDataset, naturalCompare } from './assemble';
 import { readPngHeader, readPngPixels } from './png';
 import { groupIntoScans, isPngFileName, type ImageEntry } from './png-folder';
 
-export async function openCocoDataset(jsonFile: string): Promise<Dataset> {
+/** What a caller needs of an image set's masks: `masks: false` (segmenting) neither decodes nor reads them. */
+export interface ImageSetOptions {
+  masks?: boolean;
+}
+
+export async function openCocoDataset(jsonFile: string, opts: ImageSetOptions = {}): Promise<Dataset> {
   const file = path.resolve(jsonFile);
   const coco = parseCocoDataset(await readJsonOrExplain(file), file);
   if (coco.images.length === 0) throw new InputError(file, 'lists no images');
@@ -37,9 +42,11 @@ export async function openCocoDataset(jsonFile: string): Promise<Dataset> {
       `none of the ${entries.length} listed images can be read (${warnings[0]!.where}: ${warnings[0]!.problem})`,
     );
   }
-  const byImage = cocoToSliceMasks(coco, file);
   const masks = new Map<string, SliceMasks>();
-  coco.images.forEach((image, i) => masks.set(sliceIds[i]!, byImage.get(image.id) ?? {}));
+  if (opts.masks !== false) {
+    const byImage = cocoToSliceMasks(coco, file);
+    coco.images.forEach((image, i) => masks.set(sliceIds[i]!, byImage.get(image.id) ?? {}));
+  }
   const dataset = assembleDataset(file, scans, masks);
   if (warnings.length > 0) dataset.warnings = warnings;
   return dataset;
@@ -57,7 +64,11 @@ async function pngNames(dir: string): Promise<string[]> {
 }
 
 /** Image PNGs with colour-coded masks of the same file name in `masksDir` (red stomach, yellow large bowel, green small bowel). */
-export async function openColourMaskPairs(imagesDir: string, masksDir: string): Promise<Dataset> {
+export async function openColourMaskPairs(
+  imagesDir: string,
+  masksDir: string,
+  opts: ImageSetOptions = {},
+): Promise<Dataset> {
   const images = path.resolve(imagesDir);
   const maskFolder = path.resolve(masksDir);
   const names = await pngNames(images);
@@ -70,7 +81,8 @@ export async function openColourMaskPairs(imagesDir: string, masksDir: string): 
   }
   const { scans, sliceIds, warnings } = await groupIntoScans(entries, 'png');
   const masks = new Map<string, SliceMasks>();
-  for (const [i, e] of entries.entries()) {
+  const withMasks = opts.masks !== false;
+  for (const [i, e] of withMasks ? entries.entries() : []) {
     const name = path.basename(e.file);
     if (!maskNames.has(name)) {
       warnings.push({ where: e.file, problem: `no mask ${name} in ${maskFolder}` });
@@ -93,7 +105,7 @@ export async function openColourMaskPairs(imagesDir: string, masksDir: string): 
       colourMaskToSliceMasks(rgb, pixels.width, pixels.height, pixels.channels as 3 | 4),
     );
   }
-  for (const name of maskNames) {
+  for (const name of withMasks ? maskNames : []) {
     if (!names.includes(name))
       warnings.push({ where: path.join(maskFolder, name), problem: `no image ${name} in ${images}` });
   }

@@ -23,9 +23,9 @@ export interface OpenDatasetOptions {
   /** A clinic's own structure names, recognised in RT structure sets and segmentations beside TG-263's. */
   roiNames?: ClinicRoiNames;
   /**
-   * false: a UW-Madison folder's mask CSV is not read (segmenting needs no ground truth, and checking it
-   * decodes every slice's masks). DICOM contours are still matched: unmatched, they would be reported as
-   * skipped files.
+   * false: a UW-Madison folder's mask CSV is not read, nor a COCO file's annotations decoded, nor the
+   * colour masks beside images read (segmenting needs no ground truth, and checking it decodes every
+   * slice's masks). DICOM contours are still matched: unmatched, they would be reported as skipped files.
    */
   masks?: boolean;
 }
@@ -41,9 +41,9 @@ async function statOrExplain(p: string) {
   }
 }
 
-async function openFile(file: string): Promise<Dataset> {
+async function openFile(file: string, opts: OpenDatasetOptions): Promise<Dataset> {
   const lower = file.toLowerCase();
-  if (lower.endsWith('.json')) return openCocoDataset(file);
+  if (lower.endsWith('.json')) return openCocoDataset(file, opts);
   if (NIFTI_RE.test(lower)) return openNifti(file);
   if (await looksLikeDicomFile(file)) return openDicomFile(file);
   if (lower.endsWith('.png'))
@@ -81,9 +81,9 @@ async function openFolder(dir: string, opts: OpenDatasetOptions): Promise<Datase
   const nifti = names.filter((n) => NIFTI_RE.test(n));
   if (nifti.length === 1) return openNifti(path.join(dir, nifti[0]!));
   const json = names.filter((n) => n.toLowerCase().endsWith('.json') && !n.startsWith('.'));
-  if (json.length === 1) return openCocoDataset(path.join(dir, json[0]!));
+  if (json.length === 1) return openCocoDataset(path.join(dir, json[0]!), opts);
   if (names.includes('images') && names.includes('masks-colour')) {
-    return openColourMaskPairs(path.join(dir, 'images'), path.join(dir, 'masks-colour'));
+    return openColourMaskPairs(path.join(dir, 'images'), path.join(dir, 'masks-colour'), opts);
   }
   const several = nifti.length > 1 ? ` (${nifti.length} NIfTI files: open one of them)` : '';
   const severalJson = json.length > 1 ? ` (${json.length} JSON files: open the COCO one)` : '';
@@ -98,7 +98,7 @@ async function openFolder(dir: string, opts: OpenDatasetOptions): Promise<Datase
 export async function openDataset(input: string, opts: OpenDatasetOptions = {}): Promise<Dataset> {
   const target = path.resolve(input);
   const stat = await statOrExplain(target);
-  const dataset = stat.isDirectory() ? await openFolder(target, opts) : await openFile(target);
+  const dataset = stat.isDirectory() ? await openFolder(target, opts) : await openFile(target, opts);
   const usedCsv = allScans(dataset).some((s) => s.source === 'uwmgi');
   // A CT or a brain image would be segmented all the same: say so wherever warnings are shown.
   for (const scan of allScans(dataset)) {

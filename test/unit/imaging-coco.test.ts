@@ -136,6 +136,34 @@ describe('COCO datasets with their images', () => {
       /nope: folder not found/,
     );
   });
+
+  it('masks: false (segmenting) neither decodes annotations nor reads colour masks, so bad ones do not stop it', async () => {
+    const dir = path.join(tmp, 'badMasks');
+    mkdirSync(path.join(dir, 'masks-colour'), { recursive: true });
+    // The fixture's JSON beside its images, one annotation's RLE cut short; a colour mask that is no PNG.
+    const json = JSON.parse(readFileSync(path.join(SAMPLE, 'annotations.coco.json'), 'utf8')) as {
+      images: { file_name: string }[];
+      annotations: { segmentation: { counts: string } }[];
+    };
+    for (const image of json.images) image.file_name = path.join(SAMPLE, image.file_name);
+    json.annotations[0]!.segmentation.counts = json.annotations[0]!.segmentation.counts.slice(0, 9);
+    const file = path.join(dir, 'cut.coco.json');
+    writeFileSync(file, JSON.stringify(json));
+    writeFileSync(path.join(dir, 'masks-colour', 'case101_day20_slice_0078.png'), 'not a PNG');
+    const images = path.join(SAMPLE, 'images');
+
+    await expect(openCocoDataset(file)).rejects.toThrow(
+      /cut\.coco\.json: annotations\[0\]\.segmentation: RLE runs/,
+    );
+    const coco = await openCocoDataset(file, { masks: false });
+    expect([allScans(coco).length, coco.masks.size, coco.warnings]).toEqual([1, 0, undefined]);
+
+    await expect(openColourMaskPairs(images, path.join(dir, 'masks-colour'))).rejects.toThrow(
+      /not a PNG|PNG/,
+    );
+    const pairs = await openColourMaskPairs(images, path.join(dir, 'masks-colour'), { masks: false });
+    expect([allScans(pairs).length, pairs.masks.size, pairs.warnings]).toEqual([1, 0, undefined]);
+  });
 });
 
 describeWithSharedData('COCO: the real site sample', () => {
