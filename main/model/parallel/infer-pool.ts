@@ -63,8 +63,8 @@ export function onnxThreadsPerWorker(workers: number, cores = os.availableParall
 
 /**
  * How segmentScan runs a scan: on `pool`'s workers, else through `local` (e.g. an ONNX Runtime session on
- * this thread), else on the model here. On the workers one batch more than workers is in flight, so each is
- * busy while this thread prepares and post-processes. ONNX Runtime's workers take one slice at a time: its
+ * this thread), else on the model here. On the workers two batches per worker and one more are in flight,
+ * so each is busy while this thread prepares and post-processes. ONNX Runtime's workers take one slice at a time: its
  * CPU per slice is the same at batches of 1–16, and a 4-slice batch on a one-thread session (≈ 50 ms of the
  * shipped model) is what the other worker may idle through at the end of a scan, and what the first result
  * waits for; on 144 slices batch 1 is ≈ 0.3 ms per slice faster (test/bench/onnx.bench.ts). tfjs-wasm
