@@ -25,7 +25,12 @@ import { localPredictor, segmentScan, type BatchPredictor } from '../../main/mod
 import { DEFAULT_MODEL_DIR, loadModel, saveModel } from '../../main/model/model-io';
 import { exportOnnx } from '../../main/model/onnx/export';
 import { ONNX_FILE } from '../../main/model/onnx/names';
-import { createOnnxSession, loadOnnxRuntime, onnxPredictor } from '../../main/model/onnx/runtime';
+import {
+  createOnnxSession,
+  loadOnnxRuntime,
+  onnxPredictor,
+  sessionInputShape,
+} from '../../main/model/onnx/runtime';
 import { exportModelFolder, flopsPerSlice } from '../../main/model/onnx/save';
 import { buildModel } from '../../main/model/arch';
 import { mergeMembers } from '../../main/model/arch/ensemble';
@@ -94,6 +99,21 @@ async function poolPerSliceTimes(pool: InferencePool, perImage: number, slices: 
   return { wall: t.wall / done, cpu: t.cpu / done };
 }
 
+/**
+ * ONNX Runtime alone on a model folder's model.onnx, the pipeline rows' yardstick; its input shape is read
+ * from the file (no tfjs model loaded for it).
+ */
+async function onnxAlone(modelDir: string) {
+  const file = path.join(modelDir, ONNX_FILE);
+  const session = await createOnnxSession(file);
+  const shape = sessionInputShape(session, file);
+  return {
+    session,
+    alone: onnxPredictor(session, shape),
+    perImage: shape.height * shape.width * shape.channels,
+  };
+}
+
 /** One 266² PNG phantom scan (Kaggle layout) per slice count, in `dir`. */
 async function phantomScans(dir: string, counts: number[]): Promise<string[]> {
   const roots: string[] = [];
@@ -141,17 +161,12 @@ async function freshCliRow(shipped: string): Promise<BenchRow> {
       if (r.status !== 0) throw new Error(`tractus segment failed: ${r.stderr}`);
       return performance.now() - t0;
     };
-    const loaded = await loadModel(DEFAULT_MODEL_DIR);
-    const { height, width } = loaded.card.input.size;
-    const channels = loaded.card.architecture.inChannels;
-    loaded.model.dispose();
-    const session = await createOnnxSession(path.join(DEFAULT_MODEL_DIR, ONNX_FILE));
-    const alone = onnxPredictor(session, { height, width, channels });
+    const { session, alone, perImage } = await onnxAlone(DEFAULT_MODEL_DIR);
     segment(one!); // warm-up: the file cache
     const runs: Array<{ alone: number; one: number; all: number }> = [];
     try {
       for (let r = 0; r < ROUNDS; r++) {
-        const a = (await perSliceTimes(alone, height * width * channels, 144)).wall;
+        const a = (await perSliceTimes(alone, perImage, 144)).wall;
         runs.push({ alone: a, one: segment(one!), all: segment(all!) });
       }
     } finally {
@@ -206,12 +221,7 @@ export async function segmentPipelineRow(shipped: string, modelDir = DEFAULT_MOD
       );
     const pool =
       workers > 1 ? await startInferencePool({ modelDir, backend: 'onnxruntime', workers }) : undefined;
-    const session = await createOnnxSession(path.join(modelDir, ONNX_FILE));
-    const loaded = await loadModel(modelDir);
-    const { height, width } = loaded.card.input.size;
-    const channels = loaded.card.architecture.inChannels;
-    loaded.model.dispose();
-    const alone = onnxPredictor(session, { height, width, channels });
+    const { session, alone, perImage } = await onnxAlone(modelDir);
     await segment(one); // warm-up: modules, first session
     const runs: Array<{
       alone: { wall: number; cpu: number };
@@ -223,8 +233,8 @@ export async function segmentPipelineRow(shipped: string, modelDir = DEFAULT_MOD
     }> = [];
     try {
       for (let r = 0; r < ROUNDS; r++) {
-        const a = await perSliceTimes(alone, height * width * channels, 144);
-        const onWorkers = pool && (await poolPerSliceTimes(pool, height * width * channels, 144));
+        const a = await perSliceTimes(alone, perImage, 144);
+        const onWorkers = pool && (await poolPerSliceTimes(pool, perImage, 144));
         const t1 = await segment(one);
         const t144 = await segment(all);
         const t288 = await segment(twice);
