@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { WorkerReply } from './protocol';
+import { detachOnceEarly } from './detach-early';
 
 export interface WorkerPool<Req, Res> {
   readonly size: number;
@@ -47,6 +48,7 @@ export function createWorkerPool<Req, Res>(
   { queueDepth = 1 }: PoolOptions = {},
 ): WorkerPool<Req, Res> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`worker pool size must be a positive integer, got ${n}`);
+  detachOnceEarly();
   let nextId = 1;
   const waiting: Array<() => void> = [];
   const slots: Slot[] = Array.from({ length: n }, () => {

@@ -1,5 +1,6 @@
 /** Message shapes between createWorkerPool() and a worker, and the worker-side request loop. */
 import { parentPort, type Transferable } from 'node:worker_threads';
+import { detachOnceEarly } from './detach-early';
 
 export type WorkerReply<Res> =
   { id: number; ok: true; result: Res } | { id: number; ok: false; error: string; stack?: string };
@@ -14,6 +15,7 @@ export interface WithTransfer<Res> {
 export function serveRequests<Req, Res>(handler: (req: Req) => Promise<Res | WithTransfer<Res>>): void {
   const port = parentPort;
   if (!port) throw new Error('serveRequests() must run inside a worker thread');
+  detachOnceEarly();
   let queue = Promise.resolve();
   port.on('message', (msg: { id: number; request: Req }) => {
     queue = queue.then(async () => {
