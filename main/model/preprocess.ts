@@ -64,18 +64,37 @@ export function percentiles(data: PixelArray, ps: number[]): number[] {
 
 /** typedPercentilesAndMax's bins, kept between calls and left all zero (256 KiB less garbage per slice). */
 const typedHistogram = new Uint32Array(65536);
+/** countLevels' second set of bins (odd samples), likewise kept and left all zero. */
+const oddHistogram = new Uint32Array(65536);
 
 /**
- * Adds each sample to `hist` and returns the largest. A function of its own: V8 optimises a hot loop on the
- * fly (on-stack replacement), and code after the loop that the interpreter had not yet run then throws the
+ * Adds each sample to `hist` and returns the largest. Even and odd samples go to separate bins, summed at
+ * the end: runs of one value (a scan's dark background) would otherwise make every increment wait for the
+ * one before it, at about a third of the speed. A function of its own: V8 optimises a hot loop on the fly
+ * (on-stack replacement), and code after the loop that the interpreter had not yet run then throws the
  * optimised code away again, on every slice.
  */
 function countLevels(data: Uint8Array | Uint16Array, hist: Uint32Array): number {
+  const odd = oddHistogram;
+  const n = data.length;
   let max = 0;
-  for (let i = 0; i < data.length; i++) {
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const v = data[i]!;
+    const w = data[i + 1]!;
+    hist[v]!++;
+    odd[w]!++;
+    if (v > max) max = v;
+    if (w > max) max = w;
+  }
+  if (i < n) {
     const v = data[i]!;
     hist[v]!++;
     if (v > max) max = v;
+  }
+  for (let v = 0; v <= max; v++) {
+    hist[v]! += odd[v]!;
+    odd[v] = 0;
   }
   return max;
 }
