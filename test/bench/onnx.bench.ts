@@ -131,7 +131,7 @@ async function phantomScans(dir: string, counts: number[]): Promise<string[]> {
  * a 1- and a 144-slice PNG phantom, ROUNDS times in turn with ONNX Runtime alone on the same model.onnx
  * in this process (144 slices, batch 4); medians. Wall times: the children's CPU is not visible from here.
  */
-async function freshCliRow(shipped: string): Promise<BenchRow> {
+export async function freshCliRow(shipped: string): Promise<BenchRow> {
   // Two levels below the repository, like out/cli (the built code finds ../../models from there).
   const scratch = path.join(REPO_ROOT, `.scratch-bench-cli-${process.pid}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-cli-'));
