@@ -15,6 +15,9 @@ import { initBackend } from '../../main/model/backend/select';
 import { loadModel, saveModel } from '../../main/model/model-io';
 import { chooseOnnx, selfCheckInput } from '../../main/model/onnx/choose';
 import { ONNX_FILE } from '../../main/model/onnx/names';
+import { RECORDED_CHECK_FILE } from '../../main/model/onnx/recorded-check';
+import { localPredictor } from '../../main/model/infer';
+import { MODEL_JSON_FILE, WEIGHTS_BIN_FILE } from '../../main/model/model-io';
 import { loadOnnxRuntime } from '../../main/model/onnx/runtime';
 import { writeOnnxBeside } from '../../main/model/onnx/save';
 import { startInferencePool } from '../../main/model/parallel/infer-pool';
@@ -110,6 +113,57 @@ describeOrt('choosing ONNX Runtime at start-up', () => {
     expect((await chooseOnnx(loaded, 'wasm')).ok).toBe(false);
     loaded.model.dispose();
     other.model.dispose();
+  });
+});
+
+describeOrt('the self-check recorded beside model.onnx', () => {
+  it("holds tfjs's output, and stands in for tfjs only while model.onnx and the tfjs files are the ones it was made from", async () => {
+    const dir = await modelFolder(9);
+    const loaded = await loadModel(dir);
+    await writeOnnxBeside(loaded.model, dir);
+    const recordFile = path.join(dir, RECORDED_CHECK_FILE);
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { stride: number; expected: number[] };
+    // tfjs's own output on the self-check slice, at the recorded positions
+    const x = selfCheckInput(SIDE * SIDE * 3);
+    const tfjs = await localPredictor(loaded.model, loaded.card)(x, 1);
+    expect(record.expected).toHaveLength(Math.ceil(tfjs.length / record.stride));
+    record.expected.forEach((v, k) => expect(v).toBe(tfjs[k * record.stride]));
+    // A fresh cache entry per case: a new card date (see above).
+    const check = (createdAt: string, against?: 'tfjs') =>
+      chooseOnnx({ ...loaded, card: { ...loaded.card, createdAt } }, 'auto', undefined, { against });
+    const fromRecord = await check('2026-02-01T00:00:00Z');
+    expect(fromRecord.ok && fromRecord.against).toBe('record');
+    if (fromRecord.ok) expect(fromRecord.maxDiff).toBeLessThanOrEqual(1e-4);
+    const live = await check('2026-02-02T00:00:00Z', 'tfjs');
+    expect(live.ok && live.against).toBe('tfjs');
+    // The record is what ONNX Runtime is compared with: a value it does not reproduce fails the check.
+    writeFileSync(
+      recordFile,
+      JSON.stringify({ ...record, expected: record.expected.map((v, k) => (k === 3 ? v + 0.01 : v)) }),
+    );
+    const tampered = await check('2026-02-03T00:00:00Z');
+    expect(tampered.ok).toBe(false);
+    if (!tampered.ok)
+      expect(tampered.reason).toMatch(/differs from the recorded output of the tfjs model by 1\.0e-2/);
+    // An unreadable record: tfjs computes its side again.
+    writeFileSync(recordFile, '{ not json');
+    const unreadable = await check('2026-02-04T00:00:00Z');
+    expect(unreadable.ok && unreadable.against).toBe('tfjs');
+    // Other tfjs weights under the same model.onnx and record (weights replaced without a re-export): the
+    // record no longer vouches for the folder, tfjs runs, and the stale model.onnx is refused.
+    await writeOnnxBeside(loaded.model, dir);
+    const other = await modelFolder(10);
+    for (const f of [MODEL_JSON_FILE, WEIGHTS_BIN_FILE])
+      writeFileSync(path.join(dir, f), readFileSync(path.join(other, f)));
+    const replaced = await loadModel(dir);
+    const stale = await chooseOnnx(
+      { ...replaced, card: { ...replaced.card, createdAt: '2026-02-05T00:00:00Z' } },
+      'auto',
+    );
+    expect(stale.ok).toBe(false);
+    if (!stale.ok) expect(stale.reason).toMatch(/self-check failed: .* differs from the tfjs model/);
+    loaded.model.dispose();
+    replaced.model.dispose();
   });
 });
 

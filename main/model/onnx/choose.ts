@@ -3,7 +3,9 @@
  * cores, so it is chosen whenever it can be trusted: the model folder carries `model.onnx`, the native
  * package loads, and a start-up self-check (one deterministic slice through both engines) agrees with
  * tfjs. Otherwise tfjs runs, and the reason is logged once per process. A stale model.onnx (weights
- * replaced without re-exporting) fails the self-check instead of silently giving other contours.
+ * replaced without re-exporting) fails the self-check instead of silently giving other contours. tfjs's side
+ * of the check is recorded when model.onnx is written (./recorded-check) and used while the files it was
+ * made from are unchanged; otherwise tfjs computes it here.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import type { BackendPreference } from '../backend/select';
 import { localPredictor, type BatchPredictor } from '../infer';
 import { loadModel, type LoadedModel } from '../model-io';
 import { ONNX_FILE } from './names';
+import { maxRecordedDiff, readRecordedCheck, RECORDED_CHECK_FILE } from './recorded-check';
 import { createOnnxSession, loadOnnxRuntime, onnxPredictor, type OnnxSession } from './runtime';
 
 /** `--backend` values: the tfjs ones, and `onnx` (ONNX Runtime first; `auto` also tries it first). */
@@ -33,6 +36,8 @@ export type OnnxChoice =
       predict: BatchPredictor;
       /** Self-check result: max |Δp| against tfjs. */
       maxDiff: number;
+      /** What ONNX Runtime was compared with: tfjs's output recorded beside model.onnx, or tfjs here. */
+      against: 'record' | 'tfjs';
       /** e.g. "onnxruntime-node 1.30.0, cpu provider, 2 threads". */
       detail: string;
     }
@@ -60,22 +65,28 @@ const told = new Set<string>();
 /**
  * ONNX Runtime for this loaded model, or why not. Cached per model folder and model.onnx version, so
  * the app pays the session and self-check once per model. `log` hears a fallback reason only once.
+ * `against: 'tfjs'` makes tfjs compute its side of the self-check even where a record is valid (an export
+ * checks the whole output of the file it has just written).
  */
 export function chooseOnnx(
   loaded: Pick<LoadedModel, 'model' | 'card' | 'dir'>,
   preference: InferencePreference | undefined,
   log: (msg: string) => void = () => {},
+  { against }: { against?: 'tfjs' } = {},
 ): Promise<OnnxChoice> {
   const pref = preference ?? 'auto';
   if (pref !== 'auto' && pref !== 'onnx')
     return Promise.resolve({ ok: false, reason: `--backend ${pref} asks for tfjs` });
   const file = path.join(loaded.dir, ONNX_FILE);
   const stamp = existsSync(file) ? statSync(file).mtimeMs : 0;
-  const key = `${path.resolve(loaded.dir)}\n${stamp}\n${loaded.card.createdAt}`;
+  const base = `${path.resolve(loaded.dir)}\n${stamp}\n${loaded.card.createdAt}`;
+  const key = against === 'tfjs' ? `${base}\nlive` : base;
   let choice = cache.get(key);
   if (!choice) {
-    choice = tryOnnx(loaded, file, stamp > 0);
+    choice = tryOnnx(loaded, file, stamp > 0, against === 'tfjs');
     cache.set(key, choice);
+    // Checked against tfjs itself is at least as good as against its record: later calls reuse the session.
+    if (!cache.has(base)) cache.set(base, choice);
   }
   return choice.then((c) => {
     if (!c.ok && !told.has(c.reason)) {
@@ -90,6 +101,7 @@ async function tryOnnx(
   loaded: Pick<LoadedModel, 'model' | 'card' | 'dir'>,
   file: string,
   exists: boolean,
+  live: boolean,
 ): Promise<OnnxChoice> {
   if (!exists)
     return {
@@ -107,27 +119,31 @@ async function tryOnnx(
   const predict = onnxPredictor(session, { height, width, channels });
   try {
     const x = selfCheckInput(height * width * channels);
-    const [got, expected] = [
-      await predict(x.slice(), 1),
-      await localPredictor(loaded.model, loaded.card)(x, 1),
-    ];
-    let maxDiff = got.length === expected.length ? 0 : Infinity;
-    for (let i = 0; i < got.length && maxDiff < Infinity; i++)
-      maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
+    const got = await predict(x.slice(), 1);
+    const record = live ? undefined : await readRecordedCheck(loaded.dir, got.length);
+    let maxDiff: number;
+    if (record) {
+      maxDiff = maxRecordedDiff(got, record);
+    } else {
+      const expected = await localPredictor(loaded.model, loaded.card)(x, 1);
+      maxDiff = got.length === expected.length ? 0 : Infinity;
+      for (let i = 0; i < got.length && maxDiff < Infinity; i++)
+        maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
+    }
     if (!(maxDiff <= SELF_CHECK_TOLERANCE)) {
       await session.session.release();
       return {
         ok: false,
         reason:
-          `self-check failed: ${file} differs from the tfjs model by ${maxDiff.toExponential(1)} ` +
-          `(stale? re-export with: tractus models export-onnx ${loaded.dir})`,
+          `self-check failed: ${file} differs from the ${record ? 'recorded output of the ' : ''}tfjs model ` +
+          `by ${maxDiff.toExponential(1)} (stale? re-export with: tractus models export-onnx ${loaded.dir})`,
       };
     }
     const detail =
       `onnxruntime-node ${session.version}, ${session.provider} provider, ${session.threads} thread` +
       `${session.threads === 1 ? '' : 's'}` +
       session.skipped.map((s) => `; ${s.provider} provider skipped: ${s.reason}`).join('');
-    return { ok: true, session, predict, maxDiff, detail };
+    return { ok: true, session, predict, maxDiff, against: record ? 'record' : 'tfjs', detail };
   } catch (e) {
     await session.session.release().catch(() => undefined);
     return { ok: false, reason: `self-check failed: ${(e as Error).message}` };
@@ -162,7 +178,9 @@ export async function onnxStatus(modelDir: string): Promise<OnnxStatus> {
           version: load.version,
           model: modelDir,
           used: true,
-          detail: `${c.detail}; self-check max |Δp| ${c.maxDiff.toExponential(1)}`,
+          detail:
+            `${c.detail}; self-check max |Δp| ${c.maxDiff.toExponential(1)} against ` +
+            (c.against === 'record' ? `tfjs's output recorded in ${RECORDED_CHECK_FILE}` : 'tfjs'),
         }
       : { version: load.version, model: modelDir, used: false, detail: c.reason };
   } finally {

@@ -1,16 +1,19 @@
 /**
- * `model.onnx` beside a model folder's tfjs files, and the card's `flopsPerSlice`: the one post-save step
- * that training, fine-tuning and `tractus models export-onnx` all call.
+ * `model.onnx` beside a model folder's tfjs files, with tfjs's side of the start-up self-check recorded
+ * (./recorded-check), and the card's `flopsPerSlice`: the one post-save step that training, fine-tuning and
+ * `tractus models export-onnx` all call.
  */
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { readJsonOrExplain, writeFileAtomic, writeJsonAtomic } from '../../io/files';
 import { forwardMacsPerImage } from '../backend/bench-unet';
 import { MODEL_CARD_FILE, parseModelCard } from '../card';
+import { localPredictor } from '../infer';
 import { loadModel } from '../model-io';
-import { chooseOnnx } from './choose';
+import { chooseOnnx, selfCheckInput } from './choose';
 import { exportOnnx } from './export';
 import { ONNX_FILE } from './names';
+import { writeRecordedCheck } from './recorded-check';
 
 export interface OnnxWritten {
   file: string;
@@ -25,8 +28,9 @@ export function flopsPerSlice(model: tfl.LayersModel): number {
 }
 
 /**
- * Export `model` to `<dir>/model.onnx` and record `flopsPerSlice` in `<dir>/model-card.json`, both
- * written atomically. The folder must already hold the model's card.
+ * Export `model` to `<dir>/model.onnx`, record tfjs's output on the self-check slice beside it and
+ * `flopsPerSlice` in `<dir>/model-card.json`, each written atomically. The folder must already hold the
+ * model (`model` is the one saved there) and its card.
  */
 export async function writeOnnxBeside(model: tfl.LayersModel, dir: string): Promise<OnnxWritten> {
   const bytes = exportOnnx(model);
@@ -34,6 +38,9 @@ export async function writeOnnxBeside(model: tfl.LayersModel, dir: string): Prom
   await writeFileAtomic(file, bytes);
   const cardFile = path.join(dir, MODEL_CARD_FILE);
   const card = parseModelCard(await readJsonOrExplain(cardFile), cardFile);
+  const { height, width } = card.input.size;
+  const slice = selfCheckInput(height * width * card.architecture.inChannels);
+  await writeRecordedCheck(dir, await localPredictor(model, card)(slice, 1));
   const flops = flopsPerSlice(model);
   await writeJsonAtomic(cardFile, { ...card, flopsPerSlice: flops }, true);
   return { file, bytes: bytes.byteLength, flopsPerSlice: flops };
@@ -68,8 +75,9 @@ export async function exportModelFolder(dir: string): Promise<OnnxExportReport> 
   const loaded = await loadModel(dir);
   try {
     const written = await writeOnnxBeside(loaded.model, dir);
-    // The session stays open: chooseOnnx keeps it for a segmentation later in this process.
-    const choice = await chooseOnnx(loaded, 'onnx');
+    // The session stays open: chooseOnnx keeps it for a segmentation later in this process. The whole
+    // output is compared with tfjs here, not just the values recorded a moment ago.
+    const choice = await chooseOnnx(loaded, 'onnx', undefined, { against: 'tfjs' });
     const check = choice.ok
       ? { ok: true as const, maxDiff: choice.maxDiff, detail: choice.detail }
       : { ok: false as const, reason: choice.reason };
