@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writePng16 } from '../../main/imaging/png';
 import { initBackend } from '../../main/model/backend/select';
+import { loadOnnxRuntime } from '../../main/model/onnx/runtime';
 import { segmentInput } from '../../main/services/segment';
+import { writeSyntheticKaggleDataset } from '../../main/synth/datasets';
 import { saveTinyVariedModel } from './parallel-infer-fixtures';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,6 +20,7 @@ const CRASH_WORKER = new URL('./parallel-infer-crash-worker.ts', import.meta.url
 const OUTPUTS = ['predictions.json', 'submission.csv', 'images.coco.json'];
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tractus-segment-workers-'));
 let modelDir = '';
+const onnxRuntime = await loadOnnxRuntime();
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -104,6 +107,33 @@ describe('tractus segment --workers 2', () => {
     expect(readdirSync(path.join(out, '.parts'))).toEqual([]);
     expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
   });
+
+  it.skipIf(!onnxRuntime.ok)(
+    'cancelling an ONNX Runtime run lets each worker finish its forward pass (terminating one inside it aborted the process)',
+    async () => {
+      const root = path.join(tmp(), 'scan');
+      await writeSyntheticKaggleDataset(root, { cases: 1, days: 1, slices: 40, size: 266, seed: 3 });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'test/unit/segment-cancel-child.ts', root, path.join(tmp(), 'out')],
+        { cwd: ROOT },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+        child.on('close', (c, s) => resolve([c, s])),
+      );
+      expect({ code, signal, stderr: stderr.match(/terminate called.*|Napi::Error.*/)?.[0] }).toEqual({
+        code: 0,
+        signal: null,
+        stderr: undefined,
+      });
+      expect(stdout.trim().split('\n')).toEqual(Array(6).fill('cancelled'));
+    },
+    300_000,
+  );
 
   it('workers that cannot start: the run goes on, on this thread, and says so', async () => {
     const root = await uwDataset([{ scan: 'case7_day3', slices: 2 }]);

@@ -20,6 +20,11 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** What runs a forward pass: a tfjs backend, or ONNX Runtime on the model's model.onnx (model/onnx). */
 export type InferenceBackend = BackendName | 'onnxruntime';
 
+/** Whether a backend's forward passes run in a native addon (which a worker must not be terminated inside). */
+export function isNativeBackend(backend: InferenceBackend): boolean {
+  return backend === 'onnxruntime' || backend === 'tensorflow';
+}
+
 export interface BackendFallback {
   backend: string;
   reason: string;

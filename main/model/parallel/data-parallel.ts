@@ -8,7 +8,7 @@
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { FlatTensors, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
 import type { AugmentParams } from '../augment';
-import type { BackendPreference } from '../backend/select';
+import { isNativeBackend, type BackendPreference, type InferenceBackend } from '../backend/select';
 import { workerEntryUrl } from './worker-entries';
 
 export interface DataParallelOptions {
@@ -85,13 +85,23 @@ export async function createDataParallelTrainer(opts: DataParallelOptions): Prom
     learningRate: opts.learningRate ?? 1e-3,
     backend: opts.backend,
   };
-  const pool = createWorkerPool<TrainRequest, TrainReply>(opts.workers, workerEntryUrl('train-worker'), data);
+  // Until the workers say which backend they run, `auto` may be tfjs-node (native).
+  let backend: string = opts.backend ?? 'auto';
+  const pool = createWorkerPool<TrainRequest, TrainReply>(
+    opts.workers,
+    workerEntryUrl('train-worker'),
+    data,
+    {
+      finishRunningOnClose: () => backend === 'auto' || isNativeBackend(backend as InferenceBackend),
+    },
+  );
   const workers = opts.workers;
   try {
     const inits = await Promise.all(
       Array.from({ length: workers }, (_, i) => ask(pool, i, { kind: 'init' })),
     );
     const first = inits[0] as Extract<TrainReply, { kind: 'init' }>;
+    backend = first.backend;
     const all = (req: TrainRequest, from = 0) =>
       Promise.all(Array.from({ length: workers - from }, (_, k) => ask(pool, k + from, req)));
     const setWeights = async (weights: Float32Array) => {

@@ -5,7 +5,7 @@
  * batches in flight and takes the results in order, so the output is the same as on one thread.
  */
 import os from 'node:os';
-import type { InferenceBackend } from '../backend/select';
+import { isNativeBackend, type InferenceBackend } from '../backend/select';
 import type { BatchPredictor, BatchSegmenter, SegmentScanOptions } from '../infer';
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { InferReply, InferRequest, InferWorkerData } from './infer-protocol';
@@ -104,7 +104,7 @@ export async function startInferencePool(opts: InferencePoolOptions): Promise<In
     opts.workers,
     opts.workerUrl ?? workerEntryUrl('infer-worker'),
     data,
-    { queueDepth: QUEUE_DEPTH },
+    { queueDepth: QUEUE_DEPTH, finishRunningOnClose: isNativeBackend(opts.backend) },
   );
   try {
     const inits = await Promise.all(

@@ -8,7 +8,7 @@ import { Worker, type Transferable } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { WorkerReply } from './protocol';
+import { STOP, STOPPED, type WorkerControl, type WorkerControlReply, type WorkerReply } from './protocol';
 import { detachOnceEarly } from './detach-early';
 
 export interface WorkerPool<Req, Res> {
@@ -29,6 +29,8 @@ interface Slot {
   chain: Promise<unknown>;
   /** Set once the worker has stopped: later requests to it fail at once instead of waiting forever. */
   exited?: Error;
+  /** Called when the worker says STOPPED (close() with finishRunningOnClose). */
+  stopped?: () => void;
 }
 
 export interface PoolOptions {
@@ -39,13 +41,24 @@ export interface PoolOptions {
    * then: on 2 cores that idled a worker about 1 ms per slice.
    */
   queueDepth?: number;
+  /**
+   * close() lets each worker finish the request it is running before terminating it (those still queued
+   * are refused). For workers in native code (ONNX Runtime, tfjs-node): terminating one in the middle of a
+   * native call aborts the whole process (onnxruntime-node 1.30: "terminate called after throwing an
+   * instance of 'Napi::Error'"). Without it (default) close() terminates at once, which is also what stops
+   * a long JavaScript or WebAssembly computation soonest.
+   */
+  finishRunningOnClose?: boolean | (() => boolean);
 }
+
+/** How long close() waits for a worker to finish its running request before terminating it anyway. */
+const FINISH_RUNNING_MS = 60_000;
 
 export function createWorkerPool<Req, Res>(
   n: number,
   workerUrl: URL,
   workerData?: unknown,
-  { queueDepth = 1 }: PoolOptions = {},
+  { queueDepth = 1, finishRunningOnClose = false }: PoolOptions = {},
 ): WorkerPool<Req, Res> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`worker pool size must be a positive integer, got ${n}`);
   detachOnceEarly();
@@ -54,7 +67,11 @@ export function createWorkerPool<Req, Res>(
   const slots: Slot[] = Array.from({ length: n }, () => {
     const worker = spawnWorker(workerUrl, workerData);
     const slot: Slot = { worker, busy: false, pending: new Map(), chain: Promise.resolve() };
-    worker.on('message', (msg: WorkerReply<Res>) => {
+    worker.on('message', (msg: WorkerReply<Res> | WorkerControlReply) => {
+      if ('control' in msg) {
+        if (msg.control === STOPPED) slot.stopped?.();
+        return;
+      }
       const p = slot.pending.get(msg.id);
       if (!p) return;
       slot.pending.delete(msg.id);
@@ -72,6 +89,19 @@ export function createWorkerPool<Req, Res>(
     });
     return slot;
   });
+
+  /** Ask a worker to stop after its running request; resolves when it has (or exited, or after a while). */
+  const finishRunning = (slot: Slot): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FINISH_RUNNING_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      slot.stopped = done;
+      slot.worker.once('exit', done);
+      slot.worker.postMessage({ control: STOP } satisfies WorkerControl);
+    });
 
   const send = (slot: Slot, request: Req, transfer?: Transferable[]): Promise<Res> =>
     new Promise<Res>((resolve, reject) => {
@@ -132,7 +162,14 @@ export function createWorkerPool<Req, Res>(
       }
     },
     async close() {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await Promise.all(
+        slots.map(async (s) => {
+          const finish =
+            typeof finishRunningOnClose === 'function' ? finishRunningOnClose() : finishRunningOnClose;
+          if (finish && !s.exited && s.pending.size > 0) await finishRunning(s);
+          await s.worker.terminate();
+        }),
+      );
     },
   };
 }
