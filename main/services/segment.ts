@@ -322,7 +322,8 @@ export async function segmentInput(req: SegmentRequest): Promise<SegmentSummary>
     starting = undefined;
     await s?.then((p) => p.close()).catch(() => undefined);
   };
-  // Terminating the workers is what stops a forward pass that is already running.
+  // Closing the workers is what stops the scan: a tfjs-wasm pass is cut short, an ONNX Runtime one (native
+  // code, which a worker must not be terminated inside) finishes first (PoolOptions.finishRunningOnClose).
   const cancel = () => {
     void pool?.close();
     void closeStarting();
