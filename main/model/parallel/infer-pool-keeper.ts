@@ -21,8 +21,9 @@ export interface InferencePoolKeeperOptions {
 export interface InferencePoolKeeper {
   /**
    * Run `work` with a ready pool for this model and backend, or with undefined (run on this thread) when
-   * the workers cannot start or the kept pool is busy with another model. Aborting `signal` terminates the
-   * pool's workers (the only way to stop a running forward pass); the next scan starts a new pool.
+   * the workers cannot start or the kept pool is busy with another model. Aborting `signal` closes the
+   * pool's workers (which cuts a tfjs-wasm forward pass short; an ONNX Runtime one finishes first, see
+   * PoolOptions.finishRunningOnClose); the next scan starts a new pool.
    */
   use<T>(
     modelDir: string,
