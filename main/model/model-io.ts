@@ -84,6 +84,22 @@ function parseModelJson(value: unknown, file: string): ModelJson {
   return v as ModelJson;
 }
 
+/** Where a manifest's weight file `p` is: in the model folder `dir`, which it must not leave. */
+function weightFileIn(dir: string, p: string, modelJson: string): string {
+  if (path.isAbsolute(p) || p.split(/[\\/]/).includes('..')) {
+    throw new InputError(modelJson, `weights path "${p}" leaves the model folder`);
+  }
+  return path.join(dir, p);
+}
+
+/** The weight files `<dir>/model.json` lists, relative to the folder (checked as loading checks them). */
+export async function weightFileNames(dir: string): Promise<string[]> {
+  const file = path.join(dir, MODEL_JSON_FILE);
+  const names = parseModelJson(await readJsonOrExplain(file), file).weightsManifest.flatMap((g) => g.paths);
+  for (const p of names) weightFileIn(dir, p, file);
+  return names;
+}
+
 /** A tfjs IOHandler reading and writing `model.json` + `weights.bin` in one folder. */
 export class FileSystemIOHandler implements tf.io.IOHandler {
   constructor(readonly dir: string) {}
@@ -94,13 +110,7 @@ export class FileSystemIOHandler implements tf.io.IOHandler {
     const weightSpecs: tf.io.WeightsManifestEntry[] = [];
     const parts: Uint8Array[] = [];
     for (const group of json.weightsManifest) {
-      for (const p of group.paths) {
-        // Weight files live in the model folder: a manifest must not reach outside it.
-        if (path.isAbsolute(p) || p.split(/[\\/]/).includes('..')) {
-          throw new InputError(file, `weights path "${p}" leaves the model folder`);
-        }
-        parts.push(await readFileOrExplain(path.join(this.dir, p)));
-      }
+      for (const p of group.paths) parts.push(await readFileOrExplain(weightFileIn(this.dir, p, file)));
       weightSpecs.push(...group.weights);
     }
     const total = parts.reduce((n, b) => n + b.byteLength, 0);

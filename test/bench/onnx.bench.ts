@@ -147,7 +147,7 @@ export async function freshCliRow(shipped: string): Promise<BenchRow> {
         [
           entry,
           'segment',
-          root!,
+          root,
           '--out',
           `${root}-out`,
           '--force',

@@ -21,7 +21,7 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type InferenceBackend = BackendName | 'onnxruntime';
 
 /** Whether a backend's forward passes run in a native addon (which a worker must not be terminated inside). */
-export function isNativeBackend(backend: InferenceBackend): boolean {
+export function isNativeBackend(backend: string): boolean {
   return backend === 'onnxruntime' || backend === 'tensorflow';
 }
 

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomic } from '../../io/files';
-import { MODEL_JSON_FILE } from '../model-io';
+import { MODEL_JSON_FILE, weightFileNames } from '../model-io';
 import { ONNX_FILE } from './names';
 
 export const RECORDED_CHECK_FILE = 'model.onnx.check.json';
@@ -31,12 +31,7 @@ interface RecordedCheck {
 
 /** The files whose contents the record vouches for: model.onnx, model.json and its weight files. */
 async function vouchedFiles(dir: string): Promise<string[]> {
-  const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON_FILE), 'utf8')) as {
-    weightsManifest?: Array<{ paths?: unknown }>;
-  };
-  const weights = (json.weightsManifest ?? []).flatMap((g) => (Array.isArray(g.paths) ? g.paths : []));
-  if (!weights.every((p): p is string => typeof p === 'string')) throw new Error('odd weights manifest');
-  return [ONNX_FILE, MODEL_JSON_FILE, ...weights];
+  return [ONNX_FILE, MODEL_JSON_FILE, ...(await weightFileNames(dir))];
 }
 
 async function digests(dir: string, names: string[]): Promise<Record<string, string>> {

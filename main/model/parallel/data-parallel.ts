@@ -8,7 +8,7 @@
 import { createWorkerPool, type WorkerPool } from './pool';
 import type { FlatTensors, TrainReply, TrainRequest, TrainWorkerData } from './train-protocol';
 import type { AugmentParams } from '../augment';
-import { isNativeBackend, type BackendPreference, type InferenceBackend } from '../backend/select';
+import { isNativeBackend, type BackendPreference } from '../backend/select';
 import { workerEntryUrl } from './worker-entries';
 
 export interface DataParallelOptions {
@@ -92,7 +92,7 @@ export async function createDataParallelTrainer(opts: DataParallelOptions): Prom
     workerEntryUrl('train-worker'),
     data,
     {
-      finishRunningOnClose: () => backend === 'auto' || isNativeBackend(backend as InferenceBackend),
+      finishRunningOnClose: () => backend === 'auto' || isNativeBackend(backend),
     },
   );
   const workers = opts.workers;
