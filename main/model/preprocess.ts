@@ -2,10 +2,12 @@
  * From slices to network input and back: 2.5D channel stacking, robust per-slice intensity
  * normalisation, aspect-preserving resize with padding (letterbox), and the inverse mapping of a
  * probability map to the slice's native size. Pure functions on typed arrays, plus one small cache
- * (`ScanInputs`) that reads each slice of a scan once.
+ * (`ScanInputs`) that reads each slice of a scan once. The per-pixel loops (resampling, the summary of a
+ * map, the level histogram) run in WebAssembly (./kernels/pixels.c), with the same results.
  */
 import type { PixelArray, PixelBox, Scan, SliceImage } from '../core/types';
 import { measureValues } from '../core/arrays';
+import { pixelKernels, type KernelPlane, type PixelKernels, type SampleKind } from './kernels/pixels';
 
 export interface NormalisationSpec {
   method: 'percentile';
@@ -62,51 +64,15 @@ export function percentiles(data: PixelArray, ps: number[]): number[] {
   });
 }
 
-/** typedPercentilesAndMax's bins, kept between calls and left all zero (256 KiB less garbage per slice). */
-const typedHistogram = new Uint32Array(65536);
-/** countLevels' second set of bins (odd samples), likewise kept and left all zero. */
-const oddHistogram = new Uint32Array(65536);
-
-/**
- * Adds each sample to `hist` and returns the largest. Even and odd samples go to separate bins, summed at
- * the end: runs of one value (a scan's dark background) would otherwise make every increment wait for the
- * one before it, at about a third of the speed. A function of its own: V8 optimises a hot loop on the fly
- * (on-stack replacement), and code after the loop that the interpreter had not yet run then throws the
- * optimised code away again, on every slice.
- */
-function countLevels(data: Uint8Array | Uint16Array, hist: Uint32Array): number {
-  const odd = oddHistogram;
-  const n = data.length;
-  let max = 0;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const v = data[i]!;
-    const w = data[i + 1]!;
-    hist[v]!++;
-    odd[w]!++;
-    if (v > max) max = v;
-    if (w > max) max = w;
-  }
-  if (i < n) {
-    const v = data[i]!;
-    hist[v]!++;
-    if (v > max) max = v;
-  }
-  for (let v = 0; v <= max; v++) {
-    hist[v]! += odd[v]!;
-    odd[v] = 0;
-  }
-  return max;
-}
-
 /** The percentiles of 8- and 16-bit samples (see percentiles) and the largest value. */
 function typedPercentilesAndMax(
   data: Uint8Array | Uint16Array,
   ps: number[],
 ): { found: number[]; max: number } {
-  const hist = typedHistogram;
+  const kernels = pixelKernels();
   const n = data.length;
-  const max = countLevels(data, hist);
+  // Even and odd samples counted apart, in WebAssembly (see kernels/pixels.c).
+  const { max, hist } = kernels.countLevels(data);
   const found = ps.map((p) => {
     const rank = Math.max(1, Math.ceil((p / 100) * n));
     if (p < 50) {
@@ -124,7 +90,7 @@ function typedPercentilesAndMax(
     while (v > 0 && above + hist[v]! <= n - rank) above += hist[v--]!;
     return v;
   });
-  hist.fill(0, 0, max + 1);
+  kernels.clearLevels(max);
   return { found, max };
 }
 
@@ -254,143 +220,6 @@ export function inputTransform(
   return letterboxTransform(srcWidth, srcHeight, input.width, input.height, scale);
 }
 
-/**
- * Source coordinate (clamped to [0, n−1]) of each of `m` output pixels when n pixels are resampled to m,
- * with pixel centres aligned (half-pixel convention), as lower index + weight of the upper neighbour.
- */
-function samplePositions(n: number, m: number): SamplePositions {
-  const key = `${n}→${m}`;
-  let found = recentPositions.get(key);
-  if (!found) {
-    found = computeSamplePositions(n, m);
-    if (recentPositions.size >= 16) recentPositions.clear();
-    recentPositions.set(key, found);
-  }
-  return found;
-}
-
-interface SamplePositions {
-  readonly lower: Int32Array;
-  readonly weight: Float32Array;
-}
-
-/** The sizes resampled last, by "n→m": a scan maps the same few sizes for every slice and organ. */
-const recentPositions = new Map<string, SamplePositions>();
-
-function computeSamplePositions(n: number, m: number): SamplePositions {
-  const lower = new Int32Array(m);
-  const weight = new Float32Array(m);
-  for (let i = 0; i < m; i++) {
-    const s = Math.min(n - 1, Math.max(0, ((i + 0.5) * n) / m - 0.5));
-    const l = Math.min(n - 2, Math.floor(s));
-    lower[i] = Math.max(0, l);
-    weight[i] = n === 1 ? 0 : s - Math.max(0, l);
-  }
-  return { lower, weight };
-}
-
-/** A channel laid out in a typed array: element (x, y) is at `offset + y*rowStride + x*pixelStride`. */
-interface Plane<T extends ArrayLike<number>> {
-  data: T;
-  /** When given, element values are indices into it and the plane's values are levels[element]. */
-  levels?: Float32Array;
-  width: number;
-  height: number;
-  offset: number;
-  pixelStride: number;
-  rowStride: number;
-}
-
-/**
- * Row `base…` of `s` interpolated across columns: into[k] = v(i) + (v(i + next) − v(i))·w[k], i = base + col[k],
- * where v(i) is s[i], or levels[s[i]] when `levels` is given (an integer slice seen through its normalised
- * levels).
- */
-function interpolateRow(
-  s: ArrayLike<number>,
-  base: number,
-  next: number,
-  columns: Int32Array,
-  weights: Float64Array,
-  into: Float64Array,
-  levels?: Float32Array,
-): void {
-  for (let k = 0; k < into.length; k++) {
-    const i = base + columns[k]!;
-    const a = levels ? levels[s[i]!]! : s[i]!;
-    const b = levels ? levels[s[i + next]!]! : s[i + next]!;
-    into[k] = a + (b - a) * weights[k]!;
-  }
-}
-
-/** One output row: out[o + k·step] = upper[k] + (lower[k] − upper[k])·w. */
-function blendRows(
-  out: Float32Array,
-  o: number,
-  step: number,
-  upper: Float64Array,
-  lower: Float64Array,
-  w: number,
-): void {
-  for (let k = 0; k < upper.length; k++, o += step) {
-    const top = upper[k]!;
-    out[o] = top + (lower[k]! - top) * w;
-  }
-}
-
-/**
- * Bilinear resample of plane `src` onto the whole of plane `dst` (half-pixel centres, edges clamped). Only
- * dst pixels inside `visible` (x0 ≤ x < x1, y0 ≤ y < y1; default all) are written: a cropped input.
- *
- * Separable: each source row the output needs is interpolated across columns once, into a Float64 row,
- * and every output row blends two of those. The values are the ones the direct 2×2 form gives (the same
- * double operations in the same order), but an upsampled map (about 2× on each axis after inference)
- * reuses each interpolated row for about two output rows instead of redoing four reads per pixel.
- */
-function resample(
-  src: Plane<ArrayLike<number>>,
-  dst: Plane<Float32Array>,
-  visible = { x0: 0, x1: dst.width, y0: 0, y1: dst.height },
-): void {
-  const { x0, x1, y0, y1 } = visible;
-  if (x1 <= x0 || y1 <= y0) return;
-  const xs = samplePositions(src.width, dst.width);
-  const ys = samplePositions(src.height, dst.height);
-  const span = x1 - x0;
-  // Source column offset and weight of each visible output column.
-  const columns = new Int32Array(span);
-  const weights = new Float64Array(span);
-  for (let k = 0; k < span; k++) {
-    columns[k] = xs.lower[x0 + k]! * src.pixelStride;
-    weights[k] = xs.weight[x0 + k]!;
-  }
-  const nextX = src.width > 1 ? src.pixelStride : 0;
-  const interpolate = (row: number, into: Float64Array) =>
-    interpolateRow(src.data, src.offset + row * src.rowStride, nextX, columns, weights, into, src.levels);
-  let upper = new Float64Array(span);
-  let lower = new Float64Array(span);
-  let upperRow = -1;
-  let lowerRow = -1;
-  for (let y = y0; y < y1; y++) {
-    const r0 = ys.lower[y]!;
-    const r1 = Math.min(src.height - 1, r0 + 1);
-    if (r0 !== upperRow) {
-      if (r0 === lowerRow) {
-        [upper, lower] = [lower, upper];
-        lowerRow = -1;
-      } else interpolate(r0, upper);
-      upperRow = r0;
-    }
-    if (r1 !== lowerRow) {
-      if (r1 === upperRow) lower.set(upper);
-      else interpolate(r1, lower);
-      lowerRow = r1;
-    }
-    const o = dst.offset + y * dst.rowStride + x0 * dst.pixelStride;
-    blendRows(dst.data, o, dst.pixelStride, upper, lower, ys.weight[y]!);
-  }
-}
-
 /** The part of the scaled slice (inner grid coordinates) that lies inside the network input. */
 function visibleWindow(t: LetterboxTransform) {
   return {
@@ -410,6 +239,17 @@ function isCropped(t: LetterboxTransform): boolean {
   );
 }
 
+/** A slice's samples as an array the kernels take as they are (other element types as doubles, exactly). */
+function samplesOf(src: ArrayLike<number>): {
+  kind: SampleKind;
+  data: Float32Array | Float64Array | Uint16Array | Uint8Array;
+} {
+  if (src instanceof Float32Array) return { kind: 'f32', data: src };
+  if (src instanceof Uint16Array) return { kind: 'u16', data: src };
+  if (src instanceof Uint8Array) return { kind: 'u8', data: src };
+  return { kind: 'f64', data: src instanceof Float64Array ? src : Float64Array.from(src) };
+}
+
 /**
  * Resize one channel (row-major, srcWidth×srcHeight) into the network input (bilinear), zero padding around
  * it. With `levels`, the channel's values are levels[src[i]].
@@ -419,11 +259,24 @@ export function letterbox(
   t: LetterboxTransform,
   levels?: Float32Array,
 ): Float32Array {
-  const out = new Float32Array(t.dstWidth * t.dstHeight);
-  resample(
+  const k = pixelKernels();
+  const { kind, data } = samplesOf(src);
+  const size = t.dstWidth * t.dstHeight;
+  const visible = visibleWindow(t);
+  const [srcAt, levelsAt, outAt, scratch] = k.layout([
+    data.byteLength,
+    levels?.byteLength ?? 0,
+    size * 4,
+    k.resampleScratchBytes(t.innerWidth, t.innerHeight, Math.max(0, visible.x1 - visible.x0)),
+  ]);
+  k.copyIn(data, srcAt!);
+  if (levels) k.copyIn(levels, levelsAt!);
+  k.zero(outAt!, size * 4);
+  k.resample(
     {
-      data: src,
-      levels,
+      ptr: srcAt!,
+      kind,
+      levels: levels ? levelsAt : 0,
       width: t.srcWidth,
       height: t.srcHeight,
       offset: 0,
@@ -431,16 +284,93 @@ export function letterbox(
       rowStride: t.srcWidth,
     },
     {
-      data: out,
+      ptr: outAt!,
+      kind: 'f32',
       width: t.innerWidth,
       height: t.innerHeight,
       offset: t.offsetY * t.dstWidth + t.offsetX,
       pixelStride: 1,
       rowStride: t.dstWidth,
     },
-    visibleWindow(t),
+    visible,
+    scratch!,
   );
-  return out;
+  return k.f32(outAt!, size).slice();
+}
+
+/** Bytes of kernel memory unletterboxIn needs besides the map and the output: [inner grid, scratch]. */
+export function unletterboxBytes(k: PixelKernels, t: LetterboxTransform): [number, number] {
+  const inner = isCropped(t) ? t.innerWidth * t.innerHeight * 4 : 0;
+  return [
+    inner,
+    Math.max(
+      k.resampleScratchBytes(t.srcWidth, t.srcHeight, t.srcWidth),
+      k.summaryScratchBytes(t.innerWidth, t.innerHeight, t.srcWidth, t.srcHeight),
+    ),
+  ];
+}
+
+/**
+ * unletterbox on buffers already in the kernels' memory: the map (`mapLength` floats at `mapAt`) to the
+ * srcWidth×srcHeight floats at `outAt`, only `region` (default: all of it) written. `innerAt`, `scratch`:
+ * unletterboxBytes of room.
+ */
+export function unletterboxIn(
+  k: PixelKernels,
+  mapAt: number,
+  mapLength: number,
+  t: LetterboxTransform,
+  channel: number,
+  channels: number,
+  offset: number,
+  outAt: number,
+  region: PixelBox | undefined,
+  innerAt: number,
+  scratch: number,
+): void {
+  const dst: KernelPlane = {
+    ptr: outAt,
+    kind: 'f32',
+    width: t.srcWidth,
+    height: t.srcHeight,
+    offset: 0,
+    pixelStride: 1,
+    rowStride: t.srcWidth,
+  };
+  const window = region ?? { x0: 0, x1: t.srcWidth, y0: 0, y1: t.srcHeight };
+  if (!isCropped(t)) {
+    const src: KernelPlane = {
+      ptr: mapAt,
+      kind: 'f32',
+      width: t.innerWidth,
+      height: t.innerHeight,
+      offset: offset + (t.offsetY * t.dstWidth + t.offsetX) * channels + channel,
+      pixelStride: channels,
+      rowStride: t.dstWidth * channels,
+    };
+    k.resample(src, dst, window, scratch);
+    return;
+  }
+  // Cropped: the scaled slice's grid, zero where the input did not reach, then back to native size.
+  const map = k.f32(mapAt, mapLength);
+  const inner = k.f32(innerAt, t.innerWidth * t.innerHeight).fill(0);
+  const v = visibleWindow(t);
+  for (let y = v.y0; y < v.y1; y++) {
+    for (let x = v.x0; x < v.x1; x++) {
+      inner[y * t.innerWidth + x] =
+        map[offset + ((y + t.offsetY) * t.dstWidth + x + t.offsetX) * channels + channel]!;
+    }
+  }
+  const src: KernelPlane = {
+    ptr: innerAt,
+    kind: 'f32',
+    width: t.innerWidth,
+    height: t.innerHeight,
+    offset: 0,
+    pixelStride: 1,
+    rowStride: t.innerWidth,
+  };
+  k.resample(src, dst, window, scratch);
 }
 
 /**
@@ -464,107 +394,57 @@ export function unletterbox(
       `unletterbox: output holds ${out.length} values, the slice ${t.srcWidth}×${t.srcHeight}`,
     );
   }
-  if (region) out.fill(0);
-  const dst: Plane<Float32Array> = {
-    data: out,
-    width: t.srcWidth,
-    height: t.srcHeight,
-    offset: 0,
-    pixelStride: 1,
-    rowStride: t.srcWidth,
-  };
-  if (!isCropped(t)) {
-    resample(
-      {
-        data: map,
-        width: t.innerWidth,
-        height: t.innerHeight,
-        offset: offset + (t.offsetY * t.dstWidth + t.offsetX) * channels + channel,
-        pixelStride: channels,
-        rowStride: t.dstWidth * channels,
-      },
-      dst,
-      region,
-    );
+  const k = pixelKernels();
+  const [innerBytes, scratchBytes] = unletterboxBytes(k, t);
+  const [mapAt, outAt, innerAt, scratch] = k.layout([
+    map.byteLength,
+    out.byteLength,
+    innerBytes,
+    scratchBytes,
+  ]);
+  k.copyIn(map, mapAt!);
+  unletterboxIn(k, mapAt!, map.length, t, channel, channels, offset, outAt!, region, innerAt!, scratch!);
+  const result = k.f32(outAt!, out.length);
+  if (!region) {
+    out.set(result);
     return out;
   }
-  // Cropped: the scaled slice's grid, zero where the input did not reach, then back to native size.
-  const inner = new Float32Array(t.innerWidth * t.innerHeight);
-  const v = visibleWindow(t);
-  for (let y = v.y0; y < v.y1; y++) {
-    for (let x = v.x0; x < v.x1; x++) {
-      inner[y * t.innerWidth + x] =
-        map[offset + ((y + t.offsetY) * t.dstWidth + x + t.offsetX) * channels + channel]!;
-    }
-  }
-  resample(
-    {
-      data: inner,
-      width: t.innerWidth,
-      height: t.innerHeight,
-      offset: 0,
-      pixelStride: 1,
-      rowStride: t.innerWidth,
-    },
-    dst,
-    region,
-  );
-  return out;
-}
-
-/** How much each of `n` source pixels contributes, summed over the `m` output pixels resampled from them. */
-function contributions(n: number, m: number): Float64Array {
-  const { lower, weight } = samplePositions(n, m);
-  const out = new Float64Array(n);
-  for (let k = 0; k < m; k++) {
-    out[lower[k]!] += 1 - weight[k]!;
-    if (n > 1) out[lower[k]! + 1] += weight[k]!;
+  out.fill(0);
+  for (let y = region.y0; y < region.y1; y++) {
+    const row = y * t.srcWidth;
+    out.set(result.subarray(row + region.x0, row + region.x1), row + region.x0);
   }
   return out;
 }
 
-/** The output pixels [k0, k1) whose two source pixels (lower, lower + 1) touch sources [lo, hi]. */
-function touching(lower: Int32Array, lo: number, hi: number): [number, number] {
-  let k0 = 0;
-  while (k0 < lower.length && lower[k0]! + 1 < lo) k0++;
-  let k1 = k0;
-  while (k1 < lower.length && lower[k1]! <= hi) k1++;
-  return [k0, k1];
-}
-
-/**
- * Σ map · cx · cy over the window, and the box (inclusive; bx1 = by1 = −1 when empty) of values ≥ floor.
- * A leaf of its own for the reason given at countLevels.
- */
-function weightedSumAndBox(
-  map: Float32Array,
-  window: { x0: number; x1: number; y0: number; y1: number },
-  /** Element of (x, y) = at + y·rowStride + x·channels. */
-  at: number,
-  rowStride: number,
+/** unletterboxedSummary of a map already in the kernels' memory (`scratch`: unletterboxBytes' second). */
+export function unletterboxedSummaryIn(
+  k: PixelKernels,
+  mapAt: number,
+  t: LetterboxTransform,
+  channel: number,
   channels: number,
-  cx: Float64Array,
-  cy: Float64Array,
+  offset: number,
   floor: number,
-): { mass: number; bx0: number; bx1: number; by0: number; by1: number } {
-  const { x0, x1, y0, y1 } = window;
-  let mass = 0;
-  let [bx0, bx1, by0, by1] = [Infinity, -1, Infinity, -1];
-  for (let y = y0; y < y1; y++) {
-    let row = 0;
-    for (let x = x0, i = at + y * rowStride + x0 * channels; x < x1; x++, i += channels) {
-      const v = map[i]!;
-      if (v >= floor) {
-        if (x < bx0) bx0 = x;
-        if (x > bx1) bx1 = x;
-        if (y < by0) by0 = y;
-        by1 = y;
-      }
-      row += v * cx[x]!;
-    }
-    mass += row * cy[y]!;
+  scratch: number,
+): { mass: number; region?: PixelBox } {
+  const at = offset + (t.offsetY * t.dstWidth + t.offsetX) * channels + channel;
+  const { mass, box } = k.summary(
+    mapAt,
+    at,
+    t.dstWidth * channels,
+    channels,
+    { width: t.innerWidth, height: t.innerHeight },
+    { width: t.srcWidth, height: t.srcHeight },
+    visibleWindow(t),
+    floor,
+    scratch,
+  );
+  if (!(floor > 0 && floor < Infinity)) {
+    // No floor, or one that the zeros around a cropped slice reach: no region to promise.
+    return floor <= 0 ? { mass, region: { x0: 0, x1: t.srcWidth, y0: 0, y1: t.srcHeight } } : { mass };
   }
-  return { mass, bx0, bx1, by0, by1 };
+  return box ? { mass, region: box } : { mass };
 }
 
 /**
@@ -585,27 +465,10 @@ export function unletterboxedSummary(
   offset = 0,
   floor = Infinity,
 ): { mass: number; region?: PixelBox } {
-  const cx = contributions(t.innerWidth, t.srcWidth);
-  const cy = contributions(t.innerHeight, t.srcHeight);
-  const at = offset + (t.offsetY * t.dstWidth + t.offsetX) * channels + channel;
-  const { mass, bx0, bx1, by0, by1 } = weightedSumAndBox(
-    map,
-    visibleWindow(t),
-    at,
-    t.dstWidth * channels,
-    channels,
-    cx,
-    cy,
-    floor,
-  );
-  if (!(floor > 0 && floor < Infinity)) {
-    // No floor, or one that the zeros around a cropped slice reach: no region to promise.
-    return floor <= 0 ? { mass, region: { x0: 0, x1: t.srcWidth, y0: 0, y1: t.srcHeight } } : { mass };
-  }
-  if (by1 < 0) return { mass };
-  const [rx0, rx1] = touching(samplePositions(t.innerWidth, t.srcWidth).lower, bx0, bx1);
-  const [ry0, ry1] = touching(samplePositions(t.innerHeight, t.srcHeight).lower, by0, by1);
-  return { mass, region: { x0: rx0, x1: rx1, y0: ry0, y1: ry1 } };
+  const k = pixelKernels();
+  const [mapAt, scratch] = k.layout([map.byteLength, unletterboxBytes(k, t)[1]]);
+  k.copyIn(map, mapAt!);
+  return unletterboxedSummaryIn(k, mapAt!, t, channel, channels, offset, floor, scratch!);
 }
 
 /** The three slice indices of the 2.5D input for slice `i` of `n`: i−s, i, i+s clamped to the scan. */

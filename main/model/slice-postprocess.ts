@@ -7,7 +7,13 @@ import { ORGANS, type Organ } from '../core/organs';
 import type { BinaryMask, PixelBox, SliceMasks } from '../core/types';
 import { countNonZero } from '../core/arrays';
 import { postprocessOrgan, type OrganPostprocess } from './postprocess';
-import { unletterbox, unletterboxedSummary, type LetterboxTransform } from './preprocess';
+import { pixelKernels } from './kernels/pixels';
+import {
+  unletterboxBytes,
+  unletterboxedSummaryIn,
+  unletterboxIn,
+  type LetterboxTransform,
+} from './preprocess';
 import {
   belowThresholdTerms,
   combineUncertainty,
@@ -39,19 +45,25 @@ export interface PostprocessedSlice {
   uncertainty: number;
 }
 
-// The organs' probability maps at native size, read only while their slice is post-processed: one set of
-// buffers serves every slice of the same size (no 3 × width × height floats of garbage per slice).
-let maps: Float32Array[] = [];
-
-/** Post-process `probs` [count, height, width, organs] (NHWC) of a batch. */
+/**
+ * Post-process `probs` [count, height, width, organs] (NHWC) of a batch. The batch is copied once into
+ * the WebAssembly kernels' memory, and the organs' maps at native size are made there (read in place, one
+ * set of buffers for every batch).
+ */
 export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob): PostprocessedSlice[] {
   const count = job.transforms.length;
   const perImage = probs.length / count;
   const channels = ORGANS.length;
+  const k = pixelKernels();
+  const most = (f: (t: LetterboxTransform) => number) => Math.max(0, ...job.transforms.map(f));
+  const [probsAt, innerAt, scratch, ...mapAt] = k.layout([
+    probs.byteLength,
+    most((t) => unletterboxBytes(k, t)[0]),
+    most((t) => unletterboxBytes(k, t)[1]),
+    ...ORGANS.map(() => most((t) => t.srcWidth * t.srcHeight * 4)),
+  ]);
+  k.copyIn(probs, probsAt!);
   return job.transforms.map((t, b) => {
-    if (maps[0]?.length !== t.srcWidth * t.srcHeight) {
-      maps = ORGANS.map(() => new Float32Array(t.srcWidth * t.srcHeight));
-    }
     const slice: PostprocessedSlice = { masks: {}, scores: {}, inside: {}, uncertainty: 0 };
     const terms: UncertaintyTerms[] = [];
     ORGANS.forEach((organ, c) => {
@@ -61,17 +73,27 @@ export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob):
       const post = job.postprocess[organ];
       // Most organs are absent from most slices, and a present one covers a small part of it. Bilinear
       // values never exceed their sources, so only native pixels with a network value ≥ the lowest
-      // threshold used below among their sources can reach it: only those are resampled, and the rest of
-      // the map counts through its mass, summed at the network's size. No such pixel: no mask. (The margin
-      // keeps float rounding of the interpolation from mattering.)
+      // threshold used below among their sources can reach it: only those are resampled (and read below),
+      // and the rest of the map counts through its mass, summed at the network's size. No such pixel: no
+      // mask. (The margin keeps float rounding of the interpolation from mattering.)
       const lowest = allowed ? Math.min(post.threshold, post.gateThreshold) : 1;
       const floor = Math.min(lowest, UNCERTAINTY_THRESHOLD);
-      const { mass, region } = unletterboxedSummary(probs, t, c, channels, at, floor - 1e-6);
+      const { mass, region } = unletterboxedSummaryIn(
+        k,
+        probsAt!,
+        t,
+        c,
+        channels,
+        at,
+        floor - 1e-6,
+        scratch!,
+      );
       if (!region) {
         terms.push(belowThresholdTerms(mass));
         return;
       }
-      const prob = unletterbox(probs, t, c, channels, at, maps[c], region);
+      unletterboxIn(k, probsAt!, probs.length, t, c, channels, at, mapAt[c]!, region, innerAt!, scratch!);
+      const prob = k.f32(mapAt[c]!, t.srcWidth * t.srcHeight);
       const part = uncertaintyTerms(prob, UNCERTAINTY_THRESHOLD, { width: t.srcWidth, ...region });
       terms.push(withMassOutside(part, mass));
       if (!allowed) return;

@@ -1,0 +1,230 @@
+/*
+ * The inference pipeline's per-pixel loops, compiled to WebAssembly by scripts/build-kernels.mjs into
+ * pixels-wasm.ts (see pixels.ts for why and for the JavaScript side). Each function computes, in the same
+ * double-precision operations and the same order, what its documented JavaScript predecessor did, so the
+ * results are bit-identical: no fused multiply-add (WebAssembly has none), no fast-math.
+ *
+ * No C library: the caller lays out every buffer in this module's memory and passes pointers.
+ */
+#include <stdint.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
+/*
+ * Source coordinate (clamped to [0, n-1]) of each of m output pixels when n pixels are resampled to m,
+ * pixel centres aligned (half-pixel convention): lower index and the float32 weight of the upper neighbour.
+ */
+static void sample_positions(int n, int m, int32_t *lower, float *weight) {
+  for (int i = 0; i < m; i++) {
+    double s = ((i + 0.5) * n) / m - 0.5;
+    if (s < 0) s = 0;
+    if (s > n - 1) s = n - 1;
+    int lo = imax(0, imin(n - 2, (int)__builtin_floor(s)));
+    lower[i] = lo;
+    weight[i] = n == 1 ? 0.0f : (float)(s - lo);
+  }
+}
+
+/* Bytes of scratch `resample` needs for a dst_w x dst_h destination written x0..x1 wide (span). */
+EXPORT(resample_scratch_bytes)
+int resample_scratch_bytes(int dst_w, int dst_h, int span) {
+  return 8 + 3 * 8 * span + 4 * span + 8 * (dst_w + dst_h);
+}
+
+enum { SRC_F32 = 0, SRC_F64 = 1, SRC_U16 = 2, SRC_U8 = 3 };
+
+/* Element i of the source, through the level table when there is one. */
+static inline double sample(int kind, const void *src, const float *levels, int i) {
+  switch (kind) {
+  case SRC_F32: return ((const float *)src)[i];
+  case SRC_F64: return ((const double *)src)[i];
+  case SRC_U16: return levels ? levels[((const uint16_t *)src)[i]] : ((const uint16_t *)src)[i];
+  default: return levels ? levels[((const uint8_t *)src)[i]] : ((const uint8_t *)src)[i];
+  }
+}
+
+static void interpolate_row(int kind, const void *src, const float *levels, int base, int next,
+                            const int32_t *columns, const double *weights, double *into, int span) {
+  for (int k = 0; k < span; k++) {
+    int i = base + columns[k];
+    double a = sample(kind, src, levels, i);
+    double b = sample(kind, src, levels, i + next);
+    into[k] = a + (b - a) * weights[k];
+  }
+}
+
+/*
+ * Bilinear resample of a source plane onto the whole of a destination plane (half-pixel centres, edges
+ * clamped); only destination pixels x0 <= x < x1, y0 <= y < y1 are written. A plane's element (x, y) is
+ * at offset + y * row_stride + x * pixel_stride. Separable: each source row the output needs is
+ * interpolated across columns once, into a double row, and every output row blends two of those.
+ */
+EXPORT(resample)
+void resample(int kind, const void *src, const float *levels, int src_w, int src_h, int src_offset,
+              int src_pixel_stride, int src_row_stride, float *dst, int dst_w, int dst_h, int dst_offset,
+              int dst_pixel_stride, int dst_row_stride, int x0, int x1, int y0, int y1,
+              uint8_t *scratch) {
+  if (x1 <= x0 || y1 <= y0) return;
+  int span = x1 - x0;
+  double *weights = (double *)(((uintptr_t)scratch + 7) & ~(uintptr_t)7);
+  double *upper = weights + span;
+  double *lower = upper + span;
+  int32_t *columns = (int32_t *)(lower + span);
+  int32_t *xs_lower = columns + span;
+  float *xs_weight = (float *)(xs_lower + dst_w);
+  int32_t *ys_lower = (int32_t *)(xs_weight + dst_w);
+  float *ys_weight = (float *)(ys_lower + dst_h);
+  sample_positions(src_w, dst_w, xs_lower, xs_weight);
+  sample_positions(src_h, dst_h, ys_lower, ys_weight);
+  /* Source offset and weight of each written output column. */
+  for (int k = 0; k < span; k++) {
+    columns[k] = xs_lower[x0 + k] * src_pixel_stride;
+    weights[k] = xs_weight[x0 + k];
+  }
+  int next_x = src_w > 1 ? src_pixel_stride : 0;
+  int upper_row = -1, lower_row = -1;
+  for (int y = y0; y < y1; y++) {
+    int r0 = ys_lower[y];
+    int r1 = imin(src_h - 1, r0 + 1);
+    if (r0 != upper_row) {
+      if (r0 == lower_row) {
+        double *swap = upper;
+        upper = lower;
+        lower = swap;
+        lower_row = -1;
+      } else {
+        interpolate_row(kind, src, levels, src_offset + r0 * src_row_stride, next_x, columns, weights,
+                        upper, span);
+      }
+      upper_row = r0;
+    }
+    if (r1 != lower_row) {
+      if (r1 == upper_row) {
+        for (int k = 0; k < span; k++) lower[k] = upper[k];
+      } else {
+        interpolate_row(kind, src, levels, src_offset + r1 * src_row_stride, next_x, columns, weights,
+                        lower, span);
+      }
+      lower_row = r1;
+    }
+    double w = ys_weight[y];
+    float *out = dst + dst_offset + y * dst_row_stride + x0 * dst_pixel_stride;
+    for (int k = 0; k < span; k++, out += dst_pixel_stride) {
+      double top = upper[k];
+      *out = (float)(top + (lower[k] - top) * w);
+    }
+  }
+}
+
+/* Bytes of scratch `summary` needs for an inner_w x inner_h grid mapped to src_w x src_h. */
+EXPORT(summary_scratch_bytes)
+int summary_scratch_bytes(int inner_w, int inner_h, int src_w, int src_h) {
+  return 8 + 8 * (inner_w + inner_h) + 8 * (src_w + src_h);
+}
+
+/* How much each of n source pixels contributes, summed over the m output pixels resampled from them. */
+static void contributions(int n, int m, const int32_t *lower, const float *weight, double *out) {
+  for (int i = 0; i < n; i++) out[i] = 0;
+  for (int k = 0; k < m; k++) {
+    out[lower[k]] += 1 - (double)weight[k];
+    if (n > 1) out[lower[k] + 1] += weight[k];
+  }
+}
+
+/* The output pixels [k0, k1) whose two source pixels (lower, lower + 1) touch sources [lo, hi]. */
+static void touching(const int32_t *lower, int m, int lo, int hi, int32_t *k0_k1) {
+  int k0 = 0;
+  while (k0 < m && lower[k0] + 1 < lo) k0++;
+  int k1 = k0;
+  while (k1 < m && lower[k1] <= hi) k1++;
+  k0_k1[0] = k0;
+  k0_k1[1] = k1;
+}
+
+/*
+ * What resampling one channel of a network output (inner_w x inner_h at `at`, rows row_stride apart,
+ * pixels `channels` apart) to src_w x src_h would give, without producing it: out_mass[0] = its sum
+ * (sum of value * column's contribution * row's contribution over the visible window vx0..vx1, vy0..vy1),
+ * and out_box = {found, x0, x1, y0, y1}: the native pixels with a network value >= floor among their
+ * bilinear sources (found = 0 when there are none).
+ */
+EXPORT(summary)
+void summary(const float *map, int at, int row_stride, int channels, int inner_w, int inner_h, int src_w,
+             int src_h, int vx0, int vx1, int vy0, int vy1, double floor, uint8_t *scratch,
+             double *out_mass, int32_t *out_box) {
+  double *cx = (double *)(((uintptr_t)scratch + 7) & ~(uintptr_t)7);
+  double *cy = cx + inner_w;
+  int32_t *xs_lower = (int32_t *)(cy + inner_h);
+  float *xs_weight = (float *)(xs_lower + src_w);
+  int32_t *ys_lower = (int32_t *)(xs_weight + src_w);
+  float *ys_weight = (float *)(ys_lower + src_h);
+  sample_positions(inner_w, src_w, xs_lower, xs_weight);
+  sample_positions(inner_h, src_h, ys_lower, ys_weight);
+  contributions(inner_w, src_w, xs_lower, xs_weight, cx);
+  contributions(inner_h, src_h, ys_lower, ys_weight, cy);
+  double mass = 0;
+  int bx0 = INT32_MAX, bx1 = -1, by0 = INT32_MAX, by1 = -1;
+  for (int y = vy0; y < vy1; y++) {
+    double row = 0;
+    const float *v = map + at + y * row_stride + vx0 * channels;
+    for (int x = vx0; x < vx1; x++, v += channels) {
+      if (*v >= floor) {
+        if (x < bx0) bx0 = x;
+        if (x > bx1) bx1 = x;
+        if (y < by0) by0 = y;
+        by1 = y;
+      }
+      row += *v * cx[x];
+    }
+    mass += row * cy[y];
+  }
+  out_mass[0] = mass;
+  out_box[0] = by1 >= 0;
+  if (by1 < 0) return;
+  touching(xs_lower, src_w, bx0, bx1, out_box + 1);
+  touching(ys_lower, src_h, by0, by1, out_box + 3);
+}
+
+/*
+ * Adds each sample to hist and returns the largest. Even and odd samples go to separate bins (odd, left
+ * all zero again), summed at the end: runs of one value (a scan's dark background) would otherwise make
+ * every increment wait for the one before it.
+ */
+EXPORT(count_levels)
+int count_levels(const void *data, int n, int bytes_per_sample, uint32_t *hist, uint32_t *odd) {
+  int max = 0;
+  int i = 0;
+  if (bytes_per_sample == 2) {
+    const uint16_t *d = data;
+    for (; i + 1 < n; i += 2) {
+      int v = d[i], w = d[i + 1];
+      hist[v]++;
+      odd[w]++;
+      max = imax(max, imax(v, w));
+    }
+    if (i < n) {
+      hist[d[i]]++;
+      max = imax(max, d[i]);
+    }
+  } else {
+    const uint8_t *d = data;
+    for (; i + 1 < n; i += 2) {
+      int v = d[i], w = d[i + 1];
+      hist[v]++;
+      odd[w]++;
+      max = imax(max, imax(v, w));
+    }
+    if (i < n) {
+      hist[d[i]]++;
+      max = imax(max, d[i]);
+    }
+  }
+  for (int v = 0; v <= max; v++) {
+    hist[v] += odd[v];
+    odd[v] = 0;
+  }
+  return max;
+}
