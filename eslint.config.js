@@ -75,7 +75,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    files: ['main/core/**', 'main/masks/**', 'main/metrics/**', 'main/model/kernels/**'],
+    files: ['main/core/**', 'main/masks/**', 'main/metrics/**', 'main/kernels/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [electronOnlyInApp, ...nodeImports] }] },
   },
   {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run build:kernels`: compiles main/model/kernels/pixels.c to WebAssembly with clang (Debian: `clang`
+// `npm run build:kernels`: compiles main/kernels/pixels.c to WebAssembly with clang (Debian: `clang`
 // and `lld`) and writes it, base64 and with the source's SHA-256, into pixels-wasm.ts beside it. The
 // generated file is committed, so neither installs nor CI need clang; a unit test checks that it was
 // built from the pixels.c of the same commit.
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'main', 'model', 'kernels');
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'main', 'kernels');
 const source = path.join(dir, 'pixels.c');
 const target = path.join(dir, 'pixels-wasm.ts');
 const temp = mkdtempSync(path.join(os.tmpdir(), 'tractus-kernels-'));

@@ -8,6 +8,7 @@ import { decode, encode, type DecodedPng } from 'fast-png';
 import { InputError, isInputError } from '../core/errors';
 import type { SliceImage } from '../core/types';
 import { readFileOrExplain, readSmallFileOrExplain, writeFileAtomic } from '../io/files';
+import { pixelKernels } from '../kernels/pixels';
 
 /** Decoded PNG pixels before any grayscale reduction: palette expanded to RGB(A), low bit depths unpacked. */
 export interface PngPixels {
@@ -106,50 +107,6 @@ function expandPalette(png: DecodedPng, where: string): { data: Uint8Array; chan
   return { data: out, channels };
 }
 
-/** One row's filter undone in place (PNG spec §9): `row` follows its filter byte, `prev` is the row above. */
-function unfilterRow(
-  bytes: Uint8Array,
-  row: number,
-  prev: number,
-  rowBytes: number,
-  bpp: number,
-  filter: number,
-  where: string,
-): void {
-  const end = row + rowBytes;
-  switch (filter) {
-    case 0:
-      return;
-    case 1:
-      for (let i = row + bpp; i < end; i++) bytes[i] = bytes[i]! + bytes[i - bpp]!;
-      return;
-    case 2:
-      if (prev < 0) return;
-      for (let i = row, j = prev; i < end; i++, j++) bytes[i] = bytes[i]! + bytes[j]!;
-      return;
-    case 3:
-      for (let i = row, j = prev; i < end; i++, j++) {
-        const left = i - row >= bpp ? bytes[i - bpp]! : 0;
-        const up = prev < 0 ? 0 : bytes[j]!;
-        bytes[i] = bytes[i]! + ((left + up) >> 1);
-      }
-      return;
-    case 4:
-      for (let i = row, j = prev; i < end; i++, j++) {
-        const a = i - row >= bpp ? bytes[i - bpp]! : 0;
-        const b = prev < 0 ? 0 : bytes[j]!;
-        const c = prev < 0 || i - row < bpp ? 0 : bytes[j - bpp]!;
-        const pa = Math.abs(b - c);
-        const pb = Math.abs(a - c);
-        const pc = Math.abs(a + b - 2 * c);
-        bytes[i] = bytes[i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-      }
-      return;
-    default:
-      throw new InputError(where, `corrupt PNG (unknown row filter ${filter})`);
-  }
-}
-
 /**
  * Non-interlaced 8- or 16-bit grayscale — what scanners' slice PNGs are — decoded with zlib's native inflate
  * and one pass over the rows; undefined for any other kind of PNG, which fast-png decodes. The same pixels as
@@ -192,33 +149,12 @@ function decodeGrayNative(bytes: Uint8Array, where: string): PngPixels | undefin
       `truncated PNG pixel data (expected ${height * (rowBytes + 1)} bytes, found ${raw.length})`,
     );
   }
-  for (let y = 0, row = 1; y < height; y++, row += rowBytes + 1) {
-    unfilterRow(raw, row, y === 0 ? -1 : row - rowBytes - 1, rowBytes, bpp, raw[row - 1]!, where);
-  }
-  // The pixels are the rows without their filter bytes, moved down in place: the inflated buffer becomes
-  // the image when it owns its memory (not a slab of Node's small-buffer pool), saving a second
-  // slice-sized allocation and copy per slice.
-  for (let y = 0; y < height; y++) {
-    const row = y * (rowBytes + 1) + 1;
-    raw.copyWithin(y * rowBytes, row, row + rowBytes);
-  }
-  const owned = raw.byteOffset === 0 && raw.buffer.byteLength === raw.length;
-  const n = height * rowBytes;
-  // Not owned: copied into an ArrayBuffer of its own (a Uint8Array never comes from the pool).
-  const pixels = owned ? raw.subarray(0, n) : Buffer.from(new Uint8Array(raw.subarray(0, n)).buffer);
-  if (depth === 8) {
-    return {
-      width,
-      height,
-      channels: 1,
-      depth: 8,
-      data: new Uint8Array(pixels.buffer, pixels.byteOffset, n),
-    };
-  }
-  // Big-endian samples: every pair swapped at once by Buffer's native swap16 on little-endian machines (a
-  // per-sample shift-and-or loop cost a fifth of the decode).
-  if (LITTLE_ENDIAN) pixels.swap16();
-  const data = new Uint16Array(pixels.buffer, pixels.byteOffset, width * height);
+  // Unfiltered, packed and (16-bit) byte-swapped in one pass, in WebAssembly (main/kernels/pixels.c).
+  const rows = pixelKernels().pngRows(raw, height, rowBytes, bpp, depth === 16 && LITTLE_ENDIAN);
+  if ('filter' in rows) throw new InputError(where, `corrupt PNG (unknown row filter ${rows.filter})`);
+  const { pixels } = rows;
+  if (depth === 8) return { width, height, channels: 1, depth: 8, data: pixels };
+  const data = new Uint16Array(pixels.buffer, 0, width * height);
   return { width, height, channels: 1, depth: 16, data };
 }
 

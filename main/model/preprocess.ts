@@ -3,11 +3,11 @@
  * normalisation, aspect-preserving resize with padding (letterbox), and the inverse mapping of a
  * probability map to the slice's native size. Pure functions on typed arrays, plus one small cache
  * (`ScanInputs`) that reads each slice of a scan once. The per-pixel loops (resampling, the summary of a
- * map, the level histogram) run in WebAssembly (./kernels/pixels.c), with the same results.
+ * map, the level histogram) run in WebAssembly (main/kernels/pixels.c), with the same results.
  */
 import type { PixelArray, PixelBox, Scan, SliceImage } from '../core/types';
 import { measureValues } from '../core/arrays';
-import { pixelKernels, type KernelPlane, type PixelKernels, type SampleKind } from './kernels/pixels';
+import { pixelKernels, type KernelPlane, type PixelKernels, type SampleKind } from '../kernels/pixels';
 
 export interface NormalisationSpec {
   method: 'percentile';

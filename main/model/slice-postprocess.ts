@@ -7,7 +7,7 @@ import { ORGANS, type Organ } from '../core/organs';
 import type { BinaryMask, PixelBox, SliceMasks } from '../core/types';
 import { countNonZero } from '../core/arrays';
 import { postprocessOrgan, type OrganPostprocess } from './postprocess';
-import { pixelKernels } from './kernels/pixels';
+import { pixelKernels } from '../kernels/pixels';
 import {
   unletterboxBytes,
   unletterboxedSummaryIn,

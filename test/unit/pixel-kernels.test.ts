@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PixelKernels, type SampleKind } from '../../main/model/kernels/pixels';
-import { PIXELS_C_SHA256 } from '../../main/model/kernels/pixels-wasm';
+import { PixelKernels, type SampleKind } from '../../main/kernels/pixels';
+import { PIXELS_C_SHA256 } from '../../main/kernels/pixels-wasm';
 
-const KERNELS_C = path.join(__dirname, '..', '..', 'main', 'model', 'kernels', 'pixels.c');
+const KERNELS_C = path.join(__dirname, '..', '..', 'main', 'kernels', 'pixels.c');
 
 /** Deterministic values in [0, 1). */
 const noise = (n: number, seed: number) =>

@@ -228,3 +228,60 @@ int count_levels(const void *data, int n, int bytes_per_sample, uint32_t *hist, 
   }
   return max;
 }
+
+/*
+ * The rows of a non-interlaced PNG as inflated (`height` rows at `raw`, each a filter-type byte and then
+ * row_bytes bytes), unfiltered in place (filters 0-4, `bpp` bytes per pixel) and packed without their
+ * filter bytes into `out`; with `swap`, every pair of bytes swapped (16-bit samples are big-endian in a PNG).
+ * Returns -1, or the first row whose filter type is not one of PNG's five (nothing after it is decoded).
+ */
+EXPORT(png_unfilter)
+int png_unfilter(uint8_t *raw, int height, int row_bytes, int bpp, int swap, uint8_t *out) {
+  const uint8_t *prev = 0;
+  for (int y = 0; y < height; y++) {
+    uint8_t *row = raw + y * (row_bytes + 1) + 1;
+    int filter = row[-1];
+    switch (filter) {
+    case 0:
+      break;
+    case 1:
+      for (int i = bpp; i < row_bytes; i++) row[i] = (uint8_t)(row[i] + row[i - bpp]);
+      break;
+    case 2:
+      if (prev)
+        for (int i = 0; i < row_bytes; i++) row[i] = (uint8_t)(row[i] + prev[i]);
+      break;
+    case 3:
+      for (int i = 0; i < row_bytes; i++) {
+        int left = i >= bpp ? row[i - bpp] : 0;
+        int up = prev ? prev[i] : 0;
+        row[i] = (uint8_t)(row[i] + ((left + up) >> 1));
+      }
+      break;
+    case 4:
+      for (int i = 0; i < row_bytes; i++) {
+        int a = i >= bpp ? row[i - bpp] : 0;
+        int b = prev ? prev[i] : 0;
+        int c = prev && i >= bpp ? prev[i - bpp] : 0;
+        int pa = b - c < 0 ? c - b : b - c;
+        int pb = a - c < 0 ? c - a : a - c;
+        int pc = a + b - 2 * c < 0 ? 2 * c - a - b : a + b - 2 * c;
+        row[i] = (uint8_t)(row[i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c));
+      }
+      break;
+    default:
+      return y;
+    }
+    uint8_t *dst = out + y * row_bytes;
+    if (swap) {
+      for (int i = 0; i + 1 < row_bytes; i += 2) {
+        dst[i] = row[i + 1];
+        dst[i + 1] = row[i];
+      }
+    } else {
+      for (int i = 0; i < row_bytes; i++) dst[i] = row[i];
+    }
+    prev = row;
+  }
+  return -1;
+}

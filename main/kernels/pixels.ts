@@ -53,6 +53,7 @@ interface Exports {
   summary_scratch_bytes(innerW: number, innerH: number, srcW: number, srcH: number): number;
   summary(...args: number[]): void;
   count_levels(data: number, n: number, bytesPerSample: number, hist: number, odd: number): number;
+  png_unfilter(raw: number, height: number, rowBytes: number, bpp: number, swap: number, out: number): number;
 }
 
 const PAGE = 65536;
@@ -209,6 +210,27 @@ export class PixelKernels {
   /** Zeroes the histogram's bins 0…max again. */
   clearLevels(max: number): void {
     new Uint32Array(this.x.memory.buffer, this.hist, max + 1).fill(0);
+  }
+
+  /**
+   * A PNG's rows as inflated (`height` of them, each a filter-type byte and `rowBytes` bytes) unfiltered
+   * and packed: the pixel bytes, in an array of their own, 16-bit samples swapped when `swap`. Else the
+   * first row whose filter type is not one of PNG's five, and that type.
+   */
+  pngRows(
+    raw: Uint8Array,
+    height: number,
+    rowBytes: number,
+    bpp: number,
+    swap: boolean,
+  ): { pixels: Uint8Array } | { badRow: number; filter: number } {
+    const size = height * (rowBytes + 1);
+    const [rawAt, outAt] = this.layout([size, height * rowBytes]);
+    this.copyIn(raw.subarray(0, size), rawAt!);
+    const bad = this.x.png_unfilter(rawAt!, height, rowBytes, bpp, swap ? 1 : 0, outAt!);
+    const memory = new Uint8Array(this.x.memory.buffer);
+    if (bad >= 0) return { badRow: bad, filter: memory[rawAt! + bad * (rowBytes + 1)]! };
+    return { pixels: memory.slice(outAt!, outAt! + height * rowBytes) };
   }
 }
 
