@@ -285,3 +285,57 @@ int png_unfilter(uint8_t *raw, int height, int row_bytes, int bpp, int swap, uin
   }
   return -1;
 }
+
+/*
+ * One probability map's uncertainty terms over the part x0..x1, y0..y1 of a map `width` wide (float32 or
+ * float64 samples):
+ * out[0] = sum of p where p <= t plus sum of 1 - p where p > t, out[1] = sum of p, out[2] = #(p > t).
+ */
+EXPORT(uncertainty_terms)
+void uncertainty_terms(int kind, const void *map, int width, int x0, int x1, int y0, int y1, double t,
+                       double *out) {
+  double wrong_side = 0, mass = 0;
+  int count = 0;
+  for (int y = y0; y < y1; y++) {
+    for (int i = y * width + x0, end = y * width + x1; i < end; i++) {
+      double v = sample(kind, map, 0, i);
+      mass += v;
+      if (v > t) {
+        wrong_side += 1 - v;
+        count++;
+      } else {
+        wrong_side += v;
+      }
+    }
+  }
+  out[0] = wrong_side;
+  out[1] = mass;
+  out[2] = count;
+}
+
+/*
+ * An organ's mask over the box x0..x1, y0..y1 of a probability map `width` wide: mask (box-sized, row by
+ * row) = p > threshold; counts[0] = #(p > gate), counts[1] = #(p > threshold); sum[0] = sum of those p,
+ * added in pixel order.
+ */
+EXPORT(threshold_box)
+void threshold_box(const float *prob, int width, int x0, int x1, int y0, int y1, double threshold,
+                   double gate, uint8_t *mask, int32_t *counts, double *sum) {
+  int gate_count = 0, count = 0;
+  double total = 0;
+  for (int y = y0; y < y1; y++) {
+    const float *p = prob + y * width + x0;
+    for (int x = x0; x < x1; x++, p++, mask++) {
+      double v = *p;
+      if (v > gate) gate_count++;
+      *mask = v > threshold;
+      if (v > threshold) {
+        count++;
+        total += v;
+      }
+    }
+  }
+  counts[0] = gate_count;
+  counts[1] = count;
+  sum[0] = total;
+}

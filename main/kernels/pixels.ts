@@ -54,6 +54,8 @@ interface Exports {
   summary(...args: number[]): void;
   count_levels(data: number, n: number, bytesPerSample: number, hist: number, odd: number): number;
   png_unfilter(raw: number, height: number, rowBytes: number, bpp: number, swap: number, out: number): number;
+  uncertainty_terms(...args: number[]): void;
+  threshold_box(...args: number[]): void;
 }
 
 const PAGE = 65536;
@@ -66,6 +68,8 @@ export class PixelKernels {
   /** The histogram's two sets of 65,536 bins, kept all zero between calls. */
   private readonly hist: number;
   private readonly odd: number;
+  /** Where the kernels write the few numbers they return (read at once, before the next call). */
+  private readonly results: number;
 
   constructor() {
     const bytes = Uint8Array.from(atob(PIXELS_WASM_BASE64), (c) => c.charCodeAt(0));
@@ -73,7 +77,8 @@ export class PixelKernels {
     const heapBase = this.x.__heap_base.value;
     this.hist = align8(heapBase);
     this.odd = this.hist + 65536 * 4;
-    this.scratchStart = this.odd + 65536 * 4;
+    this.results = this.odd + 65536 * 4;
+    this.scratchStart = this.results + 64;
     this.ensure(this.scratchStart);
   }
 
@@ -92,6 +97,11 @@ export class PixelKernels {
     });
     this.ensure(at);
     return out;
+  }
+
+  /** Where `array` lies in the kernels' memory (to be read in place), or undefined when elsewhere. */
+  addressOf(array: ArrayBufferView): number | undefined {
+    return array.buffer === this.x.memory.buffer ? array.byteOffset : undefined;
   }
 
   f32(ptr: number, length: number): Float32Array {
@@ -150,8 +160,7 @@ export class PixelKernels {
   }
 
   summaryScratchBytes(innerWidth: number, innerHeight: number, srcWidth: number, srcHeight: number) {
-    // + the sum (8 bytes) and the box (5 int32) it writes
-    return this.x.summary_scratch_bytes(innerWidth, innerHeight, srcWidth, srcHeight) + 8 + 24;
+    return this.x.summary_scratch_bytes(innerWidth, innerHeight, srcWidth, srcHeight);
   }
 
   /**
@@ -170,8 +179,7 @@ export class PixelKernels {
     floor: number,
     scratch: number,
   ): { mass: number; box?: Window } {
-    const bytes = this.x.summary_scratch_bytes(inner.width, inner.height, src.width, src.height);
-    const massAt = align8(scratch + bytes);
+    const massAt = this.results;
     const boxAt = massAt + 8;
     this.x.summary(
       map,
@@ -210,6 +218,56 @@ export class PixelKernels {
   /** Zeroes the histogram's bins 0…max again. */
   clearLevels(max: number): void {
     new Uint32Array(this.x.memory.buffer, this.hist, max + 1).fill(0);
+  }
+
+  /**
+   * Uncertainty terms (see model/uncertainty) of the part `part` of a map `width` wide at `map`:
+   * Σ p·[p≤t] + Σ (1−p)·[p>t], Σ p and #[p>t], summed in pixel order.
+   */
+  uncertaintyTerms(
+    kind: 'f32' | 'f64',
+    map: number,
+    width: number,
+    part: Window,
+    threshold: number,
+  ): { wrongSide: number; mass: number; count: number } {
+    this.x.uncertainty_terms(
+      KIND_CODE[kind],
+      map,
+      width,
+      part.x0,
+      part.x1,
+      part.y0,
+      part.y1,
+      threshold,
+      this.results,
+    );
+    const [wrongSide, mass, count] = this.f64(this.results, 3) as unknown as number[];
+    return { wrongSide: wrongSide!, mass: mass!, count: count! };
+  }
+
+  /**
+   * An organ's mask over `box` of a float32 probability map `width` wide: the box's pixels (row by row,
+   * written at `mask`) above `threshold`, how many are above `gate` and above `threshold`, and the sum of
+   * the latter's probabilities in pixel order.
+   */
+  thresholdBox(
+    prob: number,
+    width: number,
+    box: Window,
+    threshold: number,
+    gate: number,
+    mask: number,
+  ): { gateCount: number; count: number; sum: number } {
+    const counts = this.results;
+    const sum = counts + 8;
+    this.x.threshold_box(prob, width, box.x0, box.x1, box.y0, box.y1, threshold, gate, mask, counts, sum);
+    const [gateCount, count] = this.i32(counts, 2) as unknown as number[];
+    return { gateCount: gateCount!, count: count!, sum: this.f64(sum, 1)[0]! };
+  }
+
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.x.memory.buffer, ptr, length);
   }
 
   /**

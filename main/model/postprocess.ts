@@ -3,6 +3,7 @@
  * Every number comes from the model card (`OrganPostprocess`), none is fixed here.
  */
 import type { BinaryMask, PixelBox } from '../core/types';
+import { pixelKernels, type PixelKernels } from '../kernels/pixels';
 
 /** One organ's post-processing, from the model card (whose schema, in card.ts, checks these ranges). */
 export interface OrganPostprocess {
@@ -153,38 +154,55 @@ export function postprocessOrgan(
   spacing: [row: number, column: number] | null = null,
   box: PixelBox = { x0: 0, x1: width, y0: 0, y1: height },
 ): OrganResult {
-  const { threshold, gateThreshold } = p;
-  const data = new Uint8Array(width * height);
-  let gateCount = 0;
+  const k = pixelKernels();
+  const [probAt, maskAt] = k.layout([prob.byteLength, boxArea(box)]);
+  k.copyIn(prob, probAt!);
+  return postprocessOrganIn(k, probAt!, width, height, p, spacing, box, maskAt!);
+}
+
+/** Pixels of a box (0 when empty). */
+export function boxArea(box: PixelBox): number {
+  return Math.max(0, box.x1 - box.x0) * Math.max(0, box.y1 - box.y0);
+}
+
+/**
+ * postprocessOrgan on a map already in the WebAssembly kernels' memory (float32 at `probAt`), with
+ * boxArea(box) bytes of room at `maskAt`: the threshold and gate counts run there (main/kernels/pixels.c).
+ */
+export function postprocessOrganIn(
+  k: PixelKernels,
+  probAt: number,
+  width: number,
+  height: number,
+  p: OrganPostprocess,
+  spacing: [row: number, column: number] | null,
+  box: PixelBox,
+  maskAt: number,
+): OrganResult {
   // Pixels above the threshold and their probability sum, in pixel order: the score when no component
   // is removed (the sum is then the one the loop below would make, added in the same order).
-  let count = 0;
-  let sum = 0;
-  const eachInBox = (visit: (i: number) => void) => {
-    for (let y = box.y0; y < box.y1; y++) {
-      for (let i = y * width + box.x0, end = y * width + box.x1; i < end; i++) visit(i);
-    }
-  };
-  eachInBox((i) => {
-    const v = prob[i]!;
-    if (v > gateThreshold) gateCount++;
-    if (v > threshold) {
-      data[i] = 1;
-      count++;
-      sum += v;
-    }
-  });
-  if (count === 0 || gateCount < gateMinPixelsFor(p, spacing)) return { mask: undefined, score: 0 };
+  const found = k.thresholdBox(probAt, width, box, p.threshold, p.gateThreshold, maskAt);
+  let { count, sum } = found;
+  if (count === 0 || found.gateCount < gateMinPixelsFor(p, spacing)) return { mask: undefined, score: 0 };
+  const data = new Uint8Array(width * height);
+  const boxWidth = box.x1 - box.x0;
+  const inBox = k.u8(maskAt, boxArea(box));
+  for (let y = box.y0, r = 0; y < box.y1; y++, r += boxWidth) {
+    data.set(inBox.subarray(r, r + boxWidth), y * width + box.x0);
+  }
   const mask: BinaryMask = { width, height, data };
   if (removeSmallComponents(mask, minComponentPixelsFor(p, spacing), box) > 0) {
+    const prob = k.f32(probAt, width * height);
     sum = 0;
     count = 0;
-    eachInBox((i) => {
-      if (data[i]) {
-        sum += prob[i]!;
-        count++;
+    for (let y = box.y0; y < box.y1; y++) {
+      for (let i = y * width + box.x0, end = y * width + box.x1; i < end; i++) {
+        if (data[i]) {
+          sum += prob[i]!;
+          count++;
+        }
       }
-    });
+    }
   }
   return count === 0 ? { mask: undefined, score: 0 } : { mask, score: sum / count };
 }

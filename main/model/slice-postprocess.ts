@@ -6,7 +6,7 @@
 import { ORGANS, type Organ } from '../core/organs';
 import type { BinaryMask, PixelBox, SliceMasks } from '../core/types';
 import { countNonZero } from '../core/arrays';
-import { postprocessOrgan, type OrganPostprocess } from './postprocess';
+import { postprocessOrganIn, type OrganPostprocess } from './postprocess';
 import { pixelKernels } from '../kernels/pixels';
 import {
   unletterboxBytes,
@@ -56,10 +56,11 @@ export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob):
   const channels = ORGANS.length;
   const k = pixelKernels();
   const most = (f: (t: LetterboxTransform) => number) => Math.max(0, ...job.transforms.map(f));
-  const [probsAt, innerAt, scratch, ...mapAt] = k.layout([
+  const [probsAt, innerAt, scratch, maskAt, ...mapAt] = k.layout([
     probs.byteLength,
     most((t) => unletterboxBytes(k, t)[0]),
     most((t) => unletterboxBytes(k, t)[1]),
+    most((t) => t.srcWidth * t.srcHeight),
     ...ORGANS.map(() => most((t) => t.srcWidth * t.srcHeight * 4)),
   ]);
   k.copyIn(probs, probsAt!);
@@ -97,7 +98,16 @@ export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob):
       const part = uncertaintyTerms(prob, UNCERTAINTY_THRESHOLD, { width: t.srcWidth, ...region });
       terms.push(withMassOutside(part, mass));
       if (!allowed) return;
-      const r = postprocessOrgan(prob, t.srcWidth, t.srcHeight, post, job.pixelSpacing, region);
+      const r = postprocessOrganIn(
+        k,
+        mapAt[c]!,
+        t.srcWidth,
+        t.srcHeight,
+        post,
+        job.pixelSpacing,
+        region,
+        maskAt!,
+      );
       if (r.mask) {
         slice.masks[organ] = r.mask;
         slice.scores[organ] = r.score;

@@ -17,6 +17,7 @@
  * disagreement between members (e.g. 1 − mean pairwise Dice) is the better measure and can replace this
  * function without changing its callers.
  */
+import { pixelKernels } from '../kernels/pixels';
 
 /** The decision threshold the soft Dice compares against (not the per-organ post-processing thresholds). */
 export const UNCERTAINTY_THRESHOLD = 0.5;
@@ -40,27 +41,24 @@ export interface UncertaintyTerms {
   count: number;
 }
 
-/** The terms of one probability map, or of the rectangle `part` of it (a map `part.width` wide). */
+/**
+ * The terms of one probability map, or of the rectangle `part` of it (a map `part.width` wide), summed in
+ * pixel order by the WebAssembly kernels (main/kernels/pixels.c); a float32 map already in their memory is
+ * read in place.
+ */
 export function uncertaintyTerms(
   map: ArrayLike<number>,
   threshold = UNCERTAINTY_THRESHOLD,
   part?: { width: number; x0: number; x1: number; y0: number; y1: number },
 ): UncertaintyTerms {
-  let wrongSide = 0; // Σ p + #[p>t] − 2·Σ p·[p>t], summed without cancellation
-  let mass = 0;
-  let count = 0;
-  const { width, x0, x1, y0, y1 } = part ?? { width: map.length, x0: 0, x1: map.length, y0: 0, y1: 1 };
-  for (let y = y0; y < y1; y++) {
-    for (let i = y * width + x0, end = y * width + x1; i < end; i++) {
-      const p = map[i]!;
-      mass += p;
-      if (p > threshold) {
-        wrongSide += 1 - p;
-        count++;
-      } else wrongSide += p;
-    }
-  }
-  return { wrongSide, mass, count };
+  const k = pixelKernels();
+  const { width, ...window } = part ?? { width: map.length, x0: 0, x1: map.length, y0: 0, y1: 1 };
+  const resident = map instanceof Float32Array ? k.addressOf(map) : undefined;
+  if (resident !== undefined) return k.uncertaintyTerms('f32', resident, width, window, threshold);
+  const data = map instanceof Float32Array || map instanceof Float64Array ? map : Float64Array.from(map);
+  const [at] = k.layout([data.byteLength]);
+  k.copyIn(data, at!);
+  return k.uncertaintyTerms(data instanceof Float32Array ? 'f32' : 'f64', at!, width, window, threshold);
 }
 
 /**
