@@ -1,8 +1,9 @@
 /*
- * The inference pipeline's per-pixel loops, compiled to WebAssembly by scripts/build-kernels.mjs into
- * pixels-wasm.ts (see pixels.ts for why and for the JavaScript side). Each function computes, in the same
- * double-precision operations and the same order, what its documented JavaScript predecessor did, so the
- * results are bit-identical: no fused multiply-add (WebAssembly has none), no fast-math.
+ * The per-pixel loops of slice decoding and inference, compiled to WebAssembly by
+ * scripts/build-kernels.mjs into pixels-wasm.ts (see pixels.ts for why and for the JavaScript side). Each
+ * function computes, in the same double-precision operations and the same order, what its documented
+ * JavaScript predecessor did, so the results are bit-identical: no fused multiply-add (WebAssembly has
+ * none), no fast-math.
  *
  * No C library: the caller lays out every buffer in this module's memory and passes pointers.
  */

@@ -1,11 +1,12 @@
 /**
- * The inference pipeline's per-pixel loops — bilinear resampling, the summary of a network map, the level
- * histogram — as WebAssembly compiled from pixels.c (scripts/build-kernels.mjs). Why not JavaScript: V8
- * runs such loops fast only once it has optimised them, and every fresh thread pays for that again. A
- * fresh inference worker spent ≈ 100 ms of CPU on its post-processing's first 144 slices beyond what it
- * spends once warm (unoptimised loops, then compiling them beside the forward passes), and each worker of
- * each run paid it. This module is compiled when first used (≈ 1 ms) and runs at full speed from the first
- * slice. Pure: no Node, no DOM.
+ * The per-pixel loops of slice decoding and inference — PNG rows, bilinear resampling, the summary of a
+ * network map, the level histogram, an organ's threshold and uncertainty sums — as WebAssembly compiled
+ * from pixels.c (scripts/build-kernels.mjs). Why not JavaScript: V8 runs such loops fast only once it has
+ * optimised them, and every fresh thread pays for that again. A fresh inference worker spent ≈ 100 ms of
+ * CPU on its post-processing's first 144 slices beyond what it spends once warm (unoptimised loops, then
+ * compiling them beside the forward passes), and each worker of each run paid it. This module is compiled
+ * when first used (≈ 2 ms) and runs at full speed from the first slice. Pure: no Node, no DOM. A map
+ * already in the module's memory (`addressOf`) is read in place.
  *
  * Memory: buffers live in the module's own memory. `layout` hands out addresses for one piece of work,
  * from the same place each time (the previous work's buffers are reused); growing the memory detaches
