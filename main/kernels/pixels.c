@@ -196,32 +196,20 @@ void summary(const float *map, int at, int row_stride, int channels, int inner_w
  */
 EXPORT(count_levels)
 int count_levels(const void *data, int n, int bytes_per_sample, uint32_t *hist, uint32_t *odd) {
+  /* One loop for both sample sizes: the compiler makes a copy of it for each (bytes_per_sample is fixed). */
+  int kind = bytes_per_sample == 2 ? SRC_U16 : SRC_U8;
   int max = 0;
   int i = 0;
-  if (bytes_per_sample == 2) {
-    const uint16_t *d = data;
-    for (; i + 1 < n; i += 2) {
-      int v = d[i], w = d[i + 1];
-      hist[v]++;
-      odd[w]++;
-      max = imax(max, imax(v, w));
-    }
-    if (i < n) {
-      hist[d[i]]++;
-      max = imax(max, d[i]);
-    }
-  } else {
-    const uint8_t *d = data;
-    for (; i + 1 < n; i += 2) {
-      int v = d[i], w = d[i + 1];
-      hist[v]++;
-      odd[w]++;
-      max = imax(max, imax(v, w));
-    }
-    if (i < n) {
-      hist[d[i]]++;
-      max = imax(max, d[i]);
-    }
+  for (; i + 1 < n; i += 2) {
+    int v = (int)sample(kind, data, 0, i), w = (int)sample(kind, data, 0, i + 1);
+    hist[v]++;
+    odd[w]++;
+    max = imax(max, imax(v, w));
+  }
+  if (i < n) {
+    int v = (int)sample(kind, data, 0, i);
+    hist[v]++;
+    max = imax(max, v);
   }
   for (int v = 0; v <= max; v++) {
     hist[v] += odd[v];
