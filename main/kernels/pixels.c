@@ -328,3 +328,92 @@ void threshold_box(const float *prob, int width, int x0, int x1, int y0, int y1,
   counts[1] = count;
   sum[0] = total;
 }
+
+/* Appends `length` pixels of value v (0/1) to column-major run lengths (pycocotools' order). */
+static inline void add_run(int v, int length, int *previous, int *run, int32_t *out, int *count) {
+  if (length == 0) return;
+  if (v != *previous) {
+    out[(*count)++] = *run;
+    *run = 0;
+    *previous = v;
+  }
+  *run += length;
+}
+
+/*
+ * A row-major mask's runs (any non-zero byte is inside). out_rows: each row-major run as a (1-based start,
+ * length) pair (Kaggle RLE). With want_cols, out_cols: the column-major run lengths, alternating, starting
+ * with a background run (pycocotools' rleEncode). stats = {pairs, column counts, inside pixels, box x, y,
+ * width, height} (box all 0 when empty).
+ */
+EXPORT(mask_runs)
+void mask_runs(const uint8_t *mask, int width, int height, int want_cols, int32_t *out_rows,
+               int32_t *out_cols, int32_t *stats) {
+  int n = width * height;
+  int pairs = 0, area = 0;
+  int x0 = width, y0 = height, x1 = -1, y1 = -1;
+  int i = 0;
+  while (i < n) {
+    /* zeros skipped 8 at a time */
+    while (i + 8 <= n) {
+      uint64_t word;
+      __builtin_memcpy(&word, mask + i, 8);
+      if (word) break;
+      i += 8;
+    }
+    while (i < n && mask[i] == 0) i++;
+    if (i >= n) break;
+    int begin = i;
+    while (i < n && mask[i] != 0) i++;
+    out_rows[2 * pairs] = begin + 1;
+    out_rows[2 * pairs + 1] = i - begin;
+    pairs++;
+    area += i - begin;
+    int ya = begin / width, yb = (i - 1) / width;
+    int xa = begin - ya * width, xb = (i - 1) - yb * width;
+    if (ya < y0) y0 = ya;
+    if (yb > y1) y1 = yb;
+    if (ya != yb) {
+      /* a run across rows covers the end of one row and the start of the next */
+      xa = 0;
+      xb = width - 1;
+    }
+    if (xa < x0) x0 = xa;
+    if (xb > x1) x1 = xb;
+  }
+  int bx = 0, by = 0, bw = 0, bh = 0;
+  if (x1 >= 0) {
+    bx = x0;
+    by = y0;
+    bw = x1 - x0 + 1;
+    bh = y1 - y0 + 1;
+  }
+  int count = 0;
+  if (want_cols) {
+    /* Outside the box every pixel is 0: only the box is walked pixel by pixel. */
+    int previous = 0, run = 0;
+    add_run(0, bx * height, &previous, &run, out_cols, &count);
+    for (int x = bx; x < bx + bw; x++) {
+      add_run(0, by, &previous, &run, out_cols, &count);
+      for (int y = by, j = by * width + x; y < by + bh; y++, j += width) {
+        int v = mask[j] != 0;
+        if (v != previous) {
+          out_cols[count++] = run;
+          run = 0;
+          previous = v;
+        }
+        run++;
+      }
+      add_run(0, height - by - bh, &previous, &run, out_cols, &count);
+    }
+    add_run(0, (width - bx - bw) * height, &previous, &run, out_cols, &count);
+    out_cols[count++] = run;
+  }
+  stats[0] = pairs;
+  stats[1] = count;
+  stats[2] = area;
+  stats[3] = bx;
+  stats[4] = by;
+  stats[5] = bw;
+  stats[6] = bh;
+}

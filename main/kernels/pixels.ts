@@ -57,6 +57,7 @@ interface Exports {
   png_unfilter(raw: number, height: number, rowBytes: number, bpp: number, swap: number, out: number): number;
   uncertainty_terms(...args: number[]): void;
   threshold_box(...args: number[]): void;
+  mask_runs(...args: number[]): void;
 }
 
 const PAGE = 65536;
@@ -265,6 +266,32 @@ export class PixelKernels {
     this.x.threshold_box(prob, width, box.x0, box.x1, box.y0, box.y1, threshold, gate, mask, counts, sum);
     const [gateCount, count] = this.i32(counts, 2) as unknown as number[];
     return { gateCount: gateCount!, count: count!, sum: this.f64(sum, 1)[0]! };
+  }
+
+  /**
+   * The runs of a row-major mask (any non-zero byte inside): `rows`, each row-major run as a (1-based
+   * start, length) pair (Kaggle RLE); with `columns`, `cols`, the column-major run lengths starting with a
+   * background run (pycocotools' rleEncode); the inside pixels and their bounding box [x, y, width,
+   * height] (all 0 when empty). `rows` and `cols` are views: read them before the next call.
+   */
+  maskRuns(
+    mask: Uint8Array,
+    width: number,
+    height: number,
+    columns: boolean,
+  ): { rows: Int32Array; cols: Int32Array; area: number; box: [number, number, number, number] } {
+    const n = mask.length;
+    // Worst cases: a run every other pixel (n/2 + 1 pairs), a count per pixel and one more.
+    const [maskAt, rowsAt, colsAt, statsAt] = this.layout([n, 4 * (n + 2), columns ? 4 * (n + 1) : 0, 28]);
+    this.copyIn(mask, maskAt!);
+    this.x.mask_runs(maskAt!, width, height, columns ? 1 : 0, rowsAt!, colsAt!, statsAt!);
+    const [pairs, counts, area, x, y, w, h] = this.i32(statsAt!, 7) as unknown as number[];
+    return {
+      rows: this.i32(rowsAt!, 2 * pairs!),
+      cols: this.i32(colsAt!, counts!),
+      area: area!,
+      box: [x!, y!, w!, h!],
+    };
   }
 
   u8(ptr: number, length: number): Uint8Array {

@@ -6,7 +6,8 @@
  * stored as the difference to the count two before it. Our BinaryMask is row-major: the transposition
  * happens here and nowhere else.
  */
-import { countNonZero, nonZeroSearch } from '../core/arrays';
+import { countNonZero } from '../core/arrays';
+import { pixelKernels } from '../kernels/pixels';
 import { InputError } from '../core/errors';
 import type { BinaryMask } from '../core/types';
 
@@ -22,41 +23,12 @@ export interface UncompressedRle {
   counts: number[];
 }
 
-/** Column-major run lengths of a row-major mask, exactly as pycocotools' rleEncode. */
+/**
+ * Column-major run lengths of a row-major mask, exactly as pycocotools' rleEncode; found by the WebAssembly
+ * kernels (main/kernels/pixels.c), which walk only the mask's bounding box pixel by pixel.
+ */
 export function maskToCounts(mask: BinaryMask): number[] {
-  const { width: w, height: h, data } = mask;
-  const counts: number[] = [];
-  let previous = 0;
-  let run = 0;
-  // `length` pixels of value `v` (0/1) next in column-major order.
-  const add = (v: number, length: number) => {
-    if (length === 0) return;
-    if (v !== previous) {
-      counts.push(run);
-      run = 0;
-      previous = v;
-    }
-    run += length;
-  };
-  // Outside the bounding box every pixel is 0: only the box is walked pixel by pixel.
-  const [x0, y0, bw, bh] = maskBbox(mask);
-  add(0, x0 * h);
-  for (let x = x0; x < x0 + bw; x++) {
-    add(0, y0);
-    for (let y = y0, i = y0 * w + x; y < y0 + bh; y++, i += w) {
-      const v = data[i] !== 0 ? 1 : 0;
-      if (v !== previous) {
-        counts.push(run);
-        run = 0;
-        previous = v;
-      }
-      run++;
-    }
-    add(0, h - y0 - bh);
-  }
-  add(0, (w - x0 - bw) * h);
-  counts.push(run);
-  return counts;
+  return Array.from(pixelKernels().maskRuns(mask.data, mask.width, mask.height, true).cols);
 }
 
 export function encodeCocoRle(mask: BinaryMask): CocoRle {
@@ -68,7 +40,7 @@ export function encodeUncompressedRle(mask: BinaryMask): UncompressedRle {
 }
 
 /** pycocotools' rleToString. */
-export function compressCounts(counts: readonly number[]): string {
+export function compressCounts(counts: ArrayLike<number>): string {
   let s = '';
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i]!;
@@ -202,26 +174,7 @@ function countsBbox(counts: readonly number[], h: number): [number, number, numb
 
 /** Bounding box [x, y, w, h] of a row-major mask ([0, 0, 0, 0] when empty), equal to rleBbox of its RLE. */
 export function maskBbox(mask: BinaryMask): [x: number, y: number, w: number, h: number] {
-  const { width: w, height: h, data } = mask;
-  const next = nonZeroSearch(data);
-  let xs = w;
-  let ys = h;
-  let xe = -1;
-  let ye = -1;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    const end = row + w;
-    // The row's first inside pixel (zeros skipped a word at a time), then its last, searched from the end.
-    const first = next(row, end);
-    if (first === end) continue;
-    let last = end - 1;
-    while (data[last] === 0) last--;
-    if (first - row < xs) xs = first - row;
-    if (last - row > xe) xe = last - row;
-    if (y < ys) ys = y;
-    ye = y;
-  }
-  return xe < 0 ? [0, 0, 0, 0] : [xs, ys, xe - xs + 1, ye - ys + 1];
+  return pixelKernels().maskRuns(mask.data, mask.width, mask.height, false).box;
 }
 
 /** Number of inside pixels of a row-major mask. */

@@ -2,7 +2,7 @@
  * Kaggle RLE as the UW-Madison GI Tract competition writes it: `start length` pairs, starts 1-based,
  * running along image rows (row-major, the same order as our BinaryMask data). Empty string = no pixels.
  */
-import { nonZeroSearch } from '../core/arrays';
+import { pixelKernels } from '../kernels/pixels';
 import { InputError } from '../core/errors';
 
 const INTEGER = /^\d+$/;
@@ -49,16 +49,18 @@ export function decodeKaggleRle(rle: string, width: number, height: number, wher
   return mask;
 }
 
-/** Encode a row-major mask (any non-zero byte counts as inside) as Kaggle RLE; '' for an empty mask. */
+/**
+ * Encode a row-major mask (any non-zero byte counts as inside) as Kaggle RLE; '' for an empty mask. The
+ * runs are found by the WebAssembly kernels (main/kernels/pixels.c).
+ */
 export function encodeKaggleRle(mask: Uint8Array): string {
+  return kaggleRleText(pixelKernels().maskRuns(mask, mask.length, 1, false).rows);
+}
+
+/** Kaggle RLE text of (1-based start, length) pairs. */
+export function kaggleRleText(pairs: ArrayLike<number>): string {
   const parts: string[] = [];
-  const n = mask.length;
-  const next = nonZeroSearch(mask);
-  for (let i = next(0); i < n; i = next(i)) {
-    const begin = i;
-    while (i < n && mask[i] !== 0) i++;
-    parts.push(`${begin + 1} ${i - begin}`);
-  }
+  for (let k = 0; k + 1 < pairs.length; k += 2) parts.push(`${pairs[k]} ${pairs[k + 1]}`);
   return parts.join(' ');
 }
 

@@ -23,11 +23,10 @@ import { allScans, type Dataset, type Scan, type SliceInfo, type SliceMasks } fr
 import { formatWarnings } from '../core/warnings';
 import { ensureOutputFolder, writeFileAtomic, writeJsonAtomic } from '../io/files';
 import { openDataset } from '../imaging/open';
-import { encodeCocoRle, type CocoRle } from '../masks/coco-rle';
+import type { CocoRle } from '../masks/coco-rle';
 import { buildCocoDataset, type CocoResult } from '../masks/coco';
 import { formatKaggleCsv, type KaggleMaskRow } from '../masks/kaggle-csv';
-import { encodeKaggleRle } from '../masks/kaggle-rle';
-import { countNonZero } from '../core/arrays';
+import { encodeMaskRles } from '../masks/mask-rles';
 import { initBackend, type InferenceBackend } from '../model/backend/select';
 import { segmentScan, type BatchPredictor, type SliceSegmentation } from '../model/infer';
 import { chooseOnnx, tfjsPreference, type InferencePreference } from '../model/onnx/choose';
@@ -240,12 +239,9 @@ async function runScan(
       for (const organ of ORGANS) {
         const mask = s.masks[organ];
         if (!mask) continue;
-        voxels[organ] += countNonZero(mask.data);
-        masks[organ] = {
-          coco: encodeCocoRle(mask),
-          kaggle: encodeKaggleRle(mask.data),
-          score: s.scores[organ]!,
-        };
+        const { kaggle, coco, area } = encodeMaskRles(mask);
+        voxels[organ] += area;
+        masks[organ] = { coco, kaggle, score: s.scores[organ]! };
       }
       slices.push({ imageId: refs[s.index]!.imageId, id: s.id, masks, uncertainty: s.uncertainty });
     }
