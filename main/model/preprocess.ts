@@ -71,7 +71,7 @@ function typedPercentilesAndMax(
 ): { found: number[]; max: number } {
   const kernels = pixelKernels();
   const n = data.length;
-  // Even and odd samples counted apart, in WebAssembly (see kernels/pixels.c).
+  // Even and odd samples counted apart, in WebAssembly (main/kernels/pixels.c).
   const { max, hist } = kernels.countLevels(data);
   const found = ps.map((p) => {
     const rank = Math.max(1, Math.ceil((p / 100) * n));
