@@ -12,6 +12,7 @@
  * from the same place each time (the previous work's buffers are reused); growing the memory detaches
  * every view made before, so views are made after `layout`, and dropped before the next one.
  */
+import type { PixelBox } from '../core/types';
 import { PIXELS_WASM_BASE64 } from './pixels-wasm';
 
 /** How a plane's elements are stored; integer samples may be read through a level table. */
@@ -29,14 +30,6 @@ export interface KernelPlane {
   offset: number;
   pixelStride: number;
   rowStride: number;
-}
-
-/** Pixels x0 ≤ x < x1, y0 ≤ y < y1. */
-export interface Window {
-  x0: number;
-  x1: number;
-  y0: number;
-  y1: number;
 }
 
 /** The part of the WebAssembly JS API used here (this project's TypeScript libraries do not declare it). */
@@ -137,7 +130,7 @@ export class PixelKernels {
    * Bilinear resample of `src` onto the whole of `dst` (a float32 plane): half-pixel centres, edges
    * clamped; only dst pixels inside `visible` are written. `scratch`: resampleScratchBytes of room.
    */
-  resample(src: KernelPlane, dst: KernelPlane, visible: Window, scratch: number): void {
+  resample(src: KernelPlane, dst: KernelPlane, visible: PixelBox, scratch: number): void {
     this.x.resample(
       KIND_CODE[src.kind],
       src.ptr,
@@ -177,10 +170,10 @@ export class PixelKernels {
     channels: number,
     inner: { width: number; height: number },
     src: { width: number; height: number },
-    visible: Window,
+    visible: PixelBox,
     floor: number,
     scratch: number,
-  ): { mass: number; box?: Window } {
+  ): { mass: number; box?: PixelBox } {
     const massAt = this.results;
     const boxAt = massAt + 8;
     this.x.summary(
@@ -230,7 +223,7 @@ export class PixelKernels {
     kind: 'f32' | 'f64',
     map: number,
     width: number,
-    part: Window,
+    part: PixelBox,
     threshold: number,
   ): { wrongSide: number; mass: number; count: number } {
     this.x.uncertainty_terms(
@@ -256,7 +249,7 @@ export class PixelKernels {
   thresholdBox(
     prob: number,
     width: number,
-    box: Window,
+    box: PixelBox,
     threshold: number,
     gate: number,
     mask: number,

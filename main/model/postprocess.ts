@@ -161,7 +161,7 @@ export function postprocessOrgan(
 }
 
 /** Pixels of a box (0 when empty). */
-export function boxArea(box: PixelBox): number {
+function boxArea(box: PixelBox): number {
   return Math.max(0, box.x1 - box.x0) * Math.max(0, box.y1 - box.y0);
 }
 

@@ -55,13 +55,15 @@ export function postprocessBatch(probs: Float32Array, job: BatchPostprocessJob):
   const perImage = probs.length / count;
   const channels = ORGANS.length;
   const k = pixelKernels();
-  const most = (f: (t: LetterboxTransform) => number) => Math.max(0, ...job.transforms.map(f));
+  // Room for the batch's largest slice: [inner grid, scratch] of each, and its pixels.
+  const needs = job.transforms.map((t) => [...unletterboxBytes(k, t), t.srcWidth * t.srcHeight]);
+  const most = (i: number) => Math.max(0, ...needs.map((n) => n[i]!));
   const [probsAt, innerAt, scratch, maskAt, ...mapAt] = k.layout([
     probs.byteLength,
-    most((t) => unletterboxBytes(k, t)[0]),
-    most((t) => unletterboxBytes(k, t)[1]),
-    most((t) => t.srcWidth * t.srcHeight),
-    ...ORGANS.map(() => most((t) => t.srcWidth * t.srcHeight * 4)),
+    most(0),
+    most(1),
+    most(2),
+    ...ORGANS.map(() => most(2) * 4),
   ]);
   k.copyIn(probs, probsAt!);
   return job.transforms.map((t, b) => {
