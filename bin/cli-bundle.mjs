@@ -62,11 +62,13 @@ const BANNER = [
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /**
- * Bundles the CLI into `outDir` (replacing what was there) and records its inputs' hashes.
- * @param {{ outDir?: string }} [options]
+ * Bundles the CLI into `outDir` (replacing what was there) and records its inputs' hashes. `extraEntries`
+ * (name → source) are built beside the CLI's own, sharing its chunks: the bench's driver that times the
+ * pipeline as it ships (test/bench/pipeline-driver.ts).
+ * @param {{ outDir?: string; extraEntries?: Record<string, string> }} [options]
  * @returns {Promise<{ outDir: string; files: number; bytes: number }>}
  */
-export async function buildCliBundle({ outDir = BUNDLE_DIR } = {}) {
+export async function buildCliBundle({ outDir = BUNDLE_DIR, extraEntries = {} } = {}) {
   const esbuild = await import('esbuild');
   // Built beside the target, then moved into place: a failed build leaves the previous one intact.
   const temp = `${outDir}.tmp-${process.pid}`;
@@ -74,7 +76,7 @@ export async function buildCliBundle({ outDir = BUNDLE_DIR } = {}) {
   try {
     const result = await esbuild.build({
       absWorkingDir: ROOT,
-      entryPoints: ENTRIES,
+      entryPoints: { ...ENTRIES, ...extraEntries },
       outdir: temp,
       bundle: true,
       splitting: true,

@@ -9,8 +9,9 @@
  *
  * The rows that check that rule are the last three: `tractus segment` itself (segmentInput: PNG files read
  * and decoded, every output file written) on a 144-slice and a 1-slice phantom scan, against ONNX Runtime
- * alone on models/default/model.onnx at batch 4, interleaved in this run and taken as medians of ROUNDS:
- * in this process, then as fresh processes of the built CLI (what a user runs). The last row repeats the
+ * alone on models/default/model.onnx at batch 4, interleaved in this run (in alternating order), the
+ * overhead taken round by round and reported as the median with its spread (pairedOverhead): in this
+ * process, then as fresh processes of the built CLI (what a user runs). The last row repeats the
  * first with the shipped weights at a 256² input: how the pipeline's own cost compares with a forward pass
  * ~3× dearer.
  */
@@ -25,57 +26,42 @@ import { localPredictor, segmentScan, type BatchPredictor } from '../../main/mod
 import { DEFAULT_MODEL_DIR, loadModel, saveModel } from '../../main/model/model-io';
 import { exportOnnx } from '../../main/model/onnx/export';
 import { ONNX_FILE } from '../../main/model/onnx/names';
-import {
-  createOnnxSession,
-  loadOnnxRuntime,
-  onnxPredictor,
-  sessionInputShape,
-} from '../../main/model/onnx/runtime';
+import { createOnnxSession, loadOnnxRuntime, onnxPredictor } from '../../main/model/onnx/runtime';
 import { exportModelFolder, flopsPerSlice } from '../../main/model/onnx/save';
 import { buildModel } from '../../main/model/arch';
 import { mergeMembers } from '../../main/model/arch/ensemble';
 import type { ModelCard } from '../../main/model/card';
 import { atInputSize } from '../../main/model/resize';
-import {
-  defaultInferenceWorkers,
-  startInferencePool,
-  type InferencePool,
-} from '../../main/model/parallel/infer-pool';
-import { segmentInput } from '../../main/services/segment';
+import { defaultInferenceWorkers, startInferencePool } from '../../main/model/parallel/infer-pool';
 import { writeSyntheticKaggleDataset } from '../../main/synth/datasets';
 import { REPO_ROOT } from '../../main/ipc/paths';
 // @ts-expect-error -- plain JavaScript (bin/tractus.mjs loads it before tsx).
 import { buildCliBundle } from '../../bin/cli-bundle.mjs';
 import type { BenchRow } from './run';
+import {
+  BATCH,
+  onnxAlone,
+  perSliceTimes,
+  type PipelineRound,
+  type PipelineRoundsOptions,
+} from './onnx-timing';
 import { syntheticScan } from './segment.bench';
 
-const BATCH = 4;
 /**
  * Rounds of the interleaved pipeline rows. ONNX Runtime alone moved by ± 7 % between rows of one run with 3
  * (8.94 and 10.17 ms per slice), as much as the 10 % being checked.
  */
 const ROUNDS = 5;
-const buildCli = buildCliBundle as (o: { outDir: string }) => Promise<unknown>;
-
-/** Milliseconds of wall time and of CPU time (this process, every thread) `work` takes. */
-async function timed(work: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await work();
-  const c = process.cpuUsage(c0);
-  return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
-}
-
-/** ms per slice (wall, CPU) of `slices` slices in batches of BATCH (after one warm-up batch). */
-async function perSliceTimes(predict: BatchPredictor, perImage: number, slices: number) {
-  const x = Float32Array.from({ length: BATCH * perImage }, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
-  await predict(x.slice(), BATCH);
-  const done = Math.ceil(slices / BATCH) * BATCH;
-  const t = await timed(async () => {
-    for (let d = 0; d < slices; d += BATCH) await predict(x.slice(), BATCH);
-  });
-  return { wall: t.wall / done, cpu: t.cpu / done };
-}
+/**
+ * Rounds of the fresh-process row, the rule's own form: cheaper rounds (≈ 4.5 s each), so more of them. 30
+ * paired rounds (2026-12-01 22:33) gave a median of 7.4 % with quartiles 2.4 and 13.6 %; resampling them,
+ * the median of 15 such rounds lands between 4.6 and 13.3 % in nine runs of ten (of 9 rounds: 2.8–13.3).
+ */
+const CLI_ROUNDS = 15;
+const buildCli = buildCliBundle as (o: {
+  outDir: string;
+  extraEntries: Record<string, string>;
+}) => Promise<unknown>;
 
 async function perSlice(predict: BatchPredictor, perImage: number, slices: number): Promise<number> {
   return (await perSliceTimes(predict, perImage, slices)).wall;
@@ -83,35 +69,18 @@ async function perSlice(predict: BatchPredictor, perImage: number, slices: numbe
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** ms per slice (wall, CPU) of `slices` slices in batches of BATCH spread over a pool, size + 1 in flight. */
-async function poolPerSliceTimes(pool: InferencePool, perImage: number, slices: number) {
-  const x = Float32Array.from({ length: BATCH * perImage }, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
-  await Promise.all(Array.from({ length: pool.size }, () => pool.predict(x.slice(), BATCH)));
-  const done = Math.ceil(slices / BATCH) * BATCH;
-  const t = await timed(async () => {
-    const running: Array<Promise<unknown>> = [];
-    for (let d = 0; d < slices; d += BATCH) {
-      running.push(pool.predict(x.slice(), BATCH));
-      if (running.length > pool.size) await running.shift();
-    }
-    await Promise.all(running);
-  });
-  return { wall: t.wall / done, cpu: t.cpu / done };
-}
-
 /**
- * ONNX Runtime alone on a model folder's model.onnx, the pipeline rows' yardstick; its input shape is read
- * from the file (no tfjs model loaded for it).
+ * The rule's overhead, % over ONNX Runtime alone, taken round by round: each round's two figures met the
+ * same load on a shared host, where either alone moves by ± 15 % between rounds; the median of those
+ * paired ratios, with the middle half and the extremes of them, says how settled the verdict is.
  */
-async function onnxAlone(modelDir: string) {
-  const file = path.join(modelDir, ONNX_FILE);
-  const session = await createOnnxSession(file);
-  const shape = sessionInputShape(session, file);
-  return {
-    session,
-    alone: onnxPredictor(session, shape),
-    perImage: shape.height * shape.width * shape.channels,
-  };
+function pairedOverhead(runs: Array<{ marginal: number; alone: number }>): string {
+  const pct = runs.map((r) => (r.marginal / r.alone - 1) * 100).sort((a, b) => a - b);
+  const at = (q: number) => pct[Math.round((pct.length - 1) * q)]!.toFixed(0);
+  return (
+    `overhead ${at(0.5)} % (target ≤ 10 %; median of ${pct.length} paired rounds, middle half ` +
+    `${at(0.25)}…${at(0.75)} %, all ${at(0)}…${at(1)} %)`
+  );
 }
 
 /** One 266² PNG phantom scan (Kaggle layout) per slice count, in `dir`. */
@@ -126,48 +95,73 @@ async function phantomScans(dir: string, counts: number[]): Promise<string[]> {
 }
 
 /**
- * The issue's rule as a user meets it: `tractus segment` as a fresh process each time, run from the built
- * CLI (bin/cli-bundle.mjs, built here into a scratch folder: what bin/tractus.mjs runs after `npm ci`), on
- * a 1- and a 144-slice PNG phantom, ROUNDS times in turn with ONNX Runtime alone on the same model.onnx
- * in this process (144 slices, batch 4); medians. Wall times: the children's CPU is not visible from here.
+ * The CLI built into a scratch folder two levels below the repository, like out/cli (the built code finds
+ * ../../models from there), with the bench's pipeline driver beside it; `use` gets the folder.
  */
-export async function freshCliRow(shipped: string): Promise<BenchRow> {
-  // Two levels below the repository, like out/cli (the built code finds ../../models from there).
+async function withBuiltCli<T>(use: (cliDir: string) => Promise<T>): Promise<T> {
   const scratch = path.join(REPO_ROOT, `.scratch-bench-cli-${process.pid}`);
+  try {
+    const cliDir = path.join(scratch, 'cli');
+    await buildCli({ outDir: cliDir, extraEntries: { [DRIVER]: 'test/bench/pipeline-driver.ts' } });
+    return await use(cliDir);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+const DRIVER = 'bench-pipeline-driver';
+
+/** Runs a built entry of `cliDir` with `args` and returns its standard output; throws on failure. */
+function runBuilt(cliDir: string, entry: string, args: string[]): string {
+  const r = spawnSync(process.execPath, [path.join(cliDir, `${entry}.mjs`), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
+  if (r.status !== 0) throw new Error(`${entry} failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * The issue's rule as a user meets it: `tractus segment` as a fresh process each time, run from the built
+ * CLI (what bin/tractus.mjs runs after `npm ci`), on a 1- and a 144-slice PNG phantom, CLI_ROUNDS times in
+ * turn (alternating order) with ONNX Runtime alone on the same model.onnx in this process (144 slices,
+ * batch 4). Wall times: the children's CPU is not visible from here.
+ */
+export async function freshCliRow(shipped: string, cliDir: string): Promise<BenchRow> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-cli-'));
   try {
-    await buildCli({ outDir: path.join(scratch, 'cli') });
-    const entry = path.join(scratch, 'cli', 'tractus.mjs');
     const [one, all] = await phantomScans(dir, [1, 144]);
     const workers = String(defaultInferenceWorkers('onnxruntime'));
     const segment = (root: string) => {
       const t0 = performance.now();
-      const r = spawnSync(
-        process.execPath,
-        [
-          entry,
-          'segment',
-          root,
-          '--out',
-          `${root}-out`,
-          '--force',
-          '--backend',
-          'onnx',
-          '--workers',
-          workers,
-        ],
-        { encoding: 'utf8' },
-      );
-      if (r.status !== 0) throw new Error(`tractus segment failed: ${r.stderr}`);
+      runBuilt(cliDir, 'tractus', [
+        'segment',
+        root,
+        '--out',
+        `${root}-out`,
+        '--force',
+        '--backend',
+        'onnx',
+        '--workers',
+        workers,
+      ]);
       return performance.now() - t0;
     };
     const { session, alone, perImage } = await onnxAlone(DEFAULT_MODEL_DIR);
     segment(one!); // warm-up: the file cache
     const runs: Array<{ alone: number; one: number; all: number }> = [];
+    const aloneWall = async () => (await perSliceTimes(alone, perImage, 144)).wall;
     try {
-      for (let r = 0; r < ROUNDS; r++) {
-        const a = (await perSliceTimes(alone, perImage, 144)).wall;
-        runs.push({ alone: a, one: segment(one!), all: segment(all!) });
+      for (let r = 0; r < CLI_ROUNDS; r++) {
+        // The order alternates, so a drift in the host's load favours neither side.
+        if (r % 2 === 0) {
+          const a = await aloneWall();
+          const o = segment(one!);
+          runs.push({ alone: a, one: o, all: segment(all!) });
+        } else {
+          const t = segment(all!);
+          const o = segment(one!);
+          runs.push({ alone: await aloneWall(), one: o, all: t });
+        }
       }
     } finally {
       await session.session.release();
@@ -181,94 +175,62 @@ export async function freshCliRow(shipped: string): Promise<BenchRow> {
       unit: 'ms/slice',
       note:
         `vs ONNX Runtime alone ${ortAlone.toFixed(2)} ms/slice (same model.onnx, 144 slices, batch ${BATCH}): ` +
-        `overhead ${((marginal / ortAlone - 1) * 100).toFixed(0)} % (target ≤ 10 %); whole runs: 1 slice ` +
-        `${(m((r) => r.one) / 1000).toFixed(2)} s, 144 slices ${(m((r) => r.all) / 1000).toFixed(2)} s ` +
-        `(target ≤ 10 s); ${workers} workers; medians of ${ROUNDS} (load ${os.loadavg()[0]!.toFixed(1)})`,
+        `${pairedOverhead(runs.map((r) => ({ marginal: (r.all - r.one) / 143, alone: r.alone })))}; ` +
+        `whole runs: 1 slice ${(m((r) => r.one) / 1000).toFixed(2)} s, 144 slices ` +
+        `${(m((r) => r.all) / 1000).toFixed(2)} s (target ≤ 10 s); ${workers} workers; medians of ` +
+        `${CLI_ROUNDS} (load ${os.loadavg()[0]!.toFixed(1)})`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
 /**
- * The issue's rule on `tractus segment` itself: its marginal cost per slice on PNG phantoms (time for 144
- * slices − time for 1, / 143) against ONNX Runtime alone on the same model.onnx (144 slices, batch 4),
- * measured in turn ROUNDS times and compared as medians; CPU times beside, as the machine is shared. Both
- * scans run with the workers a 144-slice scan gets by default (a 1-slice input would otherwise run on this
- * thread and the workers' start-up, a cost per run, would be counted per slice). ONNX Runtime alone is also timed
- * on those workers (one-thread sessions on alternate batches): the pipeline's own overhead on that footing.
- * A 288-slice scan gives the marginal cost once warm, (time for 288 − time for 144) / 144: fresh workers
- * start every run, and V8 compiles their hot code (on its helper threads, beside the forward passes) during
- * the first slices; the app keeps its workers between scans.
+ * The issue's rule with the pipeline in one process, as in the app: pipelineRounds (onnx-timing.ts) run
+ * by the bench's driver from the built bundle in `cliDir`, in a child process. Its marginal cost per slice
+ * on PNG phantoms (time for 144 slices − time for 1, / 143) against ONNX Runtime alone on the same
+ * model.onnx (144 slices, batch 4), ROUNDS paired rounds; CPU times beside, as the machine is shared.
+ * ONNX Runtime alone is also timed on the pipeline's workers (one-thread sessions on alternate batches):
+ * the pipeline's own overhead on that footing. A 288-slice scan gives the marginal cost once warm, (time
+ * for 288 − time for 144) / 144: fresh workers start every run, and V8 compiles their hot code (on its
+ * helper threads, beside the forward passes) during the first slices; the app keeps its workers between
+ * scans. `modelDir`: another model folder with a model.onnx (e.g. a candidate before it ships).
  */
-/** `modelDir`: another model folder with a model.onnx (e.g. a candidate before it ships). */
-export async function segmentPipelineRow(shipped: string, modelDir = DEFAULT_MODEL_DIR): Promise<BenchRow> {
+export async function segmentPipelineRow(
+  shipped: string,
+  cliDir: string,
+  modelDir = DEFAULT_MODEL_DIR,
+): Promise<BenchRow> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-segment-'));
   try {
     const [one, all, twice] = await phantomScans(dir, [1, 144, 288]);
+    const opts: PipelineRoundsOptions = { modelDir, rounds: ROUNDS, scans: [one!, all!, twice!] };
+    const out = runBuilt(cliDir, DRIVER, [JSON.stringify(opts)])
+      .trim()
+      .split('\n');
+    const runs = JSON.parse(out[out.length - 1]!) as PipelineRound[];
     const workers = defaultInferenceWorkers('onnxruntime');
-    const segment = (root: string) =>
-      timed(() =>
-        segmentInput({
-          input: root,
-          out: `${root}-out`,
-          modelDir,
-          backend: 'onnx',
-          force: true,
-          workers,
-        }),
-      );
-    const pool =
-      workers > 1 ? await startInferencePool({ modelDir, backend: 'onnxruntime', workers }) : undefined;
-    const { session, alone, perImage } = await onnxAlone(modelDir);
-    await segment(one); // warm-up: modules, first session
-    const runs: Array<{
-      alone: { wall: number; cpu: number };
-      onWorkers: { wall: number; cpu: number } | undefined;
-      marginal: { wall: number; cpu: number };
-      /** Between the 144- and the 288-slice scan. */
-      warm: { wall: number; cpu: number };
-      all: number;
-    }> = [];
-    try {
-      for (let r = 0; r < ROUNDS; r++) {
-        const a = await perSliceTimes(alone, perImage, 144);
-        const onWorkers = pool && (await poolPerSliceTimes(pool, perImage, 144));
-        const t1 = await segment(one);
-        const t144 = await segment(all);
-        const t288 = await segment(twice);
-        runs.push({
-          alone: a,
-          onWorkers,
-          marginal: { wall: (t144.wall - t1.wall) / 143, cpu: (t144.cpu - t1.cpu) / 143 },
-          warm: { wall: (t288.wall - t144.wall) / 144, cpu: (t288.cpu - t144.cpu) / 144 },
-          all: t144.wall,
-        });
-      }
-    } finally {
-      await session.session.release();
-      await pool?.close();
-    }
-    const m = (f: (r: (typeof runs)[number]) => number) => median(runs.map(f));
+    const m = (f: (r: PipelineRound) => number) => median(runs.map(f));
     const [marginal, ortAlone, warm] = [
       m((r) => r.marginal.wall),
       m((r) => r.alone.wall),
       m((r) => r.warm.wall),
     ];
+    const onWorkers = runs[0]?.onWorkers
+      ? `ONNX Runtime alone on the ${workers} workers ${m((r) => r.onWorkers!.wall).toFixed(2)} ms/slice ` +
+        `(CPU ${m((r) => r.onWorkers!.cpu).toFixed(2)}); `
+      : '';
     return {
-      name: `tractus segment 266² × 144 PNG on ONNX Runtime, marginal per slice, ${shipped}`,
+      name: `tractus segment in one process (built), 266² × 144 PNG on ONNX Runtime, marginal per slice, ${shipped}`,
       value: Number(marginal.toFixed(2)),
       unit: 'ms/slice',
       note:
         `vs ONNX Runtime alone ${ortAlone.toFixed(2)} ms/slice (same model.onnx, 144 slices, batch ${BATCH}): ` +
-        `overhead ${((marginal / ortAlone - 1) * 100).toFixed(0)} % (target ≤ 10 %); CPU ${m((r) => r.marginal.cpu).toFixed(2)} ` +
-        `vs ${m((r) => r.alone.cpu).toFixed(2)} ms/slice; ` +
-        (pool
-          ? `ONNX Runtime alone on the ${workers} workers ${m((r) => r.onWorkers!.wall).toFixed(2)} ms/slice ` +
-            `(CPU ${m((r) => r.onWorkers!.cpu).toFixed(2)}); `
-          : '') +
-        `once warm (144 → 288 slices) ${warm.toFixed(2)} ms/slice, ${((warm / ortAlone - 1) * 100).toFixed(0)} % ` +
+        `${pairedOverhead(runs.map((r) => ({ marginal: r.marginal.wall, alone: r.alone.wall })))}; ` +
+        `CPU ${m((r) => r.marginal.cpu).toFixed(2)} vs ${m((r) => r.alone.cpu).toFixed(2)} ms/slice; ` +
+        onWorkers +
+        `once warm (144 → 288 slices) ${warm.toFixed(2)} ms/slice, ` +
+        `${pairedOverhead(runs.map((r) => ({ marginal: r.warm.wall, alone: r.alone.wall })))} ` +
         `(CPU ${m((r) => r.warm.cpu).toFixed(2)}); ` +
         `${workers} worker${workers === 1 ? '' : 's'}; whole 144-slice run ${(m((r) => r.all) / 1000).toFixed(2)} s; ` +
         `medians of ${ROUNDS} (load ${os.loadavg()[0]!.toFixed(1)})`,
@@ -439,19 +401,22 @@ export async function bench(): Promise<BenchRow[]> {
       await session.session.release();
     }
     loaded.model.dispose();
-    rows.push(await segmentPipelineRow(shipped));
-    rows.push(await freshCliRow(shipped));
-    const wideDir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-wide-'));
-    try {
-      rows.push(
-        await segmentPipelineRow(
-          `${shipped} weights at 256²`,
-          await widenedCopy(DEFAULT_MODEL_DIR, 256, path.join(wideDir, 'model')),
-        ),
-      );
-    } finally {
-      rmSync(wideDir, { recursive: true, force: true });
-    }
+    await withBuiltCli(async (cliDir) => {
+      rows.push(await segmentPipelineRow(shipped, cliDir));
+      rows.push(await freshCliRow(shipped, cliDir));
+      const wideDir = mkdtempSync(path.join(os.tmpdir(), 'tractus-bench-wide-'));
+      try {
+        rows.push(
+          await segmentPipelineRow(
+            `${shipped} weights at 256²`,
+            cliDir,
+            await widenedCopy(DEFAULT_MODEL_DIR, 256, path.join(wideDir, 'model')),
+          ),
+        );
+      } finally {
+        rmSync(wideDir, { recursive: true, force: true });
+      }
+    });
   } else {
     loaded.model.dispose();
     rows.push({ name: `pipeline rows skipped: ${file} missing`, value: 0, unit: '' });
