@@ -48,10 +48,11 @@ import {
 import { syntheticScan } from './segment.bench';
 
 /**
- * Rounds of the interleaved pipeline rows. ONNX Runtime alone moved by ± 7 % between rows of one run with 3
- * (8.94 and 10.17 ms per slice), as much as the 10 % being checked.
+ * Rounds of the in-process pipeline rows (≈ 9 s each with the shipped model, ≈ 20 s at 256²). With 5, the
+ * row's median overhead read 15, −6 and 15 % in three runs of one evening (2026-12-01): ONNX Runtime alone
+ * moves by ± 10 % between rounds on this shared host, as much as the 10 % being checked.
  */
-const ROUNDS = 5;
+const ROUNDS = 9;
 /**
  * Rounds of the fresh-process row, the rule's own form: cheaper rounds (≈ 4.5 s each), so more of them. 30
  * paired rounds (2026-12-01 22:33) gave a median of 7.4 % with quartiles 2.4 and 13.6 %; resampling them,
