@@ -10,10 +10,10 @@
  * The rows that check that rule are the last three: `tractus segment` itself (segmentInput: PNG files read
  * and decoded, every output file written) on a 144-slice and a 1-slice phantom scan, against ONNX Runtime
  * alone on models/default/model.onnx at batch 4, interleaved in this run (in alternating order), the
- * overhead taken round by round and reported as the median with its spread (pairedOverhead): in this
- * process, then as fresh processes of the built CLI (what a user runs). The last row repeats the
- * first with the shipped weights at a 256² input: how the pipeline's own cost compares with a forward pass
- * ~3× dearer.
+ * overhead taken round by round and reported as the median with its spread (pairedOverhead): in one
+ * process (the built code, in a child process, as the app runs it), then as fresh processes of the built
+ * CLI (what a user runs). The last row repeats the first with the shipped weights at a 256² input: how the
+ * pipeline's own cost compares with a forward pass ~3× dearer.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +50,7 @@ import { syntheticScan } from './segment.bench';
 /**
  * Rounds of the in-process pipeline rows (≈ 9 s each with the shipped model, ≈ 20 s at 256²). With 5, the
  * row's median overhead read 15, −6 and 15 % in three runs of one evening (2026-12-01): ONNX Runtime alone
- * moves by ± 10 % between rounds on this shared host, as much as the 10 % being checked.
+ * moves by up to ± 15 % between rounds on this shared host, more than the 10 % being checked.
  */
 const ROUNDS = 9;
 /**
@@ -72,7 +72,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /**
  * The rule's overhead, % over ONNX Runtime alone, taken round by round: each round's two figures met the
- * same load on a shared host, where either alone moves by ± 15 % between rounds; the median of those
+ * same load on a shared host, where either alone moves by up to ± 15 % between rounds; the median of those
  * paired ratios, with the middle half and the extremes of them, says how settled the verdict is.
  */
 function pairedOverhead(runs: Array<{ marginal: number; alone: number }>): string {
