@@ -111,6 +111,10 @@ export class PixelKernels {
     return new Int32Array(this.x.memory.buffer, ptr, length);
   }
 
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.x.memory.buffer, ptr, length);
+  }
+
   /** Copies `data`'s elements to `ptr` (a buffer laid out for it). */
   copyIn(data: Float32Array | Float64Array | Uint16Array | Uint8Array, ptr: number): void {
     new Uint8Array(this.x.memory.buffer, ptr, data.byteLength).set(
@@ -287,10 +291,6 @@ export class PixelKernels {
     };
   }
 
-  u8(ptr: number, length: number): Uint8Array {
-    return new Uint8Array(this.x.memory.buffer, ptr, length);
-  }
-
   /**
    * A PNG's rows as inflated (`height` of them, each a filter-type byte and `rowBytes` bytes) unfiltered
    * and packed: the pixel bytes, in an array of their own, 16-bit samples swapped when `swap`. Else the
@@ -307,9 +307,8 @@ export class PixelKernels {
     const [rawAt, outAt] = this.layout([size, height * rowBytes]);
     this.copyIn(raw.subarray(0, size), rawAt!);
     const bad = this.x.png_unfilter(rawAt!, height, rowBytes, bpp, swap ? 1 : 0, outAt!);
-    const memory = new Uint8Array(this.x.memory.buffer);
-    if (bad >= 0) return { badRow: bad, filter: memory[rawAt! + bad * (rowBytes + 1)]! };
-    return { pixels: memory.slice(outAt!, outAt! + height * rowBytes) };
+    if (bad >= 0) return { badRow: bad, filter: this.u8(rawAt! + bad * (rowBytes + 1), 1)[0]! };
+    return { pixels: this.u8(outAt!, height * rowBytes).slice() };
   }
 }
 

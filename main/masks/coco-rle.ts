@@ -32,7 +32,12 @@ export function maskToCounts(mask: BinaryMask): number[] {
 }
 
 export function encodeCocoRle(mask: BinaryMask): CocoRle {
-  return { size: [mask.height, mask.width], counts: compressCounts(maskToCounts(mask)) };
+  return cocoRleOf(mask, maskToCounts(mask));
+}
+
+/** The COCO RLE of `mask` from its column-major run lengths (as maskToCounts finds them). */
+export function cocoRleOf(mask: BinaryMask, counts: ArrayLike<number>): CocoRle {
+  return { size: [mask.height, mask.width], counts: compressCounts(counts) };
 }
 
 export function encodeUncompressedRle(mask: BinaryMask): UncompressedRle {

@@ -5,14 +5,14 @@
  */
 import type { BinaryMask } from '../core/types';
 import { pixelKernels } from '../kernels/pixels';
-import { compressCounts, type CocoRle } from './coco-rle';
+import { cocoRleOf, type CocoRle } from './coco-rle';
 import { kaggleRleText } from './kaggle-rle';
 
 export function encodeMaskRles(mask: BinaryMask): { kaggle: string; coco: CocoRle; area: number } {
   const runs = pixelKernels().maskRuns(mask.data, mask.width, mask.height, true);
   return {
     kaggle: kaggleRleText(runs.rows),
-    coco: { size: [mask.height, mask.width], counts: compressCounts(runs.cols) },
+    coco: cocoRleOf(mask, runs.cols),
     area: runs.area,
   };
 }

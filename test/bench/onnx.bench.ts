@@ -95,6 +95,9 @@ async function phantomScans(dir: string, counts: number[]): Promise<string[]> {
   return roots;
 }
 
+/** The bench's pipeline driver's entry name in the built CLI. */
+const DRIVER = 'bench-pipeline-driver';
+
 /**
  * The CLI built into a scratch folder two levels below the repository, like out/cli (the built code finds
  * ../../models from there), with the bench's pipeline driver beside it; `use` gets the folder.
@@ -109,7 +112,6 @@ async function withBuiltCli<T>(use: (cliDir: string) => Promise<T>): Promise<T> 
     rmSync(scratch, { recursive: true, force: true });
   }
 }
-const DRIVER = 'bench-pipeline-driver';
 
 /** Runs a built entry of `cliDir` with `args` and returns its standard output; throws on failure. */
 function runBuilt(cliDir: string, entry: string, args: string[]): string {
